@@ -1,0 +1,338 @@
+"""Compatibility shims for the pinned OpenMMLab stack on current torch / numpy.
+
+``import cmkd_mmdet3d`` calls :func:`apply_all`, so every config that lists
+``custom_imports=dict(imports=['cmkd_mmdet3d'])`` and every script of this
+project gets them. Each shim is idempotent, narrow and tested on its own
+(``tests/test_compat.py``):
+
+1. **Safe checkpoint loading under torch >= 2.6** (:func:`safe_load_checkpoint`).
+   torch >= 2.6 defaults ``torch.load`` to ``weights_only=True``, which refuses
+   every mmengine checkpoint (``message_hub`` holds ``HistoryBuffer`` objects,
+   ``meta`` numpy scalars). Instead of switching the check off we unpickle with
+   an allowlist: torch's own tensor/storage globals, numpy arrays, scalars and
+   dtypes, ``collections.OrderedDict``, mmengine's ``HistoryBuffer`` and a
+   ``getattr`` that only resolves the few methods mmengine pickles by
+   reference (``HistoryBuffer.mean`` ..., ``OneCycleParamScheduler``'s
+   annealing functions). Anything else is refused with
+   :class:`UnsafeCheckpointError`, which names the file and the global, before
+   it can run. mmengine's local-file scheme is re-registered with this loader,
+   which covers ``load_from``, ``--resume``, ``mim test``, ``init_cfg=Pretrained``
+   and teacher checkpoints.
+2. **KITTI evaluation without CUDA** (:func:`rotate_iou_cpu`). mmdet3d computes
+   BEV / 3D overlaps with a ``numba.cuda`` kernel whose module cannot even be
+   imported without a GPU. When CUDA is unavailable we register an exact CPU
+   replacement for ``mmdet3d.evaluation.functional.kitti_utils.rotate_iou``
+   built on ``mmcv.ops.box_iou_rotated``.
+3. **np.long** is aliased to ``np.int64`` on numpy versions that lack it
+   (1.24 - 1.26); mmdet3d 1.4.0's GT sampler uses it.
+"""
+import os.path as osp
+import pickle
+import sys
+import types
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+import torch
+
+__all__ = [
+    'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
+    'register_safe_checkpoint_loader', 'rotate_iou_cpu',
+    'install_cpu_rotate_iou', 'patch_numpy_long', 'apply_all'
+]
+
+# --------------------------------------------------------------------------
+# 1. checkpoints
+# --------------------------------------------------------------------------
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint references a global outside the allowlist."""
+
+
+# Globals that torch's own weights-only unpickler considers safe, minus the two
+# rebuild helpers that call an arbitrary function taken from the pickle.
+_TORCH_EXCLUDED = {
+    'torch._tensor._rebuild_from_type_v2',
+    'torch._utils._rebuild_wrapper_subclass',
+}
+
+
+def _torch_allowed_globals() -> Dict[str, Any]:
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+        allowed = dict(_get_allowed_globals())
+    except (ImportError, AttributeError):  # pragma: no cover (older torch)
+        from torch import _utils
+        allowed = {
+            'torch._utils._rebuild_tensor_v2': _utils._rebuild_tensor_v2,
+            'torch._utils._rebuild_parameter': _utils._rebuild_parameter,
+            'torch.Size': torch.Size,
+            'collections.OrderedDict': __import__('collections').OrderedDict,
+            '_codecs.encode': __import__('_codecs').encode,
+        }
+    for name in _TORCH_EXCLUDED:
+        allowed.pop(name, None)
+    return allowed
+
+
+def _numpy_allowed_globals() -> Dict[str, Any]:
+    allowed = {'numpy.ndarray': np.ndarray, 'numpy.dtype': np.dtype}
+    # numpy 1.x pickles through numpy.core, numpy 2.x through numpy._core;
+    # a checkpoint written by either must load with the other.
+    try:
+        from numpy._core import multiarray as _ma  # numpy >= 2
+    except ImportError:  # pragma: no cover (numpy 1.x)
+        from numpy.core import multiarray as _ma
+    for mod in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        allowed[f'{mod}._reconstruct'] = _ma._reconstruct
+        allowed[f'{mod}.scalar'] = _ma.scalar
+    for name in dir(getattr(np, 'dtypes', None) or ()):
+        if name.endswith('DType'):
+            allowed[f'numpy.dtypes.{name}'] = getattr(np.dtypes, name)
+    return allowed
+
+
+class _AttributeOnly:
+    """Stand-in for a class that a checkpoint may only use as ``getattr`` target.
+
+    It is not callable, so a pickle cannot instantiate the class through it.
+    """
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def __repr__(self) -> str:
+        return f'<attribute-only reference to {self.cls.__qualname__}>'
+
+    def __call__(self, *args, **kwargs):
+        raise UnsafeCheckpointError(
+            f'instantiating {self.cls.__module__}.{self.cls.__qualname__} '
+            'is not allowed in a checkpoint')
+
+
+def _mmengine_references() -> Tuple[Dict[str, Any], Dict[type, frozenset]]:
+    """Globals and ``getattr`` pairs that genuine mmengine checkpoints hold."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    from mmengine.optim.scheduler.param_scheduler import \
+        OneCycleParamScheduler
+    hb = 'mmengine.logging.history_buffer.HistoryBuffer'
+    oc = 'mmengine.optim.scheduler.param_scheduler.OneCycleParamScheduler'
+    globals_ = {hb: HistoryBuffer, oc: _AttributeOnly(OneCycleParamScheduler)}
+    getattr_pairs = {
+        # HistoryBuffer._statistics_methods holds these unbound methods, which
+        # protocol-2 pickles store as getattr(HistoryBuffer, 'mean').
+        HistoryBuffer: frozenset({'min', 'max', 'mean', 'current'}),
+        # OneCycleParamScheduler.anneal_func, saved in the scheduler state.
+        OneCycleParamScheduler: frozenset(
+            {'_annealing_cos', '_annealing_linear'}),
+    }
+    return globals_, getattr_pairs
+
+
+_ALLOWED: Optional[Dict[str, Any]] = None
+_GETATTR_PAIRS: Dict[type, frozenset] = {}
+
+
+def _allowed_globals() -> Dict[str, Any]:
+    global _ALLOWED, _GETATTR_PAIRS
+    if _ALLOWED is None:
+        allowed = _torch_allowed_globals()
+        allowed.update(_numpy_allowed_globals())
+        mm_globals, _GETATTR_PAIRS = _mmengine_references()
+        allowed.update(mm_globals)
+        allowed['builtins.getattr'] = _restricted_getattr
+        _ALLOWED = allowed
+    return _ALLOWED
+
+
+def _restricted_getattr(obj: Any, name: str, *default) -> Any:
+    """``getattr`` limited to the (class, method) pairs mmengine pickles."""
+    cls = obj.cls if isinstance(obj, _AttributeOnly) else obj
+    if isinstance(cls, type) and name in _GETATTR_PAIRS.get(cls, ()):
+        return getattr(cls, name)
+    raise UnsafeCheckpointError(
+        f'getattr({getattr(cls, "__qualname__", type(cls).__name__)}, '
+        f'{name!r}) is not allowed in a checkpoint')
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler whose ``find_class`` only returns allowlisted globals."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == '__builtin__':  # protocol-2 pickles written by Python 3
+            module = 'builtins'
+        allowed = _allowed_globals()
+        key = f'{module}.{name}'
+        if key in allowed:
+            return allowed[key]
+        raise UnsafeCheckpointError(
+            f"global '{key}' is not allowed in a checkpoint")
+
+
+def _restricted_load(file, **kwargs):
+    return _RestrictedUnpickler(file, **kwargs).load()
+
+
+#: A pickle-module stand-in for ``torch.load(..., pickle_module=...)``.
+restricted_pickle = types.ModuleType('cmkd_restricted_pickle')
+restricted_pickle.Unpickler = _RestrictedUnpickler
+restricted_pickle.load = _restricted_load
+restricted_pickle.__doc__ = 'Allowlist unpickler for mmengine checkpoints.'
+
+
+def safe_load_checkpoint(filename: str, map_location: Any = None) -> Any:
+    """Load a checkpoint file with the allowlist unpickler.
+
+    Args:
+        filename (str): Path to a ``.pth`` file (``~`` is expanded).
+        map_location: As in :func:`torch.load`. Defaults to None.
+
+    Returns:
+        The unpickled object (usually a dict with ``state_dict``, ``meta``,
+        ``message_hub``, ``optimizer`` and ``param_schedulers``).
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        UnsafeCheckpointError: If the checkpoint references a global that is
+            not allowlisted. Nothing from the checkpoint has run by then.
+    """
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint file not found: {filename}')
+    try:
+        # The allowlist unpickler *is* the restriction here; torch's built-in
+        # weights-only mode cannot express "getattr for these methods only".
+        return torch.load(filename, map_location=map_location, weights_only=False, pickle_module=restricted_pickle)  # noqa: E501
+    except UnsafeCheckpointError as err:
+        raise UnsafeCheckpointError(
+            f'refusing to load checkpoint {filename}: {err}. Only tensors, '
+            'numpy arrays/scalars and mmengine logging/scheduler state are '
+            'accepted; re-save the file as a plain state dict if you trust '
+            'it.') from None
+
+
+def register_safe_checkpoint_loader() -> None:
+    """Make mmengine load local checkpoints through
+    :func:`safe_load_checkpoint`."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=safe_load_checkpoint, force=True)
+
+
+# --------------------------------------------------------------------------
+# 2. rotated IoU for the KITTI evaluation without CUDA
+# --------------------------------------------------------------------------
+
+_ROTATE_IOU_MODULE = 'mmdet3d.evaluation.functional.kitti_utils.rotate_iou'
+
+
+def rotate_iou_cpu(boxes: np.ndarray,
+                   query_boxes: np.ndarray,
+                   criterion: int = -1,
+                   device_id: int = 0) -> np.ndarray:
+    """CPU drop-in for mmdet3d's ``rotate_iou_gpu_eval``.
+
+    Boxes follow the kernel's convention: ``(x, y, w, h, angle)`` where the
+    corners are ``R(-angle) @ (+-w/2, +-h/2) + (x, y)`` in a y-up frame, which
+    is mmcv's ``box_iou_rotated`` with ``clockwise=False`` (mmcv states its
+    flag in a y-down image frame).
+
+    Args:
+        boxes (np.ndarray): (N, 5) boxes.
+        query_boxes (np.ndarray): (K, 5) boxes.
+        criterion (int): -1: IoU; 0: intersection / area of ``boxes``;
+            1: intersection / area of ``query_boxes``; any other value: the
+            intersection area. Defaults to -1.
+        device_id (int): Ignored; kept for signature compatibility.
+
+    Returns:
+        np.ndarray: (N, K) float32 overlaps.
+    """
+    from mmcv.ops import box_iou_rotated
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 5)
+    query_boxes = np.asarray(query_boxes, dtype=np.float32).reshape(-1, 5)
+    n, k = len(boxes), len(query_boxes)
+    if n == 0 or k == 0:
+        return np.zeros((n, k), dtype=np.float32)
+    b = torch.from_numpy(boxes)
+    q = torch.from_numpy(query_boxes)
+    if criterion == -1:
+        out = box_iou_rotated(b, q, mode='iou', clockwise=False)
+    elif criterion == 0:
+        out = box_iou_rotated(b, q, mode='iof', clockwise=False)
+    elif criterion == 1:
+        out = box_iou_rotated(q, b, mode='iof', clockwise=False).T
+    else:
+        area = (b[:, 2] * b[:, 3])[:, None]
+        out = box_iou_rotated(b, q, mode='iof', clockwise=False) * area
+    return out.numpy().astype(np.float32)
+
+
+def _cuda_rotate_iou_usable() -> bool:
+    if not torch.cuda.is_available():
+        return False
+    try:
+        from numba import cuda
+        return bool(cuda.is_available())
+    except Exception:  # numba without CUDA support, missing libNVVM ...
+        return False
+
+
+def install_cpu_rotate_iou(force: bool = False) -> bool:
+    """Register :func:`rotate_iou_cpu` as mmdet3d's rotated-IoU module.
+
+    Args:
+        force (bool): Install even when the CUDA kernel would work.
+            Defaults to False.
+
+    Returns:
+        bool: Whether the CPU module is (now) the one mmdet3d will use.
+    """
+    current = sys.modules.get(_ROTATE_IOU_MODULE)
+    if current is not None:
+        return getattr(current, '__cmkd_cpu__', False)
+    if not force and _cuda_rotate_iou_usable():
+        return False
+    module = types.ModuleType(_ROTATE_IOU_MODULE)
+    module.__doc__ = ('CPU replacement installed by cmkd_mmdet3d.compat for '
+                      "mmdet3d's numba.cuda rotated IoU.")
+    module.rotate_iou_gpu_eval = rotate_iou_cpu
+    module.__cmkd_cpu__ = True
+    sys.modules[_ROTATE_IOU_MODULE] = module
+    return True
+
+
+# --------------------------------------------------------------------------
+# 3. numpy
+# --------------------------------------------------------------------------
+
+
+def patch_numpy_long() -> bool:
+    """Alias ``np.long`` to ``np.int64`` where numpy lacks it.
+
+    Returns:
+        bool: True if the alias was added now.
+    """
+    try:
+        np.long  # noqa: B018 (numpy 2.x has it again)
+        return False
+    except AttributeError:
+        np.long = np.int64
+        return True
+
+
+_APPLIED = False
+
+
+def apply_all() -> None:
+    """Apply every shim once (called by ``import cmkd_mmdet3d``)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    register_safe_checkpoint_loader()
+    install_cpu_rotate_iou()
+    patch_numpy_long()
+    _APPLIED = True
+
+

@@ -1,0 +1,80 @@
+"""One synthetic frame: scene -> image, LiDAR sweep, KITTI labels."""
+from dataclasses import dataclass
+from typing import List, Tuple
+
+import numpy as np
+
+from .geometry import Calibration, box_corners_cam, project
+from .lidar import cast_lidar
+from .render import render_scene, solid_masks_area
+from .scene import Scene, sample_scene
+
+KITTI_IMG_SHAPE = (375, 1242)
+
+
+@dataclass
+class Frame:
+    image: np.ndarray         # (H, W, 3) uint8 RGB
+    points: np.ndarray        # (N, 4) float32, LiDAR frame
+    labels: List[str]         # KITTI label_2 lines
+    calib: Calibration
+    scene: Scene
+
+
+def box_label(solid, calib: Calibration, img_shape, visible_px: int,
+              full_px: int) -> Tuple[str, bool]:
+    """The KITTI label line of a solid and whether it is a real (non-DontCare)
+    label. Returns ('', False) for solids outside the image."""
+    h_img, w_img = img_shape
+    corners = box_corners_cam(solid.loc, solid.dims, solid.ry)
+    front = corners[:, 2] > 0.1
+    if solid.loc[2] < 1.0 or not front.any():
+        return '', False
+    uvz = project(corners[front], calib.P2)
+    x1, y1 = uvz[:, 0].min(), uvz[:, 1].min()
+    x2, y2 = uvz[:, 0].max(), uvz[:, 1].max()
+    cx1, cy1 = np.clip([x1, y1], 0, [w_img - 1, h_img - 1])
+    cx2, cy2 = np.clip([x2, y2], 0, [w_img - 1, h_img - 1])
+    if cx2 - cx1 < 1 or cy2 - cy1 < 1:
+        return '', False
+    area = max((x2 - x1) * (y2 - y1), 1e-6)
+    trunc = 1 - (cx2 - cx1) * (cy2 - cy1) / area
+    if not front.all():
+        trunc = max(trunc, 0.5)
+    vis = visible_px / max(full_px, 1)
+    x, y, z = solid.loc
+    if vis < 0.05 or cy2 - cy1 < 8 or trunc > 0.7:
+        return (f'DontCare -1 -1 -10 {cx1:.2f} {cy1:.2f} {cx2:.2f} {cy2:.2f} '
+                '-1 -1 -1 -1000 -1000 -1000 -10'), False
+    occ = 0 if vis > 0.85 else (1 if vis > 0.5 else 2)
+    ry = (solid.ry + np.pi) % (2 * np.pi) - np.pi
+    alpha = (ry - np.arctan2(x, z) + np.pi) % (2 * np.pi) - np.pi
+    l, h, w = solid.dims
+    return (f'{solid.cls} {trunc:.2f} {occ:d} {alpha:.2f} {cx1:.2f} {cy1:.2f} '
+            f'{cx2:.2f} {cy2:.2f} {h:.2f} {w:.2f} {l:.2f} {x:.2f} {y:.2f} '
+            f'{z:.2f} {ry:.2f}'), True
+
+
+def make_frame(seed: int,
+               calib: Calibration,
+               img_shape: Tuple[int, int] = KITTI_IMG_SHAPE,
+               num_beams: int = 64,
+               azimuth_step_deg: float = 0.16,
+               num_objects=(4, 14)) -> Frame:
+    """Generate a frame; a pure function of its arguments."""
+    rng = np.random.default_rng(seed)
+    scene = sample_scene(rng, num_objects=num_objects)
+    image, ids = render_scene(scene, calib, img_shape, seed=seed)
+    points = cast_lidar(scene, calib, rng, num_beams=num_beams,
+                        azimuth_step_deg=azimuth_step_deg)
+    visible = np.bincount(ids[ids >= 0].ravel(),
+                          minlength=len(scene.solids))
+    full = solid_masks_area(scene, calib, img_shape)
+    labels = []
+    for i, solid in enumerate(scene.solids):
+        if solid.cls is None:
+            continue
+        line, _ = box_label(solid, calib, img_shape, visible[i], full[i])
+        if line:
+            labels.append(line)
+    return Frame(image, points, labels, calib, scene)

@@ -1,0 +1,1 @@
+from . import dense_heads, detectors, losses, necks, utils  # noqa: F401

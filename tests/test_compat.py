@@ -1,0 +1,300 @@
+"""Tests of cmkd_mmdet3d.compat: each shim on its own."""
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from cmkd_mmdet3d import compat
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# ----------------------------------------------------------------------------
+# rotated IoU: an independent polygon-clipping reference
+# ----------------------------------------------------------------------------
+
+
+def _kernel_corners(box):
+    """Corners as mmdet3d's CUDA kernel builds them: R(-angle) @ local + c."""
+    x, y, w, h, a = box
+    local = np.array([[-w / 2, -h / 2], [-w / 2, h / 2], [w / 2, h / 2],
+                      [w / 2, -h / 2]])
+    rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    return local @ rot.T + np.array([x, y])
+
+
+def _area(poly):
+    if len(poly) < 3:
+        return 0.0
+    x, y = np.asarray(poly).T
+    return 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def _clip(subject, clipper):
+    """Sutherland-Hodgman clipping of a polygon by a convex polygon."""
+    # orient the clipper counter-clockwise
+    cx, cy = np.asarray(clipper).T
+    if np.dot(cx, np.roll(cy, -1)) - np.dot(cy, np.roll(cx, -1)) < 0:
+        clipper = clipper[::-1]
+    out = [tuple(p) for p in subject]
+    for i in range(len(clipper)):
+        a, b = np.asarray(clipper[i]), np.asarray(clipper[(i + 1) % len(clipper)])
+
+        def inside(p):
+            return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0
+
+        def cross_point(p, q):
+            p, q = np.asarray(p), np.asarray(q)
+            d1, d2 = q - p, b - a
+            t = ((a[0] - p[0]) * d2[1] - (a[1] - p[1]) * d2[0]) / (
+                d1[0] * d2[1] - d1[1] * d2[0])
+            return tuple(p + t * d1)
+
+        inp, out = out, []
+        for j in range(len(inp)):
+            cur, prev = inp[j], inp[j - 1]
+            if inside(cur):
+                if not inside(prev):
+                    out.append(cross_point(prev, cur))
+                out.append(cur)
+            elif inside(prev):
+                out.append(cross_point(prev, cur))
+        if not out:
+            break
+    return out
+
+
+def _reference_overlaps(boxes, qboxes, criterion):
+    res = np.zeros((len(boxes), len(qboxes)))
+    for i, b in enumerate(boxes):
+        for j, q in enumerate(qboxes):
+            inter = _area(_clip(_kernel_corners(b), _kernel_corners(q)))
+            a1, a2 = b[2] * b[3], q[2] * q[3]
+            res[i, j] = {
+                -1: inter / (a1 + a2 - inter),
+                0: inter / a1,
+                1: inter / a2
+            }.get(criterion, inter)
+    return res
+
+
+def _random_boxes(rng, n):
+    return np.stack([
+        rng.uniform(-3, 3, n), rng.uniform(-3, 3, n), rng.uniform(0.5, 4, n),
+        rng.uniform(0.5, 4, n), rng.uniform(-np.pi, np.pi, n)
+    ], axis=1)
+
+
+@pytest.mark.parametrize('criterion', [-1, 0, 1, 2])
+def test_rotate_iou_cpu_matches_polygon_clipping(criterion):
+    rng = np.random.default_rng(criterion + 10)
+    boxes, qboxes = _random_boxes(rng, 30), _random_boxes(rng, 20)
+    # a few exact duplicates and a disjoint pair
+    qboxes[:3] = boxes[:3]
+    qboxes[3] = [100, 100, 1, 1, 0]
+    ours = compat.rotate_iou_cpu(boxes, qboxes, criterion)
+    ref = _reference_overlaps(boxes, qboxes, criterion)
+    assert ours.shape == (30, 20) and ours.dtype == np.float32
+    assert (ref > 0).sum() > 50, 'the random boxes should overlap often'
+    np.testing.assert_allclose(ours, ref, atol=2e-5 * max(1, ref.max()))
+    if criterion == -1:
+        np.testing.assert_allclose(np.diag(ours[:3, :3]), 1, atol=1e-5)
+    assert np.all(ours[:, 3] == 0)
+
+
+def test_rotate_iou_orientation_is_the_kernels():
+    # A 4x1 box rotated by +30 degrees in the kernel's (clockwise) sense
+    # overlaps a thin probe placed along that direction fully, while the
+    # mirrored probe is hit only near the centre.
+    a = np.deg2rad(30)
+    box = np.array([[0, 0, 4, 1, a]])
+    along = np.array([[1.5 * np.cos(a), -1.5 * np.sin(a), 0.2, 0.2, 0]])
+    mirrored = np.array([[1.5 * np.cos(a), 1.5 * np.sin(a), 0.2, 0.2, 0]])
+    assert compat.rotate_iou_cpu(along, box, 0)[0, 0] == pytest.approx(1, abs=1e-5)
+    assert compat.rotate_iou_cpu(mirrored, box, 0)[0, 0] == pytest.approx(0, abs=1e-6)
+
+
+def test_rotate_iou_cpu_empty():
+    assert compat.rotate_iou_cpu(np.zeros((0, 5)), np.zeros((4, 5))).shape == (0, 4)
+    assert compat.rotate_iou_cpu(np.zeros((2, 5)), np.zeros((0, 5))).shape == (2, 0)
+
+
+def test_cpu_rotate_iou_is_what_mmdet3d_imports():
+    if torch.cuda.is_available():
+        pytest.skip('the CUDA kernel is used on this machine')
+    from mmdet3d.evaluation.functional.kitti_utils import eval as kitti_eval
+    boxes = _random_boxes(np.random.default_rng(0), 5)
+    ref = _reference_overlaps(boxes, boxes, -1)
+    np.testing.assert_allclose(
+        kitti_eval.bev_box_overlap(boxes, boxes), ref, atol=2e-5)
+
+
+# ----------------------------------------------------------------------------
+# np.long
+# ----------------------------------------------------------------------------
+
+
+def test_patch_numpy_long(monkeypatch):
+    if hasattr(np, 'long'):
+        monkeypatch.delattr(np, 'long', raising=False)
+    if hasattr(np, 'long'):  # numpy 1.x raises through __getattr__ anyway
+        pytest.skip('cannot remove np.long on this numpy')
+    assert compat.patch_numpy_long() is True
+    assert np.long is np.int64
+    assert compat.patch_numpy_long() is False
+    assert np.zeros(2, dtype=np.long).dtype == np.int64
+
+
+# ----------------------------------------------------------------------------
+# checkpoints
+# ----------------------------------------------------------------------------
+
+PAYLOAD_MARK = 'cmkd-payload-ran'
+
+
+class _Exploit:
+    """Pickles to a call of os.system (or any callable given)."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+def _save(obj, path):
+    torch.save(obj, str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize('payload', ['system', 'eval', 'getattr_ndarray',
+                                     'getattr_history_buffer', 'instantiate'])
+def test_malicious_checkpoint_is_refused(tmp_path, payload):
+    marker = tmp_path / PAYLOAD_MARK
+    cmd = f'touch {marker}'
+    from mmengine.logging.history_buffer import HistoryBuffer
+    from mmengine.optim.scheduler.param_scheduler import \
+        OneCycleParamScheduler
+    objs = {
+        'system': _Exploit(os.system, cmd),
+        'eval': _Exploit(eval, f'__import__("os").system("{cmd}")'),
+        # getattr is allowed for HistoryBuffer statistics only
+        'getattr_ndarray': _Exploit(getattr, np.ndarray, 'tofile'),
+        'getattr_history_buffer': _Exploit(getattr, HistoryBuffer, '__init__'),
+        # a class allowed only as a getattr target cannot be instantiated
+        'instantiate': _Exploit(OneCycleParamScheduler, None, 'lr'),
+    }
+    path = _save({'state_dict': {'w': torch.ones(2)}, 'meta': objs[payload]},
+                 tmp_path / 'evil.pth')
+    with pytest.raises(compat.UnsafeCheckpointError) as err:
+        compat.safe_load_checkpoint(path)
+    assert 'evil.pth' in str(err.value)
+    assert not marker.exists()
+    # and the same through mmengine's loader used by load_from / resume
+    from mmengine.runner.checkpoint import _load_checkpoint
+    with pytest.raises(compat.UnsafeCheckpointError):
+        _load_checkpoint(path, map_location='cpu')
+    assert not marker.exists()
+
+
+def test_error_names_the_offending_global(tmp_path):
+    path = _save({'x': _Exploit(os.system, 'true')}, tmp_path / 'a.pth')
+    with pytest.raises(compat.UnsafeCheckpointError, match=r"(posix|os)\.system"):
+        compat.safe_load_checkpoint(path)
+
+
+def test_missing_checkpoint_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        compat.safe_load_checkpoint(tmp_path / 'nope.pth')
+
+
+def test_plain_state_dict_and_numpy_content_load(tmp_path):
+    obj = {
+        'state_dict': {'w': torch.arange(6.).reshape(2, 3), 'b': torch.ones(1, dtype=torch.int64)},
+        'meta': {'arr': np.arange(4, dtype=np.float32), 'scalar': np.float64(2.5),
+                 'i': np.int64(3), 'dtype': np.dtype('float16'), 'classes': ('Car', 'Ped')},
+    }
+    out = compat.safe_load_checkpoint(_save(obj, tmp_path / 'ok.pth'))
+    assert torch.equal(out['state_dict']['w'], obj['state_dict']['w'])
+    np.testing.assert_array_equal(out['meta']['arr'], obj['meta']['arr'])
+    assert out['meta']['scalar'] == 2.5 and out['meta']['dtype'] == np.float16
+    assert out['meta']['classes'] == ('Car', 'Ped')
+
+
+RUNNER_SCRIPT = textwrap.dedent('''
+    import sys
+    import torch
+    import torch.nn as nn
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+    from torch.utils.data import Dataset
+    import cmkd_mmdet3d  # noqa: F401  (installs the safe loader)
+
+    class Toy(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 1)
+
+        def forward(self, x, mode='tensor'):
+            out = self.lin(torch.stack(list(x)) if not torch.is_tensor(x) else x)
+            if mode == 'loss':
+                return dict(loss=((out - 1) ** 2).mean())
+            return out
+
+    class Data(Dataset):
+        metainfo = dict(classes=('a', 'b'))
+        def __len__(self):
+            return 8
+        def __getitem__(self, i):
+            g = torch.Generator().manual_seed(i)
+            return dict(x=torch.randn(2, generator=g))
+
+    def runner(work_dir, epochs, resume):
+        return Runner(
+            model=Toy(), work_dir=work_dir, resume=resume,
+            train_dataloader=dict(dataset=Data(), batch_size=2,
+                                  sampler=dict(type='DefaultSampler', shuffle=True),
+                                  collate_fn=dict(type='default_collate')),
+            optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
+            param_scheduler=dict(type='OneCycleLR', eta_max=0.01, total_steps=16,
+                                 by_epoch=False),
+            train_cfg=dict(by_epoch=True, max_epochs=epochs),
+            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+            randomness=dict(seed=0))
+
+    work_dir = sys.argv[1]
+    r = runner(work_dir, 2, False)
+    r.train()
+    r2 = runner(work_dir, 4, True)   # resumes from epoch_2.pth
+    r2.train()
+    assert r2.iter == 16, r2.iter
+    lb = r2.message_hub.get_scalar('train/loss')
+    print('RESUMED', r2.epoch, len(lb.data[0]))
+''')
+
+
+def test_genuine_mmengine_checkpoint_loads_and_resumes(tmp_path):
+    """A Runner checkpoint (message hub, meta, AdamW and OneCycle state)
+    resumes through the safe loader, in a fresh interpreter without any
+    environment override."""
+    script = tmp_path / 'run.py'
+    script.write_text(RUNNER_SCRIPT)
+    env = {k: v for k, v in os.environ.items()
+           if k != 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'}
+    env['PYTHONPATH'] = REPO_ROOT  # test this checkout, not an installed copy
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / 'w')],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'RESUMED 4' in proc.stdout
+    ckpt = compat.safe_load_checkpoint(tmp_path / 'w' / 'epoch_4.pth')
+    assert set(ckpt) >= {'meta', 'state_dict', 'message_hub', 'optimizer',
+                         'param_schedulers'}
+    assert ckpt['meta']['epoch'] == 4
+    # the plain torch loader of this torch refuses the same file
+    if tuple(int(v) for v in torch.__version__.split('.')[:2]) >= (2, 6):
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(tmp_path / 'w' / 'epoch_4.pth')

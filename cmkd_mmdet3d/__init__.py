@@ -12,7 +12,7 @@ from .version import __version__
 
 compat.apply_all()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401,I001
+from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401,I001,E501
 
 __all__ = ['__version__', 'compat', 'datasets', 'engine', 'evaluation',
-           'models']
+           'models', 'visualization']

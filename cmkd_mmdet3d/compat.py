@@ -212,12 +212,17 @@ def safe_load_checkpoint(filename: str, map_location: Any = None) -> Any:
             'it.') from None
 
 
+def load_from_local_safe(filename: str, map_location: Any = None) -> Any:
+    """mmengine scheme loader for local files (logged as "local_safe")."""
+    return safe_load_checkpoint(filename, map_location)
+
+
 def register_safe_checkpoint_loader() -> None:
     """Make mmengine load local checkpoints through
     :func:`safe_load_checkpoint`."""
     from mmengine.runner.checkpoint import CheckpointLoader
     CheckpointLoader.register_scheme(
-        prefixes='', loader=safe_load_checkpoint, force=True)
+        prefixes='', loader=load_from_local_safe, force=True)
 
 
 # --------------------------------------------------------------------------
@@ -241,13 +246,18 @@ def rotate_iou_cpu(boxes: np.ndarray,
     Args:
         boxes (np.ndarray): (N, 5) boxes.
         query_boxes (np.ndarray): (K, 5) boxes.
-        criterion (int): -1: IoU; 0: intersection / area of ``boxes``;
-            1: intersection / area of ``query_boxes``; any other value: the
-            intersection area. Defaults to -1.
+        criterion (int): -1: IoU; 0: intersection / area of the *query*
+            box; 1: intersection / area of the box; any other value: the
+            intersection area. (The kernel passes the query box first to its
+            device function, so 0 and 1 are the opposite of what its
+            docstring suggests; checked against the CUDA kernel on an H100
+            with ``tools/analysis_tools/check_rotate_iou.py``.)
         device_id (int): Ignored; kept for signature compatibility.
 
     Returns:
-        np.ndarray: (N, K) float32 overlaps.
+        np.ndarray: (N, K) float32 overlaps. Unlike the CUDA kernel, which
+        returns 0 or 1/3 for many pairs of *bit-identical* boxes (its edge
+        intersection is degenerate there), identical boxes get IoU 1.
     """
     from mmcv.ops import box_iou_rotated
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 5)
@@ -260,9 +270,9 @@ def rotate_iou_cpu(boxes: np.ndarray,
     if criterion == -1:
         out = box_iou_rotated(b, q, mode='iou', clockwise=False)
     elif criterion == 0:
-        out = box_iou_rotated(b, q, mode='iof', clockwise=False)
-    elif criterion == 1:
         out = box_iou_rotated(q, b, mode='iof', clockwise=False).T
+    elif criterion == 1:
+        out = box_iou_rotated(b, q, mode='iof', clockwise=False)
     else:
         area = (b[:, 2] * b[:, 3])[:, None]
         out = box_iou_rotated(b, q, mode='iof', clockwise=False) * area

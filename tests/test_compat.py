@@ -74,10 +74,11 @@ def _reference_overlaps(boxes, qboxes, criterion):
         for j, q in enumerate(qboxes):
             inter = _area(_clip(_kernel_corners(b), _kernel_corners(q)))
             a1, a2 = b[2] * b[3], q[2] * q[3]
+            # as mmdet3d's CUDA kernel: 0 divides by the query box's area
             res[i, j] = {
                 -1: inter / (a1 + a2 - inter),
-                0: inter / a1,
-                1: inter / a2
+                0: inter / a2,
+                1: inter / a1
             }.get(criterion, inter)
     return res
 
@@ -114,8 +115,10 @@ def test_rotate_iou_orientation_is_the_kernels():
     box = np.array([[0, 0, 4, 1, a]])
     along = np.array([[1.5 * np.cos(a), -1.5 * np.sin(a), 0.2, 0.2, 0]])
     mirrored = np.array([[1.5 * np.cos(a), 1.5 * np.sin(a), 0.2, 0.2, 0]])
-    assert compat.rotate_iou_cpu(along, box, 0)[0, 0] == pytest.approx(1, abs=1e-5)
-    assert compat.rotate_iou_cpu(mirrored, box, 0)[0, 0] == pytest.approx(0, abs=1e-6)
+    assert compat.rotate_iou_cpu(along, box, 1)[0, 0] == pytest.approx(1, abs=1e-5)
+    assert compat.rotate_iou_cpu(mirrored, box, 1)[0, 0] == pytest.approx(0, abs=1e-6)
+    # criterion 0 normalises by the query box (the second argument)
+    assert compat.rotate_iou_cpu(box, along, 0)[0, 0] == pytest.approx(1, abs=1e-5)
 
 
 def test_rotate_iou_cpu_empty():

@@ -1,1 +1,2 @@
-from . import dense_heads, detectors, losses, necks, utils  # noqa: F401
+from . import (dense_heads, detectors, losses, middle_encoders,  # noqa: F401
+               necks, utils)

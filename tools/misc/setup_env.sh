@@ -110,9 +110,14 @@ if ! mmcv_ok >/dev/null 2>&1; then
     FORCE_CUDA=1 TORCH_CUDA_ARCH_LIST="$arch" MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
       pip install --no-build-isolation --no-deps --no-binary mmcv mmcv==2.1.0
   else
-    say "installing mmcv 2.1.0 with CPU ops (a wheel from PIP_FIND_LINKS if one is there, else a ~30 min build)"
+    # A prebuilt CPU wheel is taken from PIP_FIND_LINKS (pip reads it) or
+    # from ../shared/wheels beside the checkout when that folder exists.
+    links=()
+    shared_wheels="$here/../shared/wheels"
+    if [ -d "$shared_wheels" ]; then links=(--find-links "$(cd "$shared_wheels" && pwd)"); fi
+    say "installing mmcv 2.1.0 with CPU ops (a prebuilt wheel if one is found, else a ~30 min build)"
     MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-      pip install --no-build-isolation --no-deps mmcv==2.1.0
+      pip install --no-build-isolation --no-deps "${links[@]}" mmcv==2.1.0
   fi
   mmcv_ok
 fi

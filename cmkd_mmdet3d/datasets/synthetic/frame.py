@@ -26,9 +26,14 @@ def box_label(solid, calib: Calibration, img_shape, visible_px: int,
     """The KITTI label line of a solid and whether it is a real (non-DontCare)
     label. Returns ('', False) for solids outside the image."""
     h_img, w_img = img_shape
-    corners = box_corners_cam(solid.loc, solid.dims, solid.ry)
+    # the label stores 2 decimals; derive the 2D box from the stored values
+    # so that the file is self-consistent
+    loc = np.round(solid.loc, 2)
+    dims = np.round(solid.dims, 2)
+    ry = round((solid.ry + np.pi) % (2 * np.pi) - np.pi, 2)
+    corners = box_corners_cam(loc, dims, ry)
     front = corners[:, 2] > 0.1
-    if solid.loc[2] < 1.0 or not front.any():
+    if loc[2] < 1.0 or not front.any():
         return '', False
     uvz = project(corners[front], calib.P2)
     x1, y1 = uvz[:, 0].min(), uvz[:, 1].min()
@@ -42,14 +47,13 @@ def box_label(solid, calib: Calibration, img_shape, visible_px: int,
     if not front.all():
         trunc = max(trunc, 0.5)
     vis = visible_px / max(full_px, 1)
-    x, y, z = solid.loc
+    x, y, z = loc
     if vis < 0.05 or cy2 - cy1 < 8 or trunc > 0.7:
         return (f'DontCare -1 -1 -10 {cx1:.2f} {cy1:.2f} {cx2:.2f} {cy2:.2f} '
                 '-1 -1 -1 -1000 -1000 -1000 -10'), False
     occ = 0 if vis > 0.85 else (1 if vis > 0.5 else 2)
-    ry = (solid.ry + np.pi) % (2 * np.pi) - np.pi
     alpha = (ry - np.arctan2(x, z) + np.pi) % (2 * np.pi) - np.pi
-    l, h, w = solid.dims
+    l, h, w = dims
     return (f'{solid.cls} {trunc:.2f} {occ:d} {alpha:.2f} {cx1:.2f} {cy1:.2f} '
             f'{cx2:.2f} {cy2:.2f} {h:.2f} {w:.2f} {l:.2f} {x:.2f} {y:.2f} '
             f'{z:.2f} {ry:.2f}'), True

@@ -125,7 +125,9 @@ def sample_scene(rng: np.random.Generator,
         num_objects: (min, max) labelled objects, before rejection.
         num_distractors: (min, max) unlabelled shapes.
     """
-    slope = rng.normal(0, 0.008, size=2)
+    # road slope (roll, pitch): small, as on KITTI roads; steeper slopes push
+    # far boxes above the z < 0 box-centre limit of KittiMetric
+    slope = np.clip(rng.normal(0, 0.004, size=2), -0.01, 0.01)
     elev = np.deg2rad(rng.uniform(20, 70))
     azim = rng.uniform(-np.pi, np.pi)
     sun = np.array([np.cos(elev) * np.sin(azim), -np.sin(elev),

@@ -1,0 +1,3 @@
+from .prediction_vis_hook import PredictionVisHook
+
+__all__ = ['PredictionVisHook']

@@ -1,0 +1,40 @@
+# cmkd_mmdet3d - the two commands of the README, and their helpers.
+#   make demo   generate a synthetic KITTI world, train and evaluate the
+#               PointPillars LiDAR teacher on CPU (mim train / mim test)
+#   make test   the test suite
+# The environment lives in $(CMKD_VENV) (default .venv) and is built on first
+# use by tools/misc/setup_env.sh; `make install` re-installs the plugin alone.
+CMKD_VENV ?= $(CURDIR)/.venv
+PY := $(CMKD_VENV)/bin/python
+export PATH := $(CMKD_VENV)/bin:$(PATH)
+export CMKD_VENV
+
+# everything `pip install .` ships (configs and tools go into .mim/)
+PLUGIN_SRC := setup.py MANIFEST.in model-index.yml \
+	$(shell find cmkd_mmdet3d configs tools -type f \( -name '*.py' -o -name '*.yml' -o -name '*.sh' -o -name '*.md' \) -not -path '*/.mim/*' 2>/dev/null)
+STACK_SRC := tools/misc/setup_env.sh $(wildcard requirements/*.txt)
+
+.PHONY: env install test demo demo-data clean-demo help
+help:
+	@echo "make demo | make test | make env | make install"
+
+env: $(CMKD_VENV)/.cmkd-stack $(CMKD_VENV)/.cmkd-plugin
+
+$(CMKD_VENV)/.cmkd-stack: $(STACK_SRC)
+	bash tools/misc/setup_env.sh "$(CMKD_VENV)"
+	touch $@ $(CMKD_VENV)/.cmkd-plugin
+
+# non-editable on purpose: mim needs site-packages/cmkd_mmdet3d/.mim
+$(CMKD_VENV)/.cmkd-plugin: $(CMKD_VENV)/.cmkd-stack $(PLUGIN_SRC)
+	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+	touch $@
+
+install:
+	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+	touch $(CMKD_VENV)/.cmkd-plugin
+
+test: env
+	$(PY) -m pytest tests
+
+demo: env
+	bash tools/demo.sh

@@ -1,0 +1,314 @@
+"""Write the synthetic world in the KITTI object and KITTI raw layouts."""
+import os
+import os.path as osp
+import sys
+from typing import Dict, List, Tuple
+
+import cv2
+import numpy as np
+
+from .frame import KITTI_IMG_SHAPE, make_frame
+from .geometry import CALIB_DATES, Calibration, calibration_for_date
+
+_CALIB_KEYS = ('P0', 'P1', 'P2', 'P3', 'R0_rect', 'Tr_velo_to_cam',
+               'Tr_imu_to_velo')
+
+
+def _fmt(mat: np.ndarray) -> str:
+    return ' '.join(f'{v:.12e}' for v in np.asarray(mat).ravel())
+
+
+def write_calib_txt(path: str, calib: Calibration) -> None:
+    """A KITTI object-benchmark ``calib/*.txt`` file."""
+    d = calib.as_dict()
+    with open(path, 'w') as f:
+        for key in _CALIB_KEYS:
+            f.write(f'{key}: {_fmt(d[key])}\n')
+
+
+def read_calib_txt(path: str) -> Dict[str, np.ndarray]:
+    """Parse a KITTI object ``calib/*.txt`` file.
+
+    Returns P0-P3 (3, 4), R0_rect (3, 3), Tr_velo_to_cam and Tr_imu_to_velo
+    (3, 4). Raises ValueError naming the file and key when malformed.
+    """
+    shapes = dict(P0=(3, 4), P1=(3, 4), P2=(3, 4), P3=(3, 4), R0_rect=(3, 3),
+                  Tr_velo_to_cam=(3, 4), Tr_imu_to_velo=(3, 4))
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if ':' not in line:
+                continue
+            key, vals = line.split(':', 1)
+            key = key.strip()
+            if key not in shapes:
+                continue
+            try:
+                arr = np.array([float(v) for v in vals.split()])
+            except ValueError as err:
+                raise ValueError(f'{path}: key {key}: {err}') from None
+            if arr.size != np.prod(shapes[key]):
+                raise ValueError(
+                    f'{path}: key {key} has {arr.size} values, expected '
+                    f'{np.prod(shapes[key])} for a {shapes[key]} matrix')
+            out[key] = arr.reshape(shapes[key])
+    missing = [k for k in ('P2', 'R0_rect', 'Tr_velo_to_cam') if k not in out]
+    if missing:
+        raise ValueError(f'{path}: missing calibration keys {missing}')
+    return out
+
+
+def write_raw_calib(date_dir: str, calib: Calibration) -> None:
+    """Per-date ``calib_cam_to_cam.txt`` / ``calib_velo_to_cam.txt`` /
+    ``calib_imu_to_velo.txt`` as KITTI raw ships them (rectified part)."""
+    h, w = KITTI_IMG_SHAPE
+    with open(osp.join(date_dir, 'calib_cam_to_cam.txt'), 'w') as f:
+        f.write('calib_time: 09-Jan-2012 13:57:47\ncorner_dist: 9.950000e-02\n')
+        for cam, p in enumerate((calib.P0, calib.P1, calib.P2, calib.P3)):
+            k = p[:, :3]
+            f.write(f'S_0{cam}: {w:.6e} {h:.6e}\n')
+            f.write(f'K_0{cam}: {_fmt(k)}\n')
+            f.write(f'D_0{cam}: {_fmt(np.zeros(5))}\n')
+            f.write(f'R_0{cam}: {_fmt(np.eye(3))}\n')
+            f.write(f'T_0{cam}: {_fmt(np.linalg.solve(k, p[:, 3]))}\n')
+            f.write(f'S_rect_0{cam}: {w:.6e} {h:.6e}\n')
+            f.write(f'R_rect_0{cam}: {_fmt(calib.R0_rect)}\n')
+            f.write(f'P_rect_0{cam}: {_fmt(p)}\n')
+    with open(osp.join(date_dir, 'calib_velo_to_cam.txt'), 'w') as f:
+        f.write('calib_time: 15-Mar-2012 11:37:16\n')
+        f.write(f'R: {_fmt(calib.Tr_velo_to_cam[:, :3])}\n')
+        f.write(f'T: {_fmt(calib.Tr_velo_to_cam[:, 3])}\n')
+        f.write('delta_f: 0.000000e+00 0.000000e+00\n')
+        f.write('delta_c: 0.000000e+00 0.000000e+00\n')
+    with open(osp.join(date_dir, 'calib_imu_to_velo.txt'), 'w') as f:
+        f.write('calib_time: 25-May-2012 16:47:16\n')
+        f.write(f'R: {_fmt(calib.Tr_imu_to_velo[:, :3])}\n')
+        f.write(f'T: {_fmt(calib.Tr_imu_to_velo[:, 3])}\n')
+
+
+def frame_seed(seed: int, split: str, index: int) -> int:
+    """Seed of one frame: independent of how many frames are generated."""
+    tag = {'training': 1, 'raw': 2}[split]
+    return int(np.random.SeedSequence([seed, tag, index]).generate_state(1)[0])
+
+
+def _atomic_write(path: str, write) -> None:
+    tmp = f'{path}.tmp{os.getpid()}{osp.splitext(path)[1]}'
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _write_image(path, image):
+    _atomic_write(path, lambda p: cv2.imwrite(p, image[..., ::-1]))
+
+
+def _write_points(path, points):
+    _atomic_write(path, lambda p: points.astype(np.float32).tofile(p))
+
+
+def _object_job(args):
+    root, idx, seed, img_shape, beams, az_step = args
+    calib = calibration_for_date(CALIB_DATES[idx % len(CALIB_DATES)])
+    name = f'{idx:06d}'
+    tr = osp.join(root, 'training')
+    if osp.exists(osp.join(tr, 'label_2', name + '.txt')):
+        return idx  # finished by an earlier, interrupted run
+    frame = make_frame(frame_seed(seed, 'training', idx), calib, img_shape,
+                       beams, az_step)
+    _write_image(osp.join(tr, 'image_2', name + '.png'), frame.image)
+    _write_points(osp.join(tr, 'velodyne', name + '.bin'), frame.points)
+    write_calib_txt(osp.join(tr, 'calib', name + '.txt'), calib)
+    # the label file is written last: its presence marks a finished frame
+    _atomic_write(osp.join(tr, 'label_2', name + '.txt'),
+                  lambda p: open(p, 'w').write('\n'.join(frame.labels) +
+                                               ('\n' if frame.labels else '')))
+    return idx
+
+
+def _raw_job(args):
+    root, idx, seed, img_shape, beams, az_step, rel = args
+    date = rel.split('/')[0]
+    drive_dir = osp.join(root, 'raw', osp.dirname(osp.dirname(
+        osp.dirname(rel))))
+    frame_name = osp.basename(rel)
+    velo = osp.join(drive_dir, 'velodyne_points', 'data', frame_name + '.bin')
+    if osp.exists(velo):
+        return idx
+    frame = make_frame(frame_seed(seed, 'raw', idx),
+                       calibration_for_date(date), img_shape, beams, az_step)
+    _write_image(osp.join(drive_dir, 'image_02', 'data', frame_name + '.png'),
+                 frame.image)
+    _write_points(velo, frame.points)
+    return idx
+
+
+def raw_frame_list(num_unlabeled: int, frames_per_drive: int = 20
+                   ) -> List[str]:
+    """Frame ids like ``2011_09_30/2011_09_30_drive_0001_sync/image_02/data/
+    0000000003`` (the eigen_clean.txt format), spread over the dates."""
+    out = []
+    for i in range(num_unlabeled):
+        drive = i // frames_per_drive
+        date = CALIB_DATES[drive % len(CALIB_DATES)]
+        out.append(f'{date}/{date}_drive_{drive + 1:04d}_sync/image_02/data/'
+                   f'{i % frames_per_drive:010d}')
+    return out
+
+
+#: Bumped whenever a change of the generator changes its frames.
+GENERATOR_VERSION = 1
+
+
+def _check_manifest(out_dir: str, params: dict) -> None:
+    """Frames of an interrupted run are reused, so a folder may only be
+    resumed with the settings that made it (``world.json``)."""
+    import json
+    os.makedirs(out_dir, exist_ok=True)
+    path = osp.join(out_dir, 'world.json')
+    if osp.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+        diff = {k: (old.get(k), v) for k, v in params.items()
+                if old.get(k) != v}
+        if diff:
+            raise ValueError(
+                f'{out_dir} holds a world made with other settings '
+                f'({", ".join(f"{k}: {a} != {b}" for k, (a, b) in diff.items())}'
+                '); use another --out or delete the folder')
+        return
+    _atomic_write(path, lambda p: open(p, 'w').write(
+        json.dumps(params, indent=1)))
+
+
+def generate_world(out_dir: str,
+                   num_train: int,
+                   num_val: int,
+                   num_unlabeled: int = 0,
+                   seed: int = 0,
+                   img_shape: Tuple[int, int] = KITTI_IMG_SHAPE,
+                   num_beams: int = 64,
+                   azimuth_step_deg: float = 0.16,
+                   workers: int = 1,
+                   make_infos: bool = True) -> Dict[str, str]:
+    """Write a synthetic KITTI-format world to ``out_dir``.
+
+    Resumable: frames already written by an interrupted run are kept. Returns
+    the paths of the info files written.
+    """
+    from mmengine.utils import track_parallel_progress, track_progress
+    _check_manifest(out_dir, dict(
+        seed=seed, img_shape=list(img_shape), num_beams=num_beams,
+        azimuth_step_deg=azimuth_step_deg, generator=GENERATOR_VERSION))
+    tr = osp.join(out_dir, 'training')
+    for sub in ('image_2', 'velodyne', 'calib', 'label_2'):
+        os.makedirs(osp.join(tr, sub), exist_ok=True)
+    os.makedirs(osp.join(out_dir, 'ImageSets'), exist_ok=True)
+    ids = [f'{i:06d}' for i in range(num_train + num_val)]
+    splits = dict(train=ids[:num_train], val=ids[num_train:],
+                  trainval=ids, test=[])
+    for name, lst in splits.items():
+        with open(osp.join(out_dir, 'ImageSets', f'{name}.txt'), 'w') as f:
+            f.write(''.join(f'{i}\n' for i in lst))
+
+    def run(func, tasks, what):
+        if not tasks:
+            return
+        print(f'generating {len(tasks)} {what} frames', flush=True)
+        if workers > 1:
+            track_parallel_progress(func, tasks, workers,
+                                    file=sys.stdout)
+        else:
+            track_progress(func, tasks, file=sys.stdout)
+
+    run(_object_job, [(out_dir, i, seed, tuple(img_shape), num_beams,
+                       azimuth_step_deg) for i in range(len(ids))],
+        'labelled')
+
+    raw = raw_frame_list(num_unlabeled)
+    for date in sorted({r.split('/')[0] for r in raw}):
+        os.makedirs(osp.join(out_dir, 'raw', date), exist_ok=True)
+        write_raw_calib(osp.join(out_dir, 'raw', date),
+                        calibration_for_date(date))
+    for rel in raw:
+        drive = osp.join(out_dir, 'raw', rel.split('/image_02')[0])
+        os.makedirs(osp.join(drive, 'image_02', 'data'), exist_ok=True)
+        os.makedirs(osp.join(drive, 'velodyne_points', 'data'), exist_ok=True)
+    run(_raw_job, [(out_dir, i, seed, tuple(img_shape), num_beams,
+                    azimuth_step_deg, rel) for i, rel in enumerate(raw)],
+        'unlabelled (raw)')
+    if raw:
+        with open(osp.join(out_dir, 'ImageSets', 'eigen_clean.txt'), 'w') as f:
+            f.write(''.join(r + '\n' for r in raw))
+    return create_kitti_infos(out_dir) if make_infos else {}
+
+
+def _mmdet3d_tools_path() -> str:
+    import mmdet3d
+    path = osp.join(osp.dirname(mmdet3d.__file__), '.mim')
+    if not osp.isdir(osp.join(path, 'tools', 'dataset_converters')):
+        raise RuntimeError(f'mmdet3d dataset converters not found under '
+                           f'{path}/tools (mmdet3d installed from a wheel?)')
+    return path
+
+
+def _fix_ignored_categories(path: str, mmengine) -> None:
+    """mmdet3d 1.4's updater resets its set of ignored classes for every
+    frame, so ``metainfo.categories`` only lists ``DontCare: -1`` when the
+    *last* frame has one, and KittiMetric then fails on label -1. Add it
+    whenever any instance carries label -1."""
+    infos = mmengine.load(path)
+    if any(inst['bbox_label'] == -1 for info in infos['data_list']
+           for inst in info['instances']):
+        if -1 not in infos['metainfo']['categories'].values():
+            infos['metainfo']['categories']['DontCare'] = -1
+            mmengine.dump(infos, path)
+
+
+def create_kitti_infos(root: str, prefix: str = 'kitti',
+                       with_gt_database: bool = True) -> Dict[str, str]:
+    """Infos, FOV-reduced point clouds and the GT database, through
+    mmdet3d's own KITTI converters (``tools/dataset_converters``)."""
+    from mmdet3d.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    root = osp.abspath(root)
+    tools_root = _mmdet3d_tools_path()
+    sys.path.insert(0, tools_root)
+    try:
+        from tools.dataset_converters import kitti_converter
+        from tools.dataset_converters.create_gt_database import \
+            create_groundtruth_database
+        from tools.dataset_converters.update_infos_to_v2 import \
+            update_pkl_infos
+    finally:
+        sys.path.remove(tools_root)
+    import shutil
+    import tempfile
+
+    import mmengine
+
+    # mmdet3d's v1 -> v2 updater sleeps 5 s when it overwrites its input, so
+    # the v1 infos go to a scratch folder outside the root.
+    v1_dir = tempfile.mkdtemp(prefix='cmkd_v1_infos_')
+    try:
+        kitti_converter.create_kitti_info_file(root, prefix,
+                                               save_path=v1_dir)
+        v1 = {s: osp.join(v1_dir, f'{prefix}_infos_{s}.pkl')
+              for s in ('train', 'val', 'test')}
+        kitti_converter.create_reduced_point_cloud(
+            root, prefix, train_info_path=v1['train'],
+            val_info_path=v1['val'], test_info_path=v1['test'])
+        paths = {}
+        for split in ('train', 'val', 'trainval'):
+            update_pkl_infos('kitti', out_dir=root,
+                             pkl_path=osp.join(v1_dir,
+                                               f'{prefix}_infos_{split}.pkl'))
+            paths[split] = osp.join(root, f'{prefix}_infos_{split}.pkl')
+            _fix_ignored_categories(paths[split], mmengine)
+    finally:
+        shutil.rmtree(v1_dir, ignore_errors=True)
+    if with_gt_database:
+        create_groundtruth_database('KittiDataset', root, prefix,
+                                    paths['train'], relative_path=False,
+                                    with_mask=False)
+    return paths
+

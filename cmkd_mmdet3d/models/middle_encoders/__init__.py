@@ -1,0 +1,3 @@
+from .pillar_scatter_conv import PointPillarsScatterConv
+
+__all__ = ['PointPillarsScatterConv']

@@ -1,0 +1,26 @@
+# One-cycle AdamW as in CMKD's teachers (OpenPCDet adam_onecycle, written with
+# mmengine schedulers like mmdet3d's cyclic-40e.py): the learning rate rises
+# from lr to 10 x lr over the first 40 % of the steps and falls to 1e-4 x lr,
+# beta1 moves 0.95 -> 0.85 -> 0.95; gradient norm clipped at 10.
+epochs = 12
+lr = 0.0003
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.95, 0.99), weight_decay=0.01),
+    clip_grad=dict(max_norm=10, norm_type=2))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=epochs * 0.4, eta_min=lr * 10,
+         begin=0, end=epochs * 0.4, by_epoch=True, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=epochs * 0.6, eta_min=lr * 1e-4,
+         begin=epochs * 0.4, end=epochs, by_epoch=True,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.4,
+         eta_min=0.85 / 0.95, begin=0, end=epochs * 0.4, by_epoch=True,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.6, eta_min=1,
+         begin=epochs * 0.4, end=epochs, by_epoch=True,
+         convert_to_iter_based=True)
+]
+train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
+val_cfg = dict()
+test_cfg = dict()

@@ -1,0 +1,69 @@
+# PointPillars LiDAR teacher for the synthetic world, small enough for CPU.
+# Grid: the CMKD student grid, [2, 46.8] x [-30.08, 30.08] at 0.32 m pillars
+# (140 x 188 cells), so its BEV map coincides cell for cell with the student's.
+_base_ = [
+    'mmdet3d::_base_/models/pointpillars_hv_secfpn_kitti.py',
+    '../../_base_/datasets/synkitti-3d-3class.py',
+    'mmdet3d::_base_/schedules/cyclic-40e.py',
+    'mmdet3d::_base_/default_runtime.py'
+]
+custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
+
+point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
+voxel_size = [0.32, 0.32, 4]
+
+model = dict(
+    data_preprocessor=dict(
+        voxel_layer=dict(
+            max_num_points=32,
+            point_cloud_range=point_cloud_range,
+            voxel_size=voxel_size,
+            max_voxels=(12000, 20000))),
+    voxel_encoder=dict(
+        feat_channels=[64],
+        voxel_size=voxel_size,
+        point_cloud_range=point_cloud_range),
+    middle_encoder=dict(in_channels=64, output_shape=[188, 140]),
+    # a light BEV backbone so that CPU training takes minutes
+    backbone=dict(
+        in_channels=64,
+        layer_nums=[2, 3],
+        layer_strides=[1, 2],
+        out_channels=[32, 64]),
+    neck=dict(
+        in_channels=[32, 64], upsample_strides=[1, 2],
+        out_channels=[64, 64]),
+    bbox_head=dict(
+        in_channels=128,
+        feat_channels=128,
+        anchor_generator=dict(ranges=[
+            [2, -30.08, -0.6, 46.8, 30.08, -0.6],
+            [2, -30.08, -0.6, 46.8, 30.08, -0.6],
+            [2, -30.08, -1.78, 46.8, 30.08, -1.78],
+        ])),
+    test_cfg=dict(nms_pre=1000, max_num=100))
+
+# 12 epochs of the cyclic schedule (rise over 40 %, then decay)
+lr = 0.002
+epochs = 12
+optim_wrapper = dict(optimizer=dict(lr=lr))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=epochs * 0.4, eta_min=lr * 10,
+         begin=0, end=epochs * 0.4, by_epoch=True, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=epochs * 0.6, eta_min=lr * 1e-4,
+         begin=epochs * 0.4, end=epochs, by_epoch=True,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.4,
+         eta_min=0.85 / 0.95, begin=0, end=epochs * 0.4, by_epoch=True,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.6, eta_min=1,
+         begin=epochs * 0.4, end=epochs, by_epoch=True,
+         convert_to_iter_based=True)
+]
+train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
+auto_scale_lr = dict(enable=False, base_batch_size=4)
+# pictures of predictions vs ground truth (image + BEV) in <log_dir>/vis/
+custom_hooks = [dict(type='PredictionVisHook', max_samples=6, score_thr=0.3)]

@@ -1,0 +1,23 @@
+# The CMKD SECOND teacher on the synthetic world, on the student's range
+# [2, 46.8] x [-30.08, 30.08] (0.04 m voxels -> 0.32 m BEV cells, 140 x 188).
+# Its sparse encoder runs forward on CPU through spconv; training it needs a
+# GPU (spconv has no CPU backward).
+_base_ = [
+    '../../_base_/models/second_res-c64_secfpn_head-iouqfl_kitti.py',
+    '../../_base_/datasets/synkitti-3d-3class.py',
+    '../../_base_/schedules/cyclic-12e.py',
+    'mmdet3d::_base_/default_runtime.py'
+]
+custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
+point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
+model = dict(
+    data_preprocessor=dict(
+        voxel_layer=dict(point_cloud_range=point_cloud_range,
+                         max_voxels=(16000, 40000))),
+    middle_encoder=dict(sparse_shape=[41, 1504, 1120]),
+    bbox_head=dict(anchor_generator=dict(ranges=[
+        [2, -30.08, -0.6, 46.8, 30.08, -0.6],
+        [2, -30.08, -0.6, 46.8, 30.08, -0.6],
+        [2, -30.08, -1.78, 46.8, 30.08, -1.78],
+    ])))
+custom_hooks = [dict(type='PredictionVisHook', max_samples=6, score_thr=0.3)]

@@ -20,16 +20,19 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    and teacher checkpoints.
 2. **KITTI evaluation without CUDA** (:func:`rotate_iou_cpu`). mmdet3d computes
    BEV / 3D overlaps with a ``numba.cuda`` kernel whose module cannot even be
-   imported without a GPU. When CUDA is unavailable we register an exact CPU
-   replacement for ``mmdet3d.evaluation.functional.kitti_utils.rotate_iou``
-   built on ``mmcv.ops.box_iou_rotated``.
+   imported without a GPU. We register our own
+   ``mmdet3d.evaluation.functional.kitti_utils.rotate_iou`` that calls that
+   kernel where it works and otherwise an exact CPU replacement built on
+   ``mmcv.ops.box_iou_rotated`` (:func:`rotate_iou_eval`).
 3. **np.long** is aliased to ``np.int64`` on numpy versions that lack it
    (1.24 - 1.26); mmdet3d 1.4.0's GT sampler uses it.
 """
+import os
 import os.path as osp
 import pickle
 import sys
 import types
+import warnings
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
@@ -38,7 +41,7 @@ import torch
 __all__ = [
     'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
     'register_safe_checkpoint_loader', 'rotate_iou_cpu',
-    'install_cpu_rotate_iou', 'patch_numpy_long', 'apply_all'
+    'rotate_iou_eval', 'install_rotate_iou', 'patch_numpy_long', 'apply_all'
 ]
 
 # --------------------------------------------------------------------------
@@ -289,26 +292,65 @@ def _cuda_rotate_iou_usable() -> bool:
         return False
 
 
-def install_cpu_rotate_iou(force: bool = False) -> bool:
-    """Register :func:`rotate_iou_cpu` as mmdet3d's rotated-IoU module.
+def _load_cuda_kernel():
+    """mmdet3d's numba.cuda ``rotate_iou_gpu_eval``, loaded from its file
+    under a private name (the public module name is ours)."""
+    import importlib.util
 
-    Args:
-        force (bool): Install even when the CUDA kernel would work.
-            Defaults to False.
+    import mmdet3d.evaluation.functional.kitti_utils as kitti_utils
+    path = osp.join(osp.dirname(kitti_utils.__file__), 'rotate_iou.py')
+    spec = importlib.util.spec_from_file_location('_mmdet3d_rotate_iou_cuda',
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # compiles the kernels
+    return module.rotate_iou_gpu_eval
+
+
+_CUDA_KERNEL: Any = None  # None: not tried yet, False: unusable
+
+
+def rotate_iou_eval(boxes: np.ndarray,
+                    query_boxes: np.ndarray,
+                    criterion: int = -1,
+                    device_id: int = 0) -> np.ndarray:
+    """What mmdet3d's KITTI evaluation calls: the CUDA kernel where it works
+    (numbers identical to stock mmdet3d), else :func:`rotate_iou_cpu`.
+
+    ``CMKD_KITTI_IOU=cpu`` forces the CPU path. A kernel that fails to
+    compile (e.g. numba-cuda releases that still use ``np.row_stack``,
+    removed in numpy 2.5) falls back to the CPU path with a warning.
+    """
+    global _CUDA_KERNEL
+    if _CUDA_KERNEL is None:
+        _CUDA_KERNEL = False
+        if os.environ.get('CMKD_KITTI_IOU', 'auto') != 'cpu' and \
+                _cuda_rotate_iou_usable():
+            try:
+                _CUDA_KERNEL = _load_cuda_kernel()
+            except Exception as err:  # noqa: BLE001 (any compile failure)
+                warnings.warn('mmdet3d\'s CUDA rotated IoU is unusable here '
+                              f'({err!r}); using the exact CPU path')
+    if _CUDA_KERNEL:
+        return _CUDA_KERNEL(boxes, query_boxes, criterion, device_id)
+    return rotate_iou_cpu(boxes, query_boxes, criterion)
+
+
+def install_rotate_iou() -> bool:
+    """Register :func:`rotate_iou_eval` as mmdet3d's rotated-IoU module.
 
     Returns:
-        bool: Whether the CPU module is (now) the one mmdet3d will use.
+        bool: Whether our module is (now) the one mmdet3d will use; False if
+        mmdet3d's own module was imported before (then it is left alone).
     """
     current = sys.modules.get(_ROTATE_IOU_MODULE)
     if current is not None:
-        return getattr(current, '__cmkd_cpu__', False)
-    if not force and _cuda_rotate_iou_usable():
-        return False
+        return getattr(current, '__cmkd__', False)
     module = types.ModuleType(_ROTATE_IOU_MODULE)
-    module.__doc__ = ('CPU replacement installed by cmkd_mmdet3d.compat for '
-                      "mmdet3d's numba.cuda rotated IoU.")
-    module.rotate_iou_gpu_eval = rotate_iou_cpu
-    module.__cmkd_cpu__ = True
+    module.__doc__ = ('Installed by cmkd_mmdet3d.compat: mmdet3d\'s CUDA '
+                      'rotated IoU where it works, an exact CPU path '
+                      'elsewhere.')
+    module.rotate_iou_gpu_eval = rotate_iou_eval
+    module.__cmkd__ = True
     sys.modules[_ROTATE_IOU_MODULE] = module
     return True
 
@@ -341,7 +383,7 @@ def apply_all() -> None:
     if _APPLIED:
         return
     register_safe_checkpoint_loader()
-    install_cpu_rotate_iou()
+    install_rotate_iou()
     patch_numpy_long()
     _APPLIED = True
 

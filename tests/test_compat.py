@@ -126,14 +126,47 @@ def test_rotate_iou_cpu_empty():
     assert compat.rotate_iou_cpu(np.zeros((2, 5)), np.zeros((0, 5))).shape == (2, 0)
 
 
-def test_cpu_rotate_iou_is_what_mmdet3d_imports():
-    if torch.cuda.is_available():
-        pytest.skip('the CUDA kernel is used on this machine')
+def test_our_rotate_iou_is_what_mmdet3d_imports():
     from mmdet3d.evaluation.functional.kitti_utils import eval as kitti_eval
+    from mmdet3d.evaluation.functional.kitti_utils import rotate_iou
+    assert rotate_iou.rotate_iou_gpu_eval is compat.rotate_iou_eval
     boxes = _random_boxes(np.random.default_rng(0), 5)
     ref = _reference_overlaps(boxes, boxes, -1)
     np.testing.assert_allclose(
         kitti_eval.bev_box_overlap(boxes, boxes), ref, atol=2e-5)
+
+
+def test_dispatch_falls_back_to_cpu_when_the_kernel_fails(monkeypatch):
+    def broken():
+        raise AttributeError("module 'numpy' has no attribute 'row_stack'")
+
+    monkeypatch.setattr(compat, '_CUDA_KERNEL', None)
+    monkeypatch.setattr(compat, '_cuda_rotate_iou_usable', lambda: True)
+    monkeypatch.setattr(compat, '_load_cuda_kernel', broken)
+    boxes = _random_boxes(np.random.default_rng(1), 4)
+    with pytest.warns(UserWarning, match='exact CPU path'):
+        out = compat.rotate_iou_eval(boxes, boxes)
+    np.testing.assert_allclose(out, compat.rotate_iou_cpu(boxes, boxes))
+    assert compat._CUDA_KERNEL is False
+
+
+def test_dispatch_uses_a_working_kernel(monkeypatch):
+    calls = []
+
+    def kernel(b, q, criterion=-1, device_id=0):
+        calls.append(criterion)
+        return np.full((len(b), len(q)), 0.5, np.float32)
+
+    monkeypatch.setattr(compat, '_CUDA_KERNEL', None)
+    monkeypatch.setattr(compat, '_cuda_rotate_iou_usable', lambda: True)
+    monkeypatch.setattr(compat, '_load_cuda_kernel', lambda: kernel)
+    boxes = _random_boxes(np.random.default_rng(1), 3)
+    assert (compat.rotate_iou_eval(boxes, boxes, 2) == 0.5).all()
+    assert calls == [2]
+    monkeypatch.setenv('CMKD_KITTI_IOU', 'cpu')
+    monkeypatch.setattr(compat, '_CUDA_KERNEL', None)
+    compat.rotate_iou_eval(boxes, boxes)
+    assert calls == [2]
 
 
 # ----------------------------------------------------------------------------

@@ -26,6 +26,12 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
     direction losses are unchanged. Single feature level only (as on KITTI).
     """
 
+    def _init_assigner_sampler(self):
+        # Anchor3DHead samples unless the loss is a focal loss; QFL is one in
+        # spirit: every anchor contributes, no sampling.
+        self.sampling = False
+        super()._init_assigner_sampler()
+
     def get_anchors(self, featmap_sizes, input_metas, device='cuda'):
         anchors = super().get_anchors(featmap_sizes, input_metas, device)
         # kept for _loss_by_feat_single, which mmdet3d calls without anchors

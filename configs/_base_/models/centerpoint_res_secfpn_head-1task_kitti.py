@@ -2,9 +2,9 @@
 # (VoxelResBackBone8x) whose height compression gives the 256-channel BEV map
 # that the student imitates, SECOND [5] / SECONDFPN up 2, and a CenterHead
 # with one task of the three KITTI classes and no velocity.
-point_cloud_range = [0, -40, -3, 70.4, 40, 1]
-voxel_size = [0.05, 0.05, 0.1]
-class_names = ['Pedestrian', 'Cyclist', 'Car']
+ctp_range = [0, -40, -3, 70.4, 40, 1]
+ctp_voxel_size = [0.05, 0.05, 0.1]
+ctp_classes = ['Pedestrian', 'Cyclist', 'Car']
 
 model = dict(
     type='CenterPoint',
@@ -13,8 +13,8 @@ model = dict(
         voxel=True,
         voxel_layer=dict(
             max_num_points=5,
-            point_cloud_range=point_cloud_range,
-            voxel_size=voxel_size,
+            point_cloud_range=ctp_range,
+            voxel_size=ctp_voxel_size,
             max_voxels=(16000, 40000))),
     pts_voxel_encoder=dict(type='HardSimpleVFE', num_features=4),
     pts_middle_encoder=dict(
@@ -46,18 +46,18 @@ model = dict(
     pts_bbox_head=dict(
         type='CenterHead',
         in_channels=256,
-        tasks=[dict(num_class=3, class_names=class_names)],
+        tasks=[dict(num_class=3, class_names=ctp_classes)],
         common_heads=dict(reg=(2, 2), height=(1, 2), dim=(3, 2), rot=(2, 2)),
         share_conv_channel=64,
         bbox_coder=dict(
             type='CenterPointBBoxCoder',
-            post_center_range=point_cloud_range,
+            post_center_range=ctp_range,
             max_num=500,
             score_threshold=0.1,
             out_size_factor=4,
-            voxel_size=voxel_size[:2],
+            voxel_size=ctp_voxel_size[:2],
             code_size=7,
-            pc_range=point_cloud_range[:2]),
+            pc_range=ctp_range[:2]),
         separate_head=dict(
             type='SeparateHead', init_bias=-2.19, final_kernel=3),
         loss_cls=dict(type='mmdet.GaussianFocalLoss', reduction='mean'),
@@ -67,24 +67,24 @@ model = dict(
     train_cfg=dict(
         pts=dict(
             grid_size=[1408, 1600, 41],
-            voxel_size=voxel_size,
+            voxel_size=ctp_voxel_size,
             out_size_factor=4,
             dense_reg=1,
             gaussian_overlap=0.1,
             max_objs=500,
             min_radius=2,
             code_weights=[1.0] * 8,
-            point_cloud_range=point_cloud_range)),
+            point_cloud_range=ctp_range)),
     test_cfg=dict(
         pts=dict(
-            post_center_limit_range=point_cloud_range,
+            post_center_limit_range=ctp_range,
             max_per_img=500,
             max_pool_nms=False,
             min_radius=[4, 12, 10, 1, 0.85, 0.175],
             score_threshold=0.1,
-            pc_range=point_cloud_range[:2],
+            pc_range=ctp_range[:2],
             out_size_factor=4,
-            voxel_size=voxel_size[:2],
+            voxel_size=ctp_voxel_size[:2],
             nms_type='rotate',
             pre_max_size=4096,
             post_max_size=500,

@@ -4,14 +4,14 @@
 # [5, 5] / SECONDFPN, and the IoU-aware quality-focal classification head.
 _base_ = ['mmdet3d::_base_/models/second_hv_secfpn_kitti.py']
 
-point_cloud_range = [0, -40, -3, 70.4, 40, 1]
+second_range = [0, -40, -3, 70.4, 40, 1]
 voxel_size = [0.04, 0.04, 0.1]
 
 model = dict(
     data_preprocessor=dict(
         voxel_layer=dict(
             max_num_points=5,
-            point_cloud_range=point_cloud_range,
+            point_cloud_range=second_range,
             voxel_size=voxel_size,
             max_voxels=(20000, 40000))),
     voxel_encoder=dict(type='HardSimpleVFE', num_features=4),

@@ -26,6 +26,12 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    ``mmcv.ops.box_iou_rotated`` (:func:`rotate_iou_eval`).
 3. **np.long** is aliased to ``np.int64`` on numpy versions that lack it
    (1.24 - 1.26); mmdet3d 1.4.0's GT sampler uses it.
+4. **Distributed runs without CUDA** (:func:`setup_cpu_distributed`, called by
+   ``tools/train.py`` / ``tools/test.py``): mmengine 0.10.7 calls
+   ``torch.cuda.set_device`` while initialising a ``pytorch`` launch and wraps
+   the model with ``device_ids=[local_rank]``, both of which fail on CPU. We
+   initialise a gloo process group first (mmengine then skips its own) and
+   wrap with ``device_ids=None``.
 """
 import os
 import os.path as osp
@@ -41,7 +47,8 @@ import torch
 __all__ = [
     'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
     'register_safe_checkpoint_loader', 'rotate_iou_cpu',
-    'rotate_iou_eval', 'install_rotate_iou', 'patch_numpy_long', 'apply_all'
+    'rotate_iou_eval', 'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
+    'apply_all'
 ]
 
 # --------------------------------------------------------------------------
@@ -372,6 +379,33 @@ def patch_numpy_long() -> bool:
     except AttributeError:
         np.long = np.int64
         return True
+
+
+# --------------------------------------------------------------------------
+# 4. distributed runs on CPU
+# --------------------------------------------------------------------------
+
+
+def setup_cpu_distributed(cfg) -> bool:
+    """Prepare a ``--launcher pytorch`` run on a machine without CUDA.
+
+    Initialises the gloo process group from torchrun's environment
+    (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``) and sets
+    ``cfg.model_wrapper_cfg`` to DDP without device ids. Does nothing (and
+    returns False) where CUDA is available.
+    """
+    if torch.cuda.is_available():
+        return False
+    import torch.distributed as dist
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel', device_ids=None,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    return True
 
 
 _APPLIED = False

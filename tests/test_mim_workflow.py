@@ -81,3 +81,27 @@ def test_mim_run_train_test_round_trip(mim, tmp_path):
     assert proc.returncode == 0, out[-3000:]
     assert 'resumed epoch: 1' in out
     assert os.path.exists(os.path.join(cwd, 'w', 'epoch_2.pth'))
+
+
+def test_dist_train_two_cpu_processes(synthetic_world, tmp_path):
+    """tools/dist_train.sh: 2 processes on CPU (gloo), one short epoch."""
+    import sys
+    os.makedirs(tmp_path / 'data')
+    os.symlink(synthetic_world, tmp_path / 'data' / 'synthetic_kitti')
+    cfg = os.path.join(REPO_ROOT, 'configs', 'teachers', 'pointpillars', CFG)
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29731',
+               OMP_NUM_THREADS='1')
+    proc = run(['bash', os.path.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+                cfg, '2', '--work-dir', 'w', '--cfg-options',
+                'train_cfg.max_epochs=1', 'train_dataloader.batch_size=1',
+                'train_dataloader.num_workers=0',
+                'train_dataloader.persistent_workers=False',
+                'val_dataloader.num_workers=0',
+                'val_dataloader.persistent_workers=False'],
+               cwd=str(tmp_path), env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'Distributed training: True' in out
+    # 4 training frames, 2 processes, 1 sample each: 2 iterations per epoch
+    assert 'Epoch(train) [1][2/2]' in out
+    assert os.path.exists(tmp_path / 'w' / 'epoch_1.pth')

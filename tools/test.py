@@ -13,12 +13,12 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import cmkd_mmdet3d  # noqa: F401  (registers the plugin, applies the shims)
+from cmkd_mmdet3d.compat import setup_cpu_distributed
 
 
 def parse_args():
@@ -85,9 +85,8 @@ def main():
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = enable_visualization(cfg, args)
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg.backend = 'gloo'
+    if args.launcher == 'pytorch':
+        setup_cpu_distributed(cfg)  # gloo + DDP without device ids on CPU
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
     runner.test()

@@ -18,6 +18,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import cmkd_mmdet3d  # noqa: F401  (registers the plugin, applies the shims)
+from cmkd_mmdet3d.compat import setup_cpu_distributed
 
 
 def parse_args():
@@ -99,16 +100,14 @@ def apply_args(cfg: Config, args) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
-    # NCCL needs GPUs; CPU-only distributed runs use gloo.
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        cfg.env_cfg.dist_cfg.backend = 'gloo'
     return cfg
 
 
 def main():
     args = parse_args()
     cfg = apply_args(Config.fromfile(args.config), args)
+    if args.launcher == 'pytorch':
+        setup_cpu_distributed(cfg)  # gloo + DDP without device ids on CPU
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:

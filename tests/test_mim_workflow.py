@@ -73,6 +73,15 @@ def test_mim_run_train_test_round_trip(mim, tmp_path):
     pics = glob.glob(os.path.join(cwd, 't', '*', 'vis', 'test', '*.png'))
     assert len(pics) == 2, pics
 
+    # --show-dir draws every sample, without a display
+    proc = run([mim, 'test', 'cmkd_mmdet3d', CFG, '--checkpoint', ckpt,
+                '--work-dir', 't2', '--show-dir', 'pics', '--score-thr', '0.2',
+                '--cfg-options'] + small[4:], cwd=cwd)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    pics = glob.glob(os.path.join(cwd, 't2', '*', 'pics', 'test', '*.png'))
+    assert sorted(os.path.basename(p) for p in pics) == [
+        '000004.png', '000005.png']
+
     # resume the finished run for one more epoch
     proc = run([mim, 'train', 'cmkd_mmdet3d', CFG, '--work-dir', 'w',
                 '--resume', '--cfg-options'] + ['train_cfg.max_epochs=2'] +

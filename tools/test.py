@@ -54,7 +54,16 @@ def parse_args():
 
 
 def enable_visualization(cfg: Config, args) -> Config:
-    """Switch on the visualization hook for --show / --show-dir."""
+    """--show-dir: pictures of every test sample (image + BEV) through
+    PredictionVisHook, which needs no display and no open3d; --show:
+    mmdet3d's interactive Det3DVisualizationHook."""
+    if args.show_dir and not args.show:
+        hooks = [h for h in cfg.get('custom_hooks', [])
+                 if h.get('type') != 'PredictionVisHook']
+        hooks.append(dict(type='PredictionVisHook', max_samples=10**9,
+                          score_thr=args.score_thr, out_dir=args.show_dir))
+        cfg.custom_hooks = hooks
+        return cfg
     hooks = cfg.get('default_hooks', {})
     if 'visualization' not in hooks:
         raise RuntimeError(

@@ -24,7 +24,8 @@ class PredictionVisHook(Hook):
     Args:
         max_samples (int): Pictures per run. Defaults to 8.
         score_thr (float): Lowest drawn prediction score. Defaults to 0.3.
-        out_dir (str): Folder under the run's log dir. Defaults to 'vis'.
+        out_dir (str): Folder, relative to the run's log dir unless
+            absolute. Defaults to 'vis'.
         draw_val (bool): Also draw during validation. Defaults to False.
         bev_range: ((x_min, x_max), (y_min, y_max)) shown in BEV, metres.
     """

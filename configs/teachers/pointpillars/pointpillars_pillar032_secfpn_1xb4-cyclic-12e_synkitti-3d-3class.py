@@ -4,7 +4,7 @@
 _base_ = [
     'mmdet3d::_base_/models/pointpillars_hv_secfpn_kitti.py',
     '../../_base_/datasets/synkitti-3d-3class.py',
-    'mmdet3d::_base_/schedules/cyclic-40e.py',
+    '../../_base_/schedules/cyclic-12e.py',
     'mmdet3d::_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
@@ -43,24 +43,6 @@ model = dict(
         ])),
     test_cfg=dict(nms_pre=1000, max_num=100))
 
-# 12 epochs of the cyclic schedule (rise over 40 %, then decay)
-lr = 0.002
-epochs = 12
-optim_wrapper = dict(optimizer=dict(lr=lr))
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=epochs * 0.4, eta_min=lr * 10,
-         begin=0, end=epochs * 0.4, by_epoch=True, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=epochs * 0.6, eta_min=lr * 1e-4,
-         begin=epochs * 0.4, end=epochs, by_epoch=True,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.4,
-         eta_min=0.85 / 0.95, begin=0, end=epochs * 0.4, by_epoch=True,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.6, eta_min=1,
-         begin=epochs * 0.4, end=epochs, by_epoch=True,
-         convert_to_iter_based=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))

@@ -1,3 +1,9 @@
 from .box_iou import aligned_iou_3d
+from .depth_bins import bin_depths, bin_edges
+from .frustum_lift import (lift_frustum_to_voxels,
+                           lift_frustum_to_voxels_reference, voxel_centers)
 
-__all__ = ['aligned_iou_3d']
+__all__ = [
+    'aligned_iou_3d', 'bin_depths', 'bin_edges', 'lift_frustum_to_voxels',
+    'lift_frustum_to_voxels_reference', 'voxel_centers'
+]

@@ -1,0 +1,72 @@
+"""Depth discretisation of CaDDN / CMKD (spec section 2.1)."""
+import torch
+from torch import Tensor
+
+MODES = ('UD', 'SID', 'LID')
+
+
+def bin_depths(depth: Tensor,
+               mode: str = 'LID',
+               depth_min: float = 2.0,
+               depth_max: float = 46.8,
+               num_bins: int = 120,
+               target: bool = False) -> Tensor:
+    """Continuous depth-bin index of metric depths.
+
+    Args:
+        depth (Tensor): Depths in metres, any shape.
+        mode (str): 'UD' (uniform), 'SID' (spacing-increasing, log) or 'LID'
+            (linear-increasing: bin width grows linearly, bin i starts at
+            ``depth_min + delta * i * (i + 1) / 2`` with
+            ``delta = 2 (depth_max - depth_min) / (N (N + 1))``).
+        depth_min, depth_max (float): Range covered by the bins, metres.
+        num_bins (int): N, the number of bins.
+        target (bool): If True return int64 classes: ``floor`` of the index,
+            with indices < 0, > N or non-finite (missing depth 0 under LID,
+            NaN padding) mapped to N, the "beyond" class.
+
+    Returns:
+        Tensor: float indices in [0, N] for in-range depths, or int64 classes
+        in [0, N] when ``target``.
+    """
+    if mode not in MODES:
+        raise ValueError(f'unknown depth binning mode {mode!r}; use one of '
+                         f'{MODES}')
+    if not depth_max > depth_min:
+        raise ValueError(f'depth_max ({depth_max}) must exceed depth_min '
+                         f'({depth_min})')
+    depth = depth.float()
+    if mode == 'UD':
+        index = (depth - depth_min) / ((depth_max - depth_min) / num_bins)
+    elif mode == 'LID':
+        delta = 2 * (depth_max - depth_min) / (num_bins * (1 + num_bins))
+        index = -0.5 + 0.5 * torch.sqrt(1 + 8 * (depth - depth_min) / delta)
+    else:
+        log_min = torch.log1p(torch.tensor(float(depth_min)))
+        log_max = torch.log1p(torch.tensor(float(depth_max)))
+        index = num_bins * (torch.log1p(depth) - log_min) / (log_max - log_min)
+    if not target:
+        return index
+    invalid = (index < 0) | (index > num_bins) | ~torch.isfinite(index)
+    index = torch.where(invalid, torch.full_like(index, num_bins), index)
+    return index.floor().long()
+
+
+def bin_edges(mode: str = 'LID',
+              depth_min: float = 2.0,
+              depth_max: float = 46.8,
+              num_bins: int = 120) -> Tensor:
+    """Lower edges of the N bins and the upper edge of the last, (N + 1,)."""
+    i = torch.arange(num_bins + 1, dtype=torch.float64)
+    if mode == 'UD':
+        edges = depth_min + (depth_max - depth_min) * i / num_bins
+    elif mode == 'LID':
+        delta = 2 * (depth_max - depth_min) / (num_bins * (1 + num_bins))
+        edges = depth_min + delta * i * (i + 1) / 2
+    elif mode == 'SID':
+        lo, hi = torch.log1p(torch.tensor(float(depth_min), dtype=torch.float64)), \
+            torch.log1p(torch.tensor(float(depth_max), dtype=torch.float64))
+        edges = torch.expm1(lo + (hi - lo) * i / num_bins)
+    else:
+        raise ValueError(f'unknown depth binning mode {mode!r}')
+    return edges.float()

@@ -16,21 +16,62 @@ import subprocess
 import sys
 import time
 
+def load_numerics():
+    """(lift, reference lift, calibration_for_date, CALIB_DATES).
+
+    Imported from the installed plugin when the OpenMMLab stack is there;
+    on a bare machine with only torch and numpy the three pure modules are
+    loaded from this checkout by path (they import nothing else)."""
+    try:
+        from cmkd_mmdet3d.datasets.synthetic.geometry import (
+            CALIB_DATES, calibration_for_date)
+        from cmkd_mmdet3d.models.utils import (
+            lift_frustum_to_voxels, lift_frustum_to_voxels_reference)
+    except ImportError:
+        import importlib.util
+        import types
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            '..', '..', 'cmkd_mmdet3d')
+        pkg = types.ModuleType('cmkd_numerics')
+        pkg.__path__ = []
+        sys.modules['cmkd_numerics'] = pkg
+
+        def load(name, rel):
+            spec = importlib.util.spec_from_file_location(
+                f'cmkd_numerics.{name}', os.path.join(root, rel))
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = mod
+            spec.loader.exec_module(mod)
+            return mod
+
+        load('depth_bins', 'models/utils/depth_bins.py')
+        lift = load('frustum_lift', 'models/utils/frustum_lift.py')
+        geo = load('geometry', 'datasets/synthetic/geometry.py')
+        CALIB_DATES, calibration_for_date = geo.CALIB_DATES, \
+            geo.calibration_for_date
+        lift_frustum_to_voxels = lift.lift_frustum_to_voxels
+        lift_frustum_to_voxels_reference = \
+            lift.lift_frustum_to_voxels_reference
+    return (lift_frustum_to_voxels, lift_frustum_to_voxels_reference,
+            calibration_for_date, CALIB_DATES)
+
+
 SHAPE = dict(C=64, D=120, Hf=47, Wf=156, H=376, W=1248)
 PCR = [2, -30.08, -3, 46.8, 30.08, 1]
 VOXEL = [0.32, 0.32, 0.4]
 
 
 def make_inputs(batch, device):
+    import numpy as np
     import torch
-
-    from cmkd_mmdet3d.datasets.synthetic.geometry import (CALIB_DATES,
-                                                          calibration_for_date)
+    _, _, calibration_for_date, CALIB_DATES = load_numerics()
     g = torch.Generator().manual_seed(0)
     cal = [calibration_for_date(CALIB_DATES[i % len(CALIB_DATES)])
            for i in range(batch)]
-    l2c = torch.tensor([c.lidar2cam for c in cal], dtype=torch.float32)
-    c2i = torch.tensor([c.cam2img for c in cal], dtype=torch.float32)
+    l2c = torch.tensor(np.stack([c.lidar2cam for c in cal]),
+                       dtype=torch.float32)
+    c2i = torch.tensor(np.stack([c.cam2img for c in cal]),
+                       dtype=torch.float32)
     logits = torch.randn(batch, SHAPE['D'] + 1, SHAPE['Hf'], SHAPE['Wf'],
                          generator=g)
     probs = torch.softmax(logits, 1)[:, :SHAPE['D']].contiguous()
@@ -44,9 +85,8 @@ def run_case(batch, align, device, impl, repeat):
     import resource
 
     import torch
-
-    from cmkd_mmdet3d.models.utils import (lift_frustum_to_voxels,
-                                           lift_frustum_to_voxels_reference)
+    lift_frustum_to_voxels, lift_frustum_to_voxels_reference, _, _ = \
+        load_numerics()
     probs, feats, l2c, c2i = make_inputs(batch, device)
     probs.requires_grad_()
     feats.requires_grad_()

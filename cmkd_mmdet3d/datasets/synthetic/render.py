@@ -14,7 +14,7 @@ from .geometry import Calibration
 from .scene import Scene
 
 NEAR = 0.3  # metres, near clipping plane
-# (face corner indices into the corner order of _part_corners, outward axis)
+# the six faces as corner indices into _part_corners' order
 _FACES = ((0, 1, 2, 3), (4, 5, 6, 7), (0, 1, 5, 4), (2, 3, 7, 6),
           (0, 3, 7, 4), (1, 2, 6, 5))
 

@@ -251,11 +251,12 @@ def _mmdet3d_tools_path() -> str:
     return path
 
 
-def _fix_ignored_categories(path: str, mmengine) -> None:
+def _fix_ignored_categories(path: str) -> None:
     """mmdet3d 1.4's updater resets its set of ignored classes for every
     frame, so ``metainfo.categories`` only lists ``DontCare: -1`` when the
     *last* frame has one, and KittiMetric then fails on label -1. Add it
     whenever any instance carries label -1."""
+    import mmengine
     infos = mmengine.load(path)
     if any(inst['bbox_label'] == -1 for info in infos['data_list']
            for inst in info['instances']):
@@ -284,8 +285,6 @@ def create_kitti_infos(root: str, prefix: str = 'kitti',
     import shutil
     import tempfile
 
-    import mmengine
-
     # mmdet3d's v1 -> v2 updater sleeps 5 s when it overwrites its input, so
     # the v1 infos go to a scratch folder outside the root.
     v1_dir = tempfile.mkdtemp(prefix='cmkd_v1_infos_')
@@ -303,7 +302,7 @@ def create_kitti_infos(root: str, prefix: str = 'kitti',
                              pkl_path=osp.join(v1_dir,
                                                f'{prefix}_infos_{split}.pkl'))
             paths[split] = osp.join(root, f'{prefix}_infos_{split}.pkl')
-            _fix_ignored_categories(paths[split], mmengine)
+            _fix_ignored_categories(paths[split])
     finally:
         shutil.rmtree(v1_dir, ignore_errors=True)
     if with_gt_database:

@@ -22,9 +22,9 @@ class Frame:
 
 
 def box_label(solid, calib: Calibration, img_shape, visible_px: int,
-              full_px: int) -> Tuple[str, bool]:
-    """The KITTI label line of a solid and whether it is a real (non-DontCare)
-    label. Returns ('', False) for solids outside the image."""
+              full_px: int) -> str:
+    """The KITTI label line of a solid (a DontCare line for barely visible
+    ones), or '' for solids outside the image."""
     h_img, w_img = img_shape
     # the label stores 2 decimals; derive the 2D box from the stored values
     # so that the file is self-consistent
@@ -34,14 +34,14 @@ def box_label(solid, calib: Calibration, img_shape, visible_px: int,
     corners = box_corners_cam(loc, dims, ry)
     front = corners[:, 2] > 0.1
     if loc[2] < 1.0 or not front.any():
-        return '', False
+        return ''
     uvz = project(corners[front], calib.P2)
     x1, y1 = uvz[:, 0].min(), uvz[:, 1].min()
     x2, y2 = uvz[:, 0].max(), uvz[:, 1].max()
     cx1, cy1 = np.clip([x1, y1], 0, [w_img - 1, h_img - 1])
     cx2, cy2 = np.clip([x2, y2], 0, [w_img - 1, h_img - 1])
     if cx2 - cx1 < 1 or cy2 - cy1 < 1:
-        return '', False
+        return ''
     area = max((x2 - x1) * (y2 - y1), 1e-6)
     trunc = 1 - (cx2 - cx1) * (cy2 - cy1) / area
     if not front.all():
@@ -50,13 +50,13 @@ def box_label(solid, calib: Calibration, img_shape, visible_px: int,
     x, y, z = loc
     if vis < 0.05 or cy2 - cy1 < 8 or trunc > 0.7:
         return (f'DontCare -1 -1 -10 {cx1:.2f} {cy1:.2f} {cx2:.2f} {cy2:.2f} '
-                '-1 -1 -1 -1000 -1000 -1000 -10'), False
+                '-1 -1 -1 -1000 -1000 -1000 -10')
     occ = 0 if vis > 0.85 else (1 if vis > 0.5 else 2)
     alpha = (ry - np.arctan2(x, z) + np.pi) % (2 * np.pi) - np.pi
     l, h, w = dims
     return (f'{solid.cls} {trunc:.2f} {occ:d} {alpha:.2f} {cx1:.2f} {cy1:.2f} '
             f'{cx2:.2f} {cy2:.2f} {h:.2f} {w:.2f} {l:.2f} {x:.2f} {y:.2f} '
-            f'{z:.2f} {ry:.2f}'), True
+            f'{z:.2f} {ry:.2f}')
 
 
 def make_frame(seed: int,
@@ -78,7 +78,7 @@ def make_frame(seed: int,
     for i, solid in enumerate(scene.solids):
         if solid.cls is None:
             continue
-        line, _ = box_label(solid, calib, img_shape, visible[i], full[i])
+        line = box_label(solid, calib, img_shape, visible[i], full[i])
         if line:
             labels.append(line)
     return Frame(image, points, labels, calib, scene)

@@ -43,6 +43,12 @@ def _clip_near(poly: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def _project_uv(poly: np.ndarray, p2: np.ndarray) -> np.ndarray:
+    """(K, 3) camera points -> (K, 2) pixels with a 3x4 projection."""
+    uvw = np.concatenate([poly, np.ones((len(poly), 1))], 1) @ p2.T
+    return uvw[:, :2] / uvw[:, 2:3]
+
+
 def _hash_noise(ix: np.ndarray, iz: np.ndarray, seed: int) -> np.ndarray:
     """Deterministic per-cell noise in [0, 1) from integer coordinates."""
     h = (ix.astype(np.int64) * 73856093) ^ (iz.astype(np.int64) * 19349663) \
@@ -129,8 +135,7 @@ def render_scene(scene: Scene, calib: Calibration,
     faces.sort(key=lambda f: -f[0])
     canvas = (np.clip(img, 0, 1) * 255).astype(np.uint8)
     for dist, poly, normal, part in faces:
-        uvw = np.concatenate([poly, np.ones((len(poly), 1))], 1) @ calib.P2.T
-        uv = uvw[:, :2] / uvw[:, 2:3]
+        uv = _project_uv(poly, calib.P2)
         if (uv[:, 0].max() < -w or uv[:, 0].min() > 2 * w or
                 uv[:, 1].max() < -h or uv[:, 1].min() > 2 * h):
             continue
@@ -164,9 +169,7 @@ def solid_masks_area(scene: Scene, calib: Calibration,
                 poly = _clip_near(corners[list(face)])
                 if len(poly) < 3:
                     continue
-                uvw = np.concatenate([poly, np.ones((len(poly), 1))],
-                                     1) @ calib.P2.T
-                uv = uvw[:, :2] / uvw[:, 2:3]
+                uv = _project_uv(poly, calib.P2)
                 cv2.fillConvexPoly(mask, np.round(uv * 16).astype(np.int32),
                                    1, shift=4)
         areas[idx] = int(mask.sum())

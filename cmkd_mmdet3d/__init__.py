@@ -1,5 +1,6 @@
 """cmkd_mmdet3d: CMKD (cross-modality knowledge distillation for monocular 3D
-object detection, Hong, Dai and Ding, ECCV 2022) as an MMDetection3D 1.4 plugin.
+object detection, Hong, Dai and Ding, ECCV 2022) as an MMDetection3D 1.4
+plugin.
 
 Importing the package (configs do it through
 ``custom_imports=dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)``)

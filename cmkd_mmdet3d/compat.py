@@ -5,7 +5,8 @@
 project gets them. Each shim is idempotent, narrow and tested on its own
 (``tests/test_compat.py``):
 
-1. **Safe checkpoint loading under torch >= 2.6** (:func:`safe_load_checkpoint`).
+1. **Safe checkpoint loading under torch >= 2.6**
+   (:func:`safe_load_checkpoint`).
    torch >= 2.6 defaults ``torch.load`` to ``weights_only=True``, which refuses
    every mmengine checkpoint (``message_hub`` holds ``HistoryBuffer`` objects,
    ``meta`` numpy scalars). Instead of switching the check off we unpickle with
@@ -16,7 +17,8 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    annealing functions). Anything else is refused with
    :class:`UnsafeCheckpointError`, which names the file and the global, before
    it can run. mmengine's local-file scheme is re-registered with this loader,
-   which covers ``load_from``, ``--resume``, ``mim test``, ``init_cfg=Pretrained``
+   which covers ``load_from``, ``--resume``, ``mim test``,
+   ``init_cfg=Pretrained``
    and teacher checkpoints.
 2. **KITTI evaluation without CUDA** (:func:`rotate_iou_cpu`). mmdet3d computes
    BEV / 3D overlaps with a ``numba.cuda`` kernel whose module cannot even be
@@ -46,8 +48,8 @@ import torch
 
 __all__ = [
     'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
-    'register_safe_checkpoint_loader', 'rotate_iou_cpu',
-    'rotate_iou_eval', 'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
+    'register_safe_checkpoint_loader', 'rotate_iou_cpu', 'rotate_iou_eval',
+    'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
     'apply_all'
 ]
 
@@ -104,7 +106,8 @@ def _numpy_allowed_globals() -> Dict[str, Any]:
 
 
 class _AttributeOnly:
-    """Stand-in for a class that a checkpoint may only use as ``getattr`` target.
+    """Stand-in for a class that a checkpoint may only use as ``getattr``
+    target.
 
     It is not callable, so a pickle cannot instantiate the class through it.
     """
@@ -134,8 +137,8 @@ def _mmengine_references() -> Tuple[Dict[str, Any], Dict[type, frozenset]]:
         # protocol-2 pickles store as getattr(HistoryBuffer, 'mean').
         HistoryBuffer: frozenset({'min', 'max', 'mean', 'current'}),
         # OneCycleParamScheduler.anneal_func, saved in the scheduler state.
-        OneCycleParamScheduler: frozenset(
-            {'_annealing_cos', '_annealing_linear'}),
+        OneCycleParamScheduler:
+        frozenset({'_annealing_cos', '_annealing_linear'}),
     }
     return globals_, getattr_pairs
 
@@ -213,7 +216,11 @@ def safe_load_checkpoint(filename: str, map_location: Any = None) -> Any:
     try:
         # The allowlist unpickler *is* the restriction here; torch's built-in
         # weights-only mode cannot express "getattr for these methods only".
-        return torch.load(filename, map_location=map_location, weights_only=False, pickle_module=restricted_pickle)  # noqa: E501
+        return torch.load(
+            filename,
+            map_location=map_location,
+            weights_only=False,
+            pickle_module=restricted_pickle)  # noqa: E501
     except UnsafeCheckpointError as err:
         raise UnsafeCheckpointError(
             f'refusing to load checkpoint {filename}: {err}. Only tensors, '
@@ -401,7 +408,8 @@ def setup_cpu_distributed(cfg) -> bool:
     cfg.env_cfg.dist_cfg.backend = 'gloo'
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(
-            type='MMDistributedDataParallel', device_ids=None,
+            type='MMDistributedDataParallel',
+            device_ids=None,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
@@ -420,5 +428,3 @@ def apply_all() -> None:
     install_rotate_iou()
     patch_numpy_long()
     _APPLIED = True
-
-

@@ -14,6 +14,8 @@ import numpy as np
 _BOTTOM = (0, 3, 7, 4)
 _EDGES = ((0, 3), (3, 7), (7, 4), (4, 0), (1, 2), (2, 6), (6, 5), (5, 1),
           (0, 1), (3, 2), (7, 6), (4, 5))
+
+
 def _pt(xy) -> Tuple[int, int]:
     """A pixel as a tuple of Python ints (OpenCV rejects numpy ints and
     values beyond int32, which wild early-training boxes can reach)."""
@@ -21,8 +23,8 @@ def _pt(xy) -> Tuple[int, int]:
     return int(round(x)), int(round(y))
 
 
-GT_COLOR = (60, 60, 255)     # BGR red
-PRED_COLOR = (60, 220, 60)   # BGR green
+GT_COLOR = (60, 60, 255)  # BGR red
+PRED_COLOR = (60, 220, 60)  # BGR green
 
 
 def draw_boxes_on_image(img: np.ndarray,
@@ -35,8 +37,9 @@ def draw_boxes_on_image(img: np.ndarray,
     skipped."""
     if len(corners) == 0:
         return img
-    pts = np.concatenate([corners.reshape(-1, 3),
-                          np.ones((corners.size // 3, 1))], 1)
+    pts = np.concatenate(
+        [corners.reshape(-1, 3),
+         np.ones((corners.size // 3, 1))], 1)
     uvw = pts @ np.asarray(lidar2img)[:3].T
     uvw = uvw.reshape(-1, 8, 3)
     for box in uvw:
@@ -79,7 +82,8 @@ def draw_bev(points: Optional[np.ndarray],
                    (60, 60, 60), 1, cv2.LINE_AA)
     if points is not None and len(points):
         px = np.round(to_px(points[:, :2])).astype(int)
-        ok = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
+        ok = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (
+            px[:, 1] < h)
         canvas[px[ok, 1], px[ok, 0]] = (200, 200, 200)
     for corners, color in boxes:
         for box in corners:
@@ -92,14 +96,14 @@ def draw_bev(points: Optional[np.ndarray],
     return canvas
 
 
-def render_prediction_panel(img: Optional[np.ndarray],
-                            points: Optional[np.ndarray],
-                            lidar2img: Optional[np.ndarray],
-                            gt_corners: np.ndarray,
-                            pred_corners: np.ndarray,
-                            title: str = '',
-                            bev_range=((0.0, 50.0), (-30.0, 30.0))
-                            ) -> np.ndarray:
+def render_prediction_panel(
+        img: Optional[np.ndarray],
+        points: Optional[np.ndarray],
+        lidar2img: Optional[np.ndarray],
+        gt_corners: np.ndarray,
+        pred_corners: np.ndarray,
+        title: str = '',
+        bev_range=((0.0, 50.0), (-30.0, 30.0))) -> np.ndarray:
     """Image with boxes on top, BEV below; ground truth red, predictions
     green. Returns a BGR picture."""
     bev = draw_bev(points, [(gt_corners, GT_COLOR),
@@ -113,8 +117,9 @@ def render_prediction_panel(img: Optional[np.ndarray],
         panels.append(img)
     width = panels[0].shape[1] if panels else bev.shape[1]
     scale = width / bev.shape[1]
-    bev = cv2.resize(bev, (width, int(round(bev.shape[0] * scale))),
-                     interpolation=cv2.INTER_NEAREST)
+    bev = cv2.resize(
+        bev, (width, int(round(bev.shape[0] * scale))),
+        interpolation=cv2.INTER_NEAREST)
     panels.append(bev)
     out = np.concatenate(panels, 0)
     if title:

@@ -1,6 +1,7 @@
 """Frames per second of the synthetic world generator on one core.
 
-    python tools/analysis_tools/benchmark_generator.py [--frames 20] [--out F.json]
+    python tools/analysis_tools/benchmark_generator.py [--frames 20] \
+        [--out F.json]
 
 Times ``make_frame`` (scene sampling, rendering, LiDAR ray casting and
 labels; file writing excluded) in one process with one thread, at KITTI's
@@ -49,16 +50,20 @@ def main():
         render_scene(scene, calib, shape, seed=i)
         t_render += time.perf_counter() - t
         t = time.perf_counter()
-        npts.append(len(cast_lidar(scene, calib, rng, args.beams,
-                                   args.azimuth_step)))
+        npts.append(
+            len(cast_lidar(scene, calib, rng, args.beams, args.azimuth_step)))
         t_lidar += time.perf_counter() - t
-    res = dict(frames=args.frames, height=args.height, width=args.width,
-               beams=args.beams, azimuth_step_deg=args.azimuth_step,
-               fps_per_core=args.frames / total,
-               ms_per_frame=1000 * total / args.frames,
-               render_ms=1000 * t_render / args.frames,
-               lidar_ms=1000 * t_lidar / args.frames,
-               points_per_sweep=float(np.mean(npts)))
+    res = dict(
+        frames=args.frames,
+        height=args.height,
+        width=args.width,
+        beams=args.beams,
+        azimuth_step_deg=args.azimuth_step,
+        fps_per_core=args.frames / total,
+        ms_per_frame=1000 * total / args.frames,
+        render_ms=1000 * t_render / args.frames,
+        lidar_ms=1000 * t_lidar / args.frames,
+        points_per_sweep=float(np.mean(npts)))
     print('| image | beams | frames/s/core | ms/frame | render ms | '
           'LiDAR ms | points/sweep |')
     print('|---|---|---|---|---|---|---|')

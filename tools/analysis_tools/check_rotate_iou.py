@@ -8,7 +8,8 @@ On a machine with the full environment and a GPU:
 On a GPU machine without mmcv / mmdet3d installed, compute the CPU side on
 another machine first and compare there:
 
-    python tools/analysis_tools/check_rotate_iou.py --save boxes.npz     # CPU side
+    # CPU side
+    python tools/analysis_tools/check_rotate_iou.py --save boxes.npz
     python tools/analysis_tools/check_rotate_iou.py --load boxes.npz \
         --kernel-file <mmdet3d>/evaluation/functional/kitti_utils/rotate_iou.py
 """
@@ -22,8 +23,11 @@ CRITERIA = (-1, 0, 1, 2)
 
 def random_boxes(rng, n):
     return np.stack([
-        rng.uniform(-5, 5, n), rng.uniform(-5, 5, n), rng.uniform(0.3, 5, n),
-        rng.uniform(0.3, 5, n), rng.uniform(-np.pi, np.pi, n)
+        rng.uniform(-5, 5, n),
+        rng.uniform(-5, 5, n),
+        rng.uniform(0.3, 5, n),
+        rng.uniform(0.3, 5, n),
+        rng.uniform(-np.pi, np.pi, n)
     ], 1).astype(np.float32)
 
 
@@ -61,8 +65,14 @@ def main():
         qboxes[:20] = boxes[:20]
         cpu = {c: rotate_iou_cpu(boxes, qboxes, c) for c in CRITERIA}
         if args.save:
-            np.savez(args.save, boxes=boxes, qboxes=qboxes,
-                     **{f'cpu_{c + 1}': v for c, v in cpu.items()})
+            np.savez(
+                args.save,
+                boxes=boxes,
+                qboxes=qboxes,
+                **{
+                    f'cpu_{c + 1}': v
+                    for c, v in cpu.items()
+                })
             print(f'saved {args.save}')
             return
     kernel = load_kernel(args.kernel_file)

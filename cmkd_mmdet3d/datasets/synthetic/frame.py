@@ -14,9 +14,9 @@ KITTI_IMG_SHAPE = (375, 1242)
 
 @dataclass
 class Frame:
-    image: np.ndarray         # (H, W, 3) uint8 RGB
-    points: np.ndarray        # (N, 4) float32, LiDAR frame
-    labels: List[str]         # KITTI label_2 lines
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    points: np.ndarray  # (N, 4) float32, LiDAR frame
+    labels: List[str]  # KITTI label_2 lines
     calib: Calibration
     scene: Scene
 
@@ -69,10 +69,13 @@ def make_frame(seed: int,
     rng = np.random.default_rng(seed)
     scene = sample_scene(rng, num_objects=num_objects)
     image, ids = render_scene(scene, calib, img_shape, seed=seed)
-    points = cast_lidar(scene, calib, rng, num_beams=num_beams,
-                        azimuth_step_deg=azimuth_step_deg)
-    visible = np.bincount(ids[ids >= 0].ravel(),
-                          minlength=len(scene.solids))
+    points = cast_lidar(
+        scene,
+        calib,
+        rng,
+        num_beams=num_beams,
+        azimuth_step_deg=azimuth_step_deg)
+    visible = np.bincount(ids[ids >= 0].ravel(), minlength=len(scene.solids))
     full = solid_masks_area(scene, calib, img_shape)
     labels = []
     for i, solid in enumerate(scene.solids):

@@ -14,11 +14,9 @@ import numpy as np
 # Calibration of the KITTI recording 2011_09_26 (values as published in the
 # KITTI object benchmark calibration files of that date).
 KITTI_P0 = np.array([[721.5377, 0.0, 609.5593, 0.0],
-                     [0.0, 721.5377, 172.854, 0.0],
-                     [0.0, 0.0, 1.0, 0.0]])
+                     [0.0, 721.5377, 172.854, 0.0], [0.0, 0.0, 1.0, 0.0]])
 KITTI_P1 = np.array([[721.5377, 0.0, 609.5593, -387.5744],
-                     [0.0, 721.5377, 172.854, 0.0],
-                     [0.0, 0.0, 1.0, 0.0]])
+                     [0.0, 721.5377, 172.854, 0.0], [0.0, 0.0, 1.0, 0.0]])
 KITTI_P2 = np.array([[721.5377, 0.0, 609.5593, 44.85728],
                      [0.0, 721.5377, 172.854, 0.2163791],
                      [0.0, 0.0, 1.0, 0.002745884]])
@@ -93,9 +91,14 @@ class Calibration:
         return -np.linalg.solve(k, self.P2[:, 3])
 
     def as_dict(self) -> Dict[str, np.ndarray]:
-        return dict(P0=self.P0, P1=self.P1, P2=self.P2, P3=self.P3,
-                    R0_rect=self.R0_rect, Tr_velo_to_cam=self.Tr_velo_to_cam,
-                    Tr_imu_to_velo=self.Tr_imu_to_velo)
+        return dict(
+            P0=self.P0,
+            P1=self.P1,
+            P2=self.P2,
+            P3=self.P3,
+            R0_rect=self.R0_rect,
+            Tr_velo_to_cam=self.Tr_velo_to_cam,
+            Tr_imu_to_velo=self.Tr_imu_to_velo)
 
 
 def calibration_for_date(date: str) -> Calibration:
@@ -122,8 +125,8 @@ def calibration_for_date(date: str) -> Calibration:
         p[1, 2] += dc[1]
         ps.append(p)
     # LiDAR mounting: a few milliradians and millimetres.
-    d_rot = _rot('x', rng.normal(0, 0.003)) @ _rot(
-        'y', rng.normal(0, 0.003)) @ _rot('z', rng.normal(0, 0.003))
+    d_rot = _rot('x', rng.normal(0, 0.003)) @ _rot('y', rng.normal(
+        0, 0.003)) @ _rot('z', rng.normal(0, 0.003))
     tr = KITTI_TR_VELO_TO_CAM.copy()
     tr[:, :3] = d_rot @ tr[:, :3]
     tr[:, 3] += rng.normal(0, 0.01, size=3)
@@ -150,8 +153,10 @@ def box_corners_cam(loc: np.ndarray, dims_lhw: np.ndarray,
 
 
 def project(points_cam: np.ndarray, p2: np.ndarray) -> np.ndarray:
-    """Project (N, 3) camera points with a 3x4 matrix; returns (N, 3) u, v, z."""
+    """Project (N, 3) camera points with a 3x4 matrix; returns (N, 3) u, v,
+    z."""
     hom = np.concatenate([points_cam, np.ones((len(points_cam), 1))], 1)
     uvw = hom @ p2.T
-    return np.stack([uvw[:, 0] / uvw[:, 2], uvw[:, 1] / uvw[:, 2],
-                     uvw[:, 2] - p2[2, 3]], 1)
+    return np.stack(
+        [uvw[:, 0] / uvw[:, 2], uvw[:, 1] / uvw[:, 2], uvw[:, 2] - p2[2, 3]],
+        1)

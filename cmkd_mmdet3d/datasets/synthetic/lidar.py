@@ -15,12 +15,12 @@ def beam_directions(num_beams: int = 64,
     Azimuths cover the full turn; the elevations are evenly spaced (the
     HDL-64E's spacing is close to even over this span).
     """
-    elev = np.deg2rad(np.linspace(elevation_deg[0], elevation_deg[1],
-                                  num_beams))
+    elev = np.deg2rad(
+        np.linspace(elevation_deg[0], elevation_deg[1], num_beams))
     azim = np.deg2rad(np.arange(-180.0, 180.0, azimuth_step_deg))
     ce, se = np.cos(elev)[:, None], np.sin(elev)[:, None]
-    return np.stack(np.broadcast_arrays(ce * np.cos(azim), ce * np.sin(azim),
-                                        se), -1)
+    return np.stack(
+        np.broadcast_arrays(ce * np.cos(azim), ce * np.sin(azim), se), -1)
 
 
 def _ray_box(o, d, part):
@@ -107,8 +107,8 @@ def cast_lidar(scene: Scene,
         refl[sel] = part.reflectivity
 
     keep = best_t < max_range
-    keep &= rng.random(n_rays) > dropout + 0.15 * np.clip(
-        best_t / max_range, 0, 1)
+    keep &= rng.random(
+        n_rays) > dropout + 0.15 * np.clip(best_t / max_range, 0, 1)
     t = best_t[keep] + rng.normal(0, range_noise, keep.sum())
     d_l = dirs_l.reshape(-1, 3)[keep]
     pts = d_l * t[:, None]

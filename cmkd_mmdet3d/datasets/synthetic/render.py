@@ -15,8 +15,8 @@ from .scene import Scene
 
 NEAR = 0.3  # metres, near clipping plane
 # the six faces as corner indices into _part_corners' order
-_FACES = ((0, 1, 2, 3), (4, 5, 6, 7), (0, 1, 5, 4), (2, 3, 7, 6),
-          (0, 3, 7, 4), (1, 2, 6, 5))
+_FACES = ((0, 1, 2, 3), (4, 5, 6, 7), (0, 1, 5, 4), (2, 3, 7, 6), (0, 3, 7, 4),
+          (1, 2, 6, 5))
 
 
 def _part_corners(part) -> np.ndarray:
@@ -86,10 +86,9 @@ def _ground_and_sky(scene: Scene, calib: Calibration, h: int, w: int,
     side = ax > 5.5
     walk = side & (ax < 8.0)
     grass = ax >= 8.0
-    col[walk] = (np.array([0.55, 0.53, 0.5]) *
-                 (0.9 + 0.2 * noise[walk, None]))
-    col[grass] = (np.array([0.25, 0.42, 0.18]) *
-                  (0.7 + 0.5 * noise[grass, None]))
+    col[walk] = (np.array([0.55, 0.53, 0.5]) * (0.9 + 0.2 * noise[walk, None]))
+    col[grass] = (
+        np.array([0.25, 0.42, 0.18]) * (0.7 + 0.5 * noise[grass, None]))
     # lane markings: dashed at x = +-1.75, solid road edges at +-5.4
     dashed = (np.abs(ax - 1.75) < 0.07) & (np.mod(gz, 6.0) < 3.0)
     edge = np.abs(ax - 5.4) < 0.08
@@ -103,7 +102,8 @@ def _ground_and_sky(scene: Scene, calib: Calibration, h: int, w: int,
     return img
 
 
-def render_scene(scene: Scene, calib: Calibration,
+def render_scene(scene: Scene,
+                 calib: Calibration,
                  img_shape: Tuple[int, int],
                  seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
     """Render the image and the instance buffer.
@@ -136,8 +136,8 @@ def render_scene(scene: Scene, calib: Calibration,
     canvas = (np.clip(img, 0, 1) * 255).astype(np.uint8)
     for dist, poly, normal, part in faces:
         uv = _project_uv(poly, calib.P2)
-        if (uv[:, 0].max() < -w or uv[:, 0].min() > 2 * w or
-                uv[:, 1].max() < -h or uv[:, 1].min() > 2 * h):
+        if (uv[:, 0].max() < -w or uv[:, 0].min() > 2 * w
+                or uv[:, 1].max() < -h or uv[:, 1].min() > 2 * h):
             continue
         pts = np.round(uv * 16).astype(np.int32)  # 4 bits of sub-pixel
         diffuse = max(0.0, float(-np.dot(normal, scene.sun)))
@@ -170,7 +170,7 @@ def solid_masks_area(scene: Scene, calib: Calibration,
                 if len(poly) < 3:
                     continue
                 uv = _project_uv(poly, calib.P2)
-                cv2.fillConvexPoly(mask, np.round(uv * 16).astype(np.int32),
-                                   1, shift=4)
+                cv2.fillConvexPoly(
+                    mask, np.round(uv * 16).astype(np.int32), 1, shift=4)
         areas[idx] = int(mask.sum())
     return areas

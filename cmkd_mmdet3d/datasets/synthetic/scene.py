@@ -27,17 +27,17 @@ class Part:
     center: np.ndarray
     dims: np.ndarray
     ry: float
-    color: np.ndarray      # RGB in [0, 1]
-    reflectivity: float    # LiDAR intensity scale in [0, 1]
-    owner: int             # index into Scene.solids
+    color: np.ndarray  # RGB in [0, 1]
+    reflectivity: float  # LiDAR intensity scale in [0, 1]
+    owner: int  # index into Scene.solids
 
 
 @dataclass
 class Solid:
     """A labelled object or an unlabelled distractor."""
-    cls: Optional[str]     # None for distractors
-    loc: np.ndarray        # bottom centre (KITTI label location)
-    dims: np.ndarray       # (l, h, w) of the enclosing box
+    cls: Optional[str]  # None for distractors
+    loc: np.ndarray  # bottom centre (KITTI label location)
+    dims: np.ndarray  # (l, h, w) of the enclosing box
     ry: float
     parts: List[Part] = field(default_factory=list)
 
@@ -45,8 +45,8 @@ class Solid:
 @dataclass
 class Scene:
     solids: List[Solid]
-    ground_slope: np.ndarray   # (d y / d x, d y / d z): small roll / pitch
-    sun: np.ndarray            # unit vector towards the sun (camera frame)
+    ground_slope: np.ndarray  # (d y / d x, d y / d z): small roll / pitch
+    sun: np.ndarray  # unit vector towards the sun (camera frame)
     ambient: float
     gain: float
     road_tone: float
@@ -81,8 +81,9 @@ def _build_parts(solid: Solid, idx: int, rng) -> None:
     if solid.cls == 'Car':
         color = base * rng.uniform(0.5, 1.0)
         body_h = h * rng.uniform(0.5, 0.6)
-        solid.parts.append(_part(solid, idx, (0, 0, 0), (l, body_h, w),
-                                 color, rng.uniform(0.3, 0.8)))
+        solid.parts.append(
+            _part(solid, idx, (0, 0, 0), (l, body_h, w), color,
+                  rng.uniform(0.3, 0.8)))
         cab_l = l * rng.uniform(0.5, 0.6)
         glass = np.array([0.15, 0.18, 0.22]) + 0.1 * color
         solid.parts.append(
@@ -90,34 +91,39 @@ def _build_parts(solid: Solid, idx: int, rng) -> None:
                   (cab_l, h - body_h, w * 0.92), glass, 0.15))
     elif solid.cls == 'Pedestrian':
         legs = h * 0.47
-        solid.parts.append(_part(solid, idx, (0, 0, 0), (l * 0.6, legs, w * 0.7),
-                                 rng.uniform(0.05, 0.4, 3), 0.35))
+        solid.parts.append(
+            _part(solid, idx, (0, 0, 0), (l * 0.6, legs, w * 0.7),
+                  rng.uniform(0.05, 0.4, 3), 0.35))
         solid.parts.append(
             _part(solid, idx, (0, -legs, 0), (l, h - legs - 0.22, w), base,
                   0.45))
-        solid.parts.append(_part(solid, idx, (0, -(h - 0.22), 0),
-                                 (0.2, 0.22, 0.2), np.array([0.8, 0.6, 0.5]),
-                                 0.4))
+        solid.parts.append(
+            _part(solid, idx, (0, -(h - 0.22), 0), (0.2, 0.22, 0.2),
+                  np.array([0.8, 0.6, 0.5]), 0.4))
     elif solid.cls == 'Cyclist':
         bike_h = h * 0.5
-        solid.parts.append(_part(solid, idx, (0, 0, 0), (l, bike_h, w * 0.35),
-                                 np.array([0.1, 0.1, 0.1]) + 0.3 * base, 0.6))
-        solid.parts.append(_part(solid, idx, (-0.1 * l, -bike_h, 0),
-                                 (l * 0.4, h - bike_h, w), base, 0.45))
+        solid.parts.append(
+            _part(solid, idx, (0, 0, 0), (l, bike_h, w * 0.35),
+                  np.array([0.1, 0.1, 0.1]) + 0.3 * base, 0.6))
+        solid.parts.append(
+            _part(solid, idx, (-0.1 * l, -bike_h, 0), (l * 0.4, h - bike_h, w),
+                  base, 0.45))
     else:  # distractor: one cuboid
         gray = rng.uniform(0.25, 0.7)
         color = np.clip(gray + rng.normal(0, 0.06, 3), 0, 1)
-        solid.parts.append(_part(solid, idx, (0, 0, 0), (l, h, w), color,
-                                 rng.uniform(0.1, 0.6)))
+        solid.parts.append(
+            _part(solid, idx, (0, 0, 0), (l, h, w), color,
+                  rng.uniform(0.1, 0.6)))
 
 
 def _overlaps(x, z, r, placed):
-    return any((x - px)**2 + (z - pz)**2 < (r + pr)**2 for px, pz, pr in placed)
+    return any(
+        (x - px)**2 + (z - pz)**2 < (r + pr)**2 for px, pz, pr in placed)
 
 
-def sample_scene(rng: np.random.Generator,
-                 num_objects=(4, 14),
-                 num_distractors=(3, 9)) -> Scene:
+def sample_scene(
+    rng: np.random.Generator, num_objects=(4, 14), num_distractors=(3, 9)
+) -> Scene:
     """Sample one scene.
 
     Args:
@@ -130,8 +136,10 @@ def sample_scene(rng: np.random.Generator,
     slope = np.clip(rng.normal(0, 0.004, size=2), -0.01, 0.01)
     elev = np.deg2rad(rng.uniform(20, 70))
     azim = rng.uniform(-np.pi, np.pi)
-    sun = np.array([np.cos(elev) * np.sin(azim), -np.sin(elev),
-                    np.cos(elev) * np.cos(azim)])
+    sun = np.array([
+        np.cos(elev) * np.sin(azim), -np.sin(elev),
+        np.cos(elev) * np.cos(azim)
+    ])
     scene = Scene([], slope, sun, rng.uniform(0.35, 0.55),
                   rng.uniform(0.75, 1.2), rng.uniform(0.28, 0.42),
                   np.array([0.35, 0.55, 0.85]) * rng.uniform(0.8, 1.1),
@@ -153,17 +161,19 @@ def sample_scene(rng: np.random.Generator,
     for _ in range(n):
         cls = rng.choice(CLASSES, p=(0.7, 0.2, 0.1))
         mean, std = SIZE_STATS[cls]
-        dims = np.clip(rng.normal(mean, std), np.array(mean) * 0.6,
-                       np.array(mean) * 1.4)
+        dims = np.clip(
+            rng.normal(mean, std),
+            np.array(mean) * 0.6,
+            np.array(mean) * 1.4)
         for _try in range(20):
             z = rng.uniform(4.0, 62.0)
             half_fov = z * 0.84 + 2.0  # ~40 degrees, plus a margin outside
             if cls == 'Car':
-                if rng.random() < 0.6:   # driving along the road
+                if rng.random() < 0.6:  # driving along the road
                     x = rng.choice([-3.5, 0.0, 3.5]) + rng.normal(0, 0.5)
                     ry = rng.choice([-np.pi / 2, np.pi / 2]) + \
                         rng.normal(0, 0.12)
-                else:                    # parked or turning
+                else:  # parked or turning
                     x = rng.choice([-1, 1]) * rng.uniform(5.5, 12.0)
                     ry = rng.uniform(-np.pi, np.pi)
             elif cls == 'Pedestrian':

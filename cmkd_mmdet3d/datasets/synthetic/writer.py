@@ -32,8 +32,14 @@ def read_calib_txt(path: str) -> Dict[str, np.ndarray]:
     Returns P0-P3 (3, 4), R0_rect (3, 3), Tr_velo_to_cam and Tr_imu_to_velo
     (3, 4). Raises ValueError naming the file and key when malformed.
     """
-    shapes = dict(P0=(3, 4), P1=(3, 4), P2=(3, 4), P3=(3, 4), R0_rect=(3, 3),
-                  Tr_velo_to_cam=(3, 4), Tr_imu_to_velo=(3, 4))
+    shapes = dict(
+        P0=(3, 4),
+        P1=(3, 4),
+        P2=(3, 4),
+        P3=(3, 4),
+        R0_rect=(3, 3),
+        Tr_velo_to_cam=(3, 4),
+        Tr_imu_to_velo=(3, 4))
     out = {}
     with open(path) as f:
         for line in f:
@@ -63,7 +69,8 @@ def write_raw_calib(date_dir: str, calib: Calibration) -> None:
     ``calib_imu_to_velo.txt`` as KITTI raw ships them (rectified part)."""
     h, w = KITTI_IMG_SHAPE
     with open(osp.join(date_dir, 'calib_cam_to_cam.txt'), 'w') as f:
-        f.write('calib_time: 09-Jan-2012 13:57:47\ncorner_dist: 9.950000e-02\n')
+        f.write(
+            'calib_time: 09-Jan-2012 13:57:47\ncorner_dist: 9.950000e-02\n')
         for cam, p in enumerate((calib.P0, calib.P1, calib.P2, calib.P3)):
             k = p[:, :3]
             f.write(f'S_0{cam}: {w:.6e} {h:.6e}\n')
@@ -113,37 +120,40 @@ def _object_job(args):
     tr = osp.join(root, 'training')
     if osp.exists(osp.join(tr, 'label_2', name + '.txt')):
         return idx  # finished by an earlier, interrupted run
-    frame = make_frame(frame_seed(seed, 'training', idx), calib, img_shape,
-                       beams, az_step)
+    frame = make_frame(
+        frame_seed(seed, 'training', idx), calib, img_shape, beams, az_step)
     _write_image(osp.join(tr, 'image_2', name + '.png'), frame.image)
     _write_points(osp.join(tr, 'velodyne', name + '.bin'), frame.points)
     write_calib_txt(osp.join(tr, 'calib', name + '.txt'), calib)
     # the label file is written last: its presence marks a finished frame
-    _atomic_write(osp.join(tr, 'label_2', name + '.txt'),
-                  lambda p: open(p, 'w').write('\n'.join(frame.labels) +
-                                               ('\n' if frame.labels else '')))
+    _atomic_write(
+        osp.join(tr, 'label_2', name + '.txt'),
+        lambda p: open(p, 'w').write('\n'.join(frame.labels) +
+                                     ('\n' if frame.labels else '')))
     return idx
 
 
 def _raw_job(args):
     root, idx, seed, img_shape, beams, az_step, rel = args
     date = rel.split('/')[0]
-    drive_dir = osp.join(root, 'raw', osp.dirname(osp.dirname(
-        osp.dirname(rel))))
+    drive_dir = osp.join(root, 'raw',
+                         osp.dirname(osp.dirname(osp.dirname(rel))))
     frame_name = osp.basename(rel)
     velo = osp.join(drive_dir, 'velodyne_points', 'data', frame_name + '.bin')
     if osp.exists(velo):
         return idx
-    frame = make_frame(frame_seed(seed, 'raw', idx),
-                       calibration_for_date(date), img_shape, beams, az_step)
-    _write_image(osp.join(drive_dir, 'image_02', 'data', frame_name + '.png'),
-                 frame.image)
+    frame = make_frame(
+        frame_seed(seed, 'raw', idx), calibration_for_date(date), img_shape,
+        beams, az_step)
+    _write_image(
+        osp.join(drive_dir, 'image_02', 'data', frame_name + '.png'),
+        frame.image)
     _write_points(velo, frame.points)
     return idx
 
 
-def raw_frame_list(num_unlabeled: int, frames_per_drive: int = 20
-                   ) -> List[str]:
+def raw_frame_list(num_unlabeled: int,
+                   frames_per_drive: int = 20) -> List[str]:
     """Frame ids like ``2011_09_30/2011_09_30_drive_0001_sync/image_02/data/
     0000000003`` (the eigen_clean.txt format), spread over the dates."""
     out = []
@@ -168,16 +178,18 @@ def _check_manifest(out_dir: str, params: dict) -> None:
     if osp.exists(path):
         with open(path) as f:
             old = json.load(f)
-        diff = {k: (old.get(k), v) for k, v in params.items()
-                if old.get(k) != v}
+        diff = {
+            k: (old.get(k), v)
+            for k, v in params.items() if old.get(k) != v
+        }
         if diff:
             raise ValueError(
-                f'{out_dir} holds a world made with other settings '
-                f'({", ".join(f"{k}: {a} != {b}" for k, (a, b) in diff.items())}'
-                '); use another --out or delete the folder')
+                f'{out_dir} holds a world made with other settings ('
+                + ', '.join(f'{k}: {a} != {b}' for k, (a, b) in diff.items())
+                + '); use another --out or delete the folder')
         return
-    _atomic_write(path, lambda p: open(p, 'w').write(
-        json.dumps(params, indent=1)))
+    _atomic_write(path,
+                  lambda p: open(p, 'w').write(json.dumps(params, indent=1)))
 
 
 def generate_world(out_dir: str,
@@ -196,16 +208,21 @@ def generate_world(out_dir: str,
     the paths of the info files written.
     """
     from mmengine.utils import track_parallel_progress, track_progress
-    _check_manifest(out_dir, dict(
-        seed=seed, img_shape=list(img_shape), num_beams=num_beams,
-        azimuth_step_deg=azimuth_step_deg, generator=GENERATOR_VERSION))
+    _check_manifest(
+        out_dir,
+        dict(
+            seed=seed,
+            img_shape=list(img_shape),
+            num_beams=num_beams,
+            azimuth_step_deg=azimuth_step_deg,
+            generator=GENERATOR_VERSION))
     tr = osp.join(out_dir, 'training')
     for sub in ('image_2', 'velodyne', 'calib', 'label_2'):
         os.makedirs(osp.join(tr, sub), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'ImageSets'), exist_ok=True)
     ids = [f'{i:06d}' for i in range(num_train + num_val)]
-    splits = dict(train=ids[:num_train], val=ids[num_train:],
-                  trainval=ids, test=[])
+    splits = dict(
+        train=ids[:num_train], val=ids[num_train:], trainval=ids, test=[])
     for name, lst in splits.items():
         with open(osp.join(out_dir, 'ImageSets', f'{name}.txt'), 'w') as f:
             f.write(''.join(f'{i}\n' for i in lst))
@@ -215,27 +232,26 @@ def generate_world(out_dir: str,
             return
         print(f'generating {len(tasks)} {what} frames', flush=True)
         if workers > 1:
-            track_parallel_progress(func, tasks, workers,
-                                    file=sys.stdout)
+            track_parallel_progress(func, tasks, workers, file=sys.stdout)
         else:
             track_progress(func, tasks, file=sys.stdout)
 
-    run(_object_job, [(out_dir, i, seed, tuple(img_shape), num_beams,
-                       azimuth_step_deg) for i in range(len(ids))],
-        'labelled')
+    run(_object_job,
+        [(out_dir, i, seed, tuple(img_shape), num_beams, azimuth_step_deg)
+         for i in range(len(ids))], 'labelled')
 
     raw = raw_frame_list(num_unlabeled)
     for date in sorted({r.split('/')[0] for r in raw}):
         os.makedirs(osp.join(out_dir, 'raw', date), exist_ok=True)
-        write_raw_calib(osp.join(out_dir, 'raw', date),
-                        calibration_for_date(date))
+        write_raw_calib(
+            osp.join(out_dir, 'raw', date), calibration_for_date(date))
     for rel in raw:
         drive = osp.join(out_dir, 'raw', rel.split('/image_02')[0])
         os.makedirs(osp.join(drive, 'image_02', 'data'), exist_ok=True)
         os.makedirs(osp.join(drive, 'velodyne_points', 'data'), exist_ok=True)
-    run(_raw_job, [(out_dir, i, seed, tuple(img_shape), num_beams,
-                    azimuth_step_deg, rel) for i, rel in enumerate(raw)],
-        'unlabelled (raw)')
+    run(_raw_job,
+        [(out_dir, i, seed, tuple(img_shape), num_beams, azimuth_step_deg, rel)
+         for i, rel in enumerate(raw)], 'unlabelled (raw)')
     if raw:
         with open(osp.join(out_dir, 'ImageSets', 'eigen_clean.txt'), 'w') as f:
             f.write(''.join(r + '\n' for r in raw))
@@ -265,7 +281,8 @@ def _fix_ignored_categories(path: str) -> None:
             mmengine.dump(infos, path)
 
 
-def create_kitti_infos(root: str, prefix: str = 'kitti',
+def create_kitti_infos(root: str,
+                       prefix: str = 'kitti',
                        with_gt_database: bool = True) -> Dict[str, str]:
     """Infos, FOV-reduced point clouds and the GT database, through
     mmdet3d's own KITTI converters (``tools/dataset_converters``)."""
@@ -289,25 +306,33 @@ def create_kitti_infos(root: str, prefix: str = 'kitti',
     # the v1 infos go to a scratch folder outside the root.
     v1_dir = tempfile.mkdtemp(prefix='cmkd_v1_infos_')
     try:
-        kitti_converter.create_kitti_info_file(root, prefix,
-                                               save_path=v1_dir)
-        v1 = {s: osp.join(v1_dir, f'{prefix}_infos_{s}.pkl')
-              for s in ('train', 'val', 'test')}
+        kitti_converter.create_kitti_info_file(root, prefix, save_path=v1_dir)
+        v1 = {
+            s: osp.join(v1_dir, f'{prefix}_infos_{s}.pkl')
+            for s in ('train', 'val', 'test')
+        }
         kitti_converter.create_reduced_point_cloud(
-            root, prefix, train_info_path=v1['train'],
-            val_info_path=v1['val'], test_info_path=v1['test'])
+            root,
+            prefix,
+            train_info_path=v1['train'],
+            val_info_path=v1['val'],
+            test_info_path=v1['test'])
         paths = {}
         for split in ('train', 'val', 'trainval'):
-            update_pkl_infos('kitti', out_dir=root,
-                             pkl_path=osp.join(v1_dir,
-                                               f'{prefix}_infos_{split}.pkl'))
+            update_pkl_infos(
+                'kitti',
+                out_dir=root,
+                pkl_path=osp.join(v1_dir, f'{prefix}_infos_{split}.pkl'))
             paths[split] = osp.join(root, f'{prefix}_infos_{split}.pkl')
             _fix_ignored_categories(paths[split])
     finally:
         shutil.rmtree(v1_dir, ignore_errors=True)
     if with_gt_database:
-        create_groundtruth_database('KittiDataset', root, prefix,
-                                    paths['train'], relative_path=False,
-                                    with_mask=False)
+        create_groundtruth_database(
+            'KittiDataset',
+            root,
+            prefix,
+            paths['train'],
+            relative_path=False,
+            with_mask=False)
     return paths
-

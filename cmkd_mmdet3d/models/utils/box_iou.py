@@ -25,8 +25,7 @@ def aligned_iou_3d(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     bev1 = b1[:, [0, 1, 3, 4, 6]]
     bev2 = b2[:, [0, 1, 3, 4, 6]]
     # a counter-clockwise yaw in a y-up frame is mmcv's clockwise=True
-    iof = box_iou_rotated(bev1, bev2, mode='iof', aligned=True,
-                          clockwise=True)
+    iof = box_iou_rotated(bev1, bev2, mode='iof', aligned=True, clockwise=True)
     inter_area = iof * b1[:, 3] * b1[:, 4]
     top = torch.minimum(b1[:, 2] + b1[:, 5], b2[:, 2] + b2[:, 5])
     bottom = torch.maximum(b1[:, 2], b2[:, 2])

@@ -64,8 +64,8 @@ def bin_edges(mode: str = 'LID',
         delta = 2 * (depth_max - depth_min) / (num_bins * (1 + num_bins))
         edges = depth_min + delta * i * (i + 1) / 2
     elif mode == 'SID':
-        lo, hi = torch.log1p(torch.tensor(float(depth_min), dtype=torch.float64)), \
-            torch.log1p(torch.tensor(float(depth_max), dtype=torch.float64))
+        lo, hi = (torch.log1p(torch.tensor(float(x), dtype=torch.float64))
+                  for x in (depth_min, depth_max))
         edges = torch.expm1(lo + (hi - lo) * i / num_bins)
     else:
         raise ValueError(f'unknown depth binning mode {mode!r}')

@@ -61,11 +61,10 @@ def _check_inputs(depth_probs, feats, lidar2cam, cam2img, img_shape):
                          f'{hf}x{wf}')
 
 
-def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor,
-                       points: Tensor, img_shape: Tuple[int, int],
-                       feat_shape: Tuple[int, int], num_bins: int,
-                       depth_min: float, depth_max: float, mode: str,
-                       align: str) -> Tensor:
+def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor, points: Tensor,
+                       img_shape: Tuple[int, int], feat_shape: Tuple[int, int],
+                       num_bins: int, depth_min: float, depth_max: float,
+                       mode: str, align: str) -> Tensor:
     """Continuous (x, y, depth-slice) sample positions in feature-map index
     units for every point, (B, P, 3); non-finite where undefined.
 
@@ -79,7 +78,7 @@ def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor,
     h, w = img_shape
     hf, wf = feat_shape
     hom = torch.cat([points, points.new_ones(len(points), 1)], 1)  # (P, 4)
-    cam = torch.einsum('bij,pj->bpi', lidar2cam.float(), hom)      # (B, P, 4)
+    cam = torch.einsum('bij,pj->bpi', lidar2cam.float(), hom)  # (B, P, 4)
     proj = torch.einsum('bij,bpj->bpi', cam2img[:, :3].float(), cam)
     with torch.no_grad():
         u = proj[..., 0] / proj[..., 2]
@@ -142,59 +141,74 @@ def _corner_terms(coords: Tensor, d: int, hf: int, wf: int):
         torch.stack(w_z)
 
 
+# voxels per chunk: bounds the (C, chunk) temporaries of forward and
+# backward to a few MiB, independent of the grid size
+CHUNK = 16384
+
+
 class _LiftFunction(torch.autograd.Function):
-    """out[b, :, v] = sum_k w_hw[k, v] * (sum_j w_z[j, v] P[b, z_j, hw_k]) *
-    X[b, hw_k, :] for the in-grid samples v of each batch element; zeros
-    elsewhere. Only indices and weights are kept for backward (no (V, C)
-    intermediate), and the (B, C, N) output is written in place."""
+    """out[b, :, v] = sum_k coef[k, v] * X[b, :, hw_k] with
+    coef[k, v] = w_hw[k, v] * sum_j w_z[j, v] P[b, z_j, hw_k], for the in-grid
+    samples v of each batch element; zeros elsewhere.
+
+    Channel-major throughout: ``X`` is (B, C, HW) and the output (B, C, N) is
+    written in place, in the layout the caller reshapes to (B, C, Z, Y, X)
+    without a copy. Work is done in chunks of :data:`CHUNK` voxels, and only
+    indices and weights are kept for backward."""
 
     @staticmethod
-    def forward(ctx, probs, feats_t, num_points, *corners):
-        # probs (B, D, HW), feats_t (B, HW, C); corners: 5 tensors per sample
-        b, _, c = feats_t.shape
-        # (B, N, C): rows are scattered contiguously; transposed on return
-        out = feats_t.new_zeros(b, num_points, c)
+    def forward(ctx, probs, feats, num_points, *corners):
+        # probs (B, D, HW), feats (B, C, HW); corners: 5 tensors per sample
+        b, c, _ = feats.shape
+        out = feats.new_zeros(b, c, num_points)
         coefs = []
         for i in range(b):
             idx, hw, w_hw, zi, w_z = corners[5 * i:5 * i + 5]
-            p = probs[i]
+            p, x = probs[i], feats[i]
             coef = torch.stack([
                 w_hw[k] * (w_z[0] * p[zi[0], hw[k]] + w_z[1] * p[zi[1], hw[k]])
                 for k in range(4)
-            ])                                                  # (4, V)
-            vals = feats_t[i, hw[0]] * coef[0, :, None]
-            for k in range(1, 4):
-                vals.addcmul_(feats_t[i, hw[k]], coef[k, :, None])
-            out[i].index_copy_(0, idx, vals)
+            ])  # (4, V)
+            for s in range(0, len(idx), CHUNK):
+                sl = slice(s, s + CHUNK)
+                acc = x.index_select(1, hw[0, sl]).mul_(coef[0, sl])
+                for k in range(1, 4):
+                    acc.addcmul_(x.index_select(1, hw[k, sl]), coef[k, sl])
+                out[i].index_copy_(1, idx[sl], acc)
             coefs.append(coef)
-        ctx.save_for_backward(probs, feats_t, *corners, *coefs)
+        ctx.save_for_backward(probs, feats, *corners, *coefs)
         ctx.batch = b
-        return out.transpose(1, 2)
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
         saved = ctx.saved_tensors
         b = ctx.batch
-        probs, feats_t = saved[:2]
+        probs, feats = saved[:2]
         corners, coefs = saved[2:2 + 5 * b], saved[2 + 5 * b:]
-        grad_probs = torch.zeros_like(probs) if ctx.needs_input_grad[0] \
-            else None
-        grad_feats = torch.zeros_like(feats_t) if ctx.needs_input_grad[1] \
-            else None
+        need_p, need_x = ctx.needs_input_grad[:2]
+        grad_probs = torch.zeros_like(probs) if need_p else None
+        grad_feats = torch.zeros_like(feats) if need_x else None
         n_hw = probs.shape[2]
         for i in range(b):
             idx, hw, w_hw, zi, w_z = corners[5 * i:5 * i + 5]
-            g = grad_out[i].t().index_select(0, idx)          # (V, C)
-            for k in range(4):
-                if grad_feats is not None:
-                    grad_feats[i].index_add_(0, hw[k],
-                                             g * coefs[i][k, :, None])
-                if grad_probs is not None:
-                    g_coef = (g * feats_t[i, hw[k]]).sum(1)       # (V,)
-                    flat = grad_probs[i].view(-1)
-                    for j in range(2):
-                        flat.index_add_(0, zi[j] * n_hw + hw[k],
-                                        g_coef * w_hw[k] * w_z[j])
+            x, coef = feats[i], coefs[i]
+            for s in range(0, len(idx), CHUNK):
+                sl = slice(s, s + CHUNK)
+                g = grad_out[i].index_select(1, idx[sl])  # (C, v)
+                for k in range(4):
+                    h = hw[k, sl]
+                    if need_x:
+                        grad_feats[i].index_add_(1, h, g * coef[k, sl])
+                    if need_p:
+                        # d out / d coef_k = X[:, hw_k]
+                        g_coef = torch.linalg.vecdot(
+                            g, x.index_select(1, h), dim=0)  # (v,)
+                        g_coef.mul_(w_hw[k, sl])
+                        flat = grad_probs[i].view(-1)
+                        for j in range(2):
+                            flat.index_add_(0, zi[j, sl] * n_hw + h,
+                                            g_coef * w_z[j, sl])
         return (grad_probs, grad_feats, None) + (None, ) * len(corners)
 
 
@@ -235,24 +249,29 @@ def lift_frustum_to_voxels(depth_probs: Tensor,
     b, d, hf, wf = depth_probs.shape
     pts, (nx, ny, nz) = voxel_centers(point_cloud_range, voxel_size,
                                       depth_probs.device)
-    coords = sample_coordinates(lidar2cam.to(pts.device),
-                                cam2img.to(pts.device), pts,
-                                tuple(img_shape), (hf, wf), d, depth_min,
-                                depth_max, mode, align)
+    coords = sample_coordinates(
+        lidar2cam.to(pts.device), cam2img.to(pts.device), pts,
+        tuple(img_shape), (hf, wf), d, depth_min, depth_max, mode, align)
     c = feats.shape[1]
     corners = []
     for i in range(b):
         corners += list(_corner_terms(coords[i], d, hf, wf))
     out = _LiftFunction.apply(
-        depth_probs.reshape(b, d, hf * wf),
-        feats.reshape(b, c, hf * wf).transpose(1, 2).contiguous(),
+        depth_probs.reshape(b, d, hf * wf), feats.reshape(b, c, hf * wf),
         coords.shape[1], *corners)
     return out.reshape(b, c, nz, ny, nx)
 
 
-def lift_frustum_to_voxels_reference(depth_probs, feats, lidar2cam, cam2img,
-                                     img_shape, point_cloud_range, voxel_size,
-                                     depth_min, depth_max, mode='LID'):
+def lift_frustum_to_voxels_reference(depth_probs,
+                                     feats,
+                                     lidar2cam,
+                                     cam2img,
+                                     img_shape,
+                                     point_cloud_range,
+                                     voxel_size,
+                                     depth_min,
+                                     depth_max,
+                                     mode='LID'):
     """The reference (CaDDN ``FrustumToVoxel``) formulation: materialise the
     (B, C, D, Hf, Wf) frustum and ``grid_sample`` it. For tests and the
     benchmark only."""
@@ -271,10 +290,14 @@ def lift_frustum_to_voxels_reference(depth_probs, feats, lidar2cam, cam2img,
     v = proj[..., 1] / proj[..., 2]
     depth = proj[..., 2] - cam2img[:, 2, 3].float()[:, None]
     k = bin_depths(depth, mode, depth_min, depth_max, d)
-    grid = torch.stack([2 * u / (w - 1) - 1, 2 * v / (h - 1) - 1,
-                        2 * k / (d - 1) - 1], -1)
+    grid = torch.stack(
+        [2 * u / (w - 1) - 1, 2 * v / (h - 1) - 1, 2 * k / (d - 1) - 1], -1)
     grid = torch.where(torch.isfinite(grid), grid, torch.full_like(grid, -2))
     grid = grid.reshape(b, nx, ny, nz, 3)
-    out = F.grid_sample(frustum, grid, mode='bilinear', padding_mode='zeros',
-                        align_corners=False)        # (B, C, X, Y, Z)
+    out = F.grid_sample(
+        frustum,
+        grid,
+        mode='bilinear',
+        padding_mode='zeros',
+        align_corners=False)  # (B, C, X, Y, Z)
     return out.permute(0, 1, 4, 3, 2)

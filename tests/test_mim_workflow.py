@@ -114,3 +114,30 @@ def test_dist_train_two_cpu_processes(synthetic_world, tmp_path):
     # 4 training frames, 2 processes, 1 sample each: 2 iterations per epoch
     assert 'Epoch(train) [1][2/2]' in out
     assert os.path.exists(tmp_path / 'w' / 'epoch_1.pth')
+
+
+STUDENT_CFG = ('cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_'
+               'synkitti-3d-3class.py')
+
+
+def test_mim_train_student_only_trains_and_evaluates(mim, synthetic_world,
+                                                     tmp_path):
+    """The camera student alone: `mim train` with validation on CPU."""
+    os.makedirs(tmp_path / 'data')
+    os.symlink(synthetic_world, tmp_path / 'data' / 'synthetic_kitti')
+    proc = run([mim, 'train', 'cmkd_mmdet3d', STUDENT_CFG, '--work-dir', 'w',
+                '--cfg-options', 'train_cfg.max_epochs=1',
+                'train_cfg.val_interval=1',
+                'train_dataloader.num_workers=0',
+                'train_dataloader.persistent_workers=False',
+                'val_dataloader.num_workers=0',
+                'val_dataloader.persistent_workers=False'],
+               cwd=str(tmp_path))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'Epoch(train) [1][2/2]' in out and 'loss_depth' in out
+    assert 'Car AP40@0.70, 0.70, 0.70' in out        # KittiMetric ran
+    assert os.path.exists(tmp_path / 'w' / 'epoch_1.pth')
+    pics = glob.glob(str(tmp_path / 'w' / '*' / 'vis' / 'val_epoch1' /
+                         '*.png'))
+    assert len(pics) == 2, pics

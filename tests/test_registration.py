@@ -66,3 +66,43 @@ def test_config_basenames_are_unique():
             if f.endswith('.py'):
                 assert f not in names, f'{f} in {dirpath} and {names[f]}'
                 names[f] = dirpath
+
+
+def test_student_modules_are_registered():
+    from mmdet3d.registry import MODELS, TRANSFORMS
+    import cmkd_mmdet3d  # noqa: F401
+    for name in ('CMKDMono3D', 'DepthDistributionNet', 'DepthLiftNeck',
+                 'CMKDAnchor3DHead', 'DepthFocalLoss'):
+        assert MODELS.get(name) is not None, name
+    for name in ('FOVFilterPoints', 'LoadDepthMap', 'ImageSpaceFlip3D',
+                 'MakeDepthTarget', 'ScaleImage3D', 'PackCMKDInputs'):
+        assert TRANSFORMS.get(name) is not None, name
+
+
+def test_student_configs_build_with_the_teacher_grid():
+    """Both student configs build; their BEV maps have the synthetic
+    PointPillars teacher's (C, Y, X) and their head its anchors."""
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    folder = os.path.join(REPO_ROOT, 'configs', 'cmkd_mono3d')
+    teacher = Config.fromfile(TEACHER_CFG)
+    for name, bev in (('cmkd-mono3d_r50-aspp-lid120_secfpn_2xb4-onecycle-'
+                       '60e_kitti-3d-3class.py', (128, 188, 140)),
+                      ('cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-'
+                       'onecycle-8e_synkitti-3d-3class.py', (64, 188, 140))):
+        cfg = Config.fromfile(os.path.join(folder, name))
+        model = MODELS.build(cfg.model)
+        assert model.lift_neck.bev_shape == bev, name
+        assert model.bbox_head.dir_offset == 0.78539
+        assert model.bbox_head.dir_limit_offset == 0
+        assert cfg.model.test_cfg.nms_thr == 0.01
+        assert cfg.model.test_cfg.max_num == 500
+        if 'synkitti' in name:
+            t = teacher.model
+            assert cfg.model.bbox_head.anchor_generator == \
+                t.bbox_head.anchor_generator
+            assert model.lift_neck.grid_size[:2] == tuple(
+                reversed(t.middle_encoder.output_shape))
+            assert cfg.model.backbone.in_channels == \
+                t.backbone.in_channels == bev[0]

@@ -1,2 +1,2 @@
-from . import (dense_heads, detectors, losses, middle_encoders,  # noqa: F401
-               necks, utils)
+from . import (backbones, dense_heads, detectors, layers,  # noqa: F401
+               losses, middle_encoders, necks, utils)

@@ -1,0 +1,3 @@
+from .cmkd_mono3d import CMKDMono3D
+
+__all__ = ['CMKDMono3D']

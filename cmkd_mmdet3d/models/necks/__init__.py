@@ -1,0 +1,3 @@
+from .depth_lift_neck import DepthLiftNeck
+
+__all__ = ['DepthLiftNeck']

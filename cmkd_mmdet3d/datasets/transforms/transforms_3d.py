@@ -1,0 +1,272 @@
+"""Pipeline transforms of the camera student (spec section 6).
+
+The student sees the image, the teacher (issue "distillation") the points of
+the same sample; every geometric augmentation must therefore move image,
+depth map, points and boxes together while the calibration stays valid.
+"""
+import os.path as osp
+from typing import Optional
+
+import cv2
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmdet3d.datasets.transforms import Pack3DDetInputs
+from mmdet3d.registry import TRANSFORMS
+
+from .image_geometry import (check_calibration, depth_map_from_points,
+                             fov_mask, mirror_through_image, sparse_avg_pool)
+
+
+def _where(results: dict) -> str:
+    return results.get('img_path') or results.get('lidar_path') or \
+        f"sample {results.get('sample_idx', '?')}"
+
+
+def _calibration(results: dict):
+    for key in ('lidar2cam', 'cam2img'):
+        if key not in results:
+            raise KeyError(f'{key!r} missing in the results of '
+                           f'{_where(results)}: load the sample with '
+                           f"modality use_camera=True (KittiDataset copies "
+                           f"images['CAM2'][{key!r}] from the info)")
+    return check_calibration(results['lidar2cam'], results['cam2img'],
+                             _where(results))
+
+
+def _image_shape(results: dict):
+    if 'img' in results:
+        return results['img'].shape[:2]
+    if 'img_shape' in results:
+        return tuple(results['img_shape'][:2])
+    raise KeyError(f'no image shape for {_where(results)}: put '
+                   'LoadImageFromFile before this transform')
+
+
+@TRANSFORMS.register_module()
+class FOVFilterPoints(BaseTransform):
+    """Keep the points that project into the image with depth >= 0.
+
+    Required keys: points, lidar2cam, cam2img, img (or img_shape).
+    Raises a ValueError naming the sample when no point is left (an empty
+    sweep, or a calibration that does not belong to the sweep).
+    """
+
+    def __init__(self, allow_empty: bool = False) -> None:
+        self.allow_empty = allow_empty
+
+    def transform(self, results: dict) -> dict:
+        l2c, c2i = _calibration(results)
+        points = results['points']
+        mask = fov_mask(points.tensor[:, :3].numpy(), l2c, c2i,
+                        _image_shape(results))
+        if not mask.any() and not self.allow_empty:
+            raise ValueError(
+                f'no LiDAR point of {results.get("lidar_path", "?")} falls '
+                f'into the image of {_where(results)} (empty sweep or wrong '
+                f'calibration; {len(points)} points before the filter)')
+        results['points'] = points[torch.from_numpy(mask)]
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadDepthMap(BaseTransform):
+    """Load a precomputed depth map (uint16 PNG, metres x ``scale``) when it
+    exists, as ``results['depth_map']`` (H, W) float32, 0 = no depth.
+
+    The path is the image path with the ``image_dir`` folder replaced by
+    ``depth_dir`` (KITTI: ``training/image_2/000001.png`` ->
+    ``training/depth_2/000001.png``, CaDDN's completed maps). Without the
+    file nothing is loaded (``MakeDepthTarget`` then projects the LiDAR), or
+    a FileNotFoundError is raised when ``required``.
+    """
+
+    def __init__(self,
+                 image_dir: str = 'image_2',
+                 depth_dir: str = 'depth_2',
+                 scale: float = 256.0,
+                 required: bool = False) -> None:
+        self.image_dir, self.depth_dir = image_dir, depth_dir
+        self.scale, self.required = scale, required
+
+    def depth_path(self, img_path: str) -> str:
+        parts = img_path.split(osp.sep)
+        if self.image_dir not in parts:
+            raise ValueError(f'image path {img_path} has no '
+                             f'{self.image_dir!r} folder to replace')
+        i = len(parts) - 1 - parts[::-1].index(self.image_dir)
+        parts[i] = self.depth_dir
+        return osp.sep.join(parts)
+
+    def transform(self, results: dict) -> dict:
+        path = self.depth_path(results['img_path'])
+        if not osp.exists(path):
+            if self.required:
+                raise FileNotFoundError(f'depth map {path} of '
+                                        f"{results['img_path']} not found")
+            return results
+        raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if raw is None or raw.ndim != 2:
+            raise ValueError(f'{path} is not a single-channel depth PNG')
+        depth = raw.astype(np.float32) / self.scale
+        shape = _image_shape(results)
+        if depth.shape != tuple(shape):
+            raise ValueError(f'depth map {path} is {depth.shape}, its image '
+                             f'{results["img_path"]} is {tuple(shape)}')
+        results['depth_map'] = depth
+        results['depth_path'] = path
+        return results
+
+
+@TRANSFORMS.register_module()
+class ScaleImage3D(BaseTransform):
+    """Resize the image by ``scale`` and update ``cam2img`` / ``lidar2img``
+    so that every LiDAR point still projects onto the same image content.
+
+    ``cv2.resize`` aligns pixel centres: u' = s (u + 0.5) - 0.5, hence
+    P2' rows 0 and 1 = s * rows 0 and 1 + (s - 1) / 2 * row 2. For the
+    light CPU configs; the reference (and the KITTI configs) never resize.
+    Put it right after ``LoadImageFromFile``.
+    """
+
+    def __init__(self, scale: float) -> None:
+        if not 0 < scale:
+            raise ValueError(f'scale must be positive, got {scale}')
+        self.scale = scale
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        size = (max(1, int(round(w * self.scale))),
+                max(1, int(round(h * self.scale))))
+        results['img'] = cv2.resize(img, size, interpolation=cv2.INTER_AREA
+                                    if self.scale < 1 else cv2.INTER_LINEAR)
+        results['img_shape'] = results['img'].shape[:2]
+        sx, sy = size[0] / w, size[1] / h
+        c2i = np.array(results['cam2img'], dtype=np.float64)
+        c2i[0] = sx * c2i[0] + (sx - 1) / 2 * c2i[2]
+        c2i[1] = sy * c2i[1] + (sy - 1) / 2 * c2i[2]
+        results['cam2img'] = c2i
+        if 'lidar2cam' in results:
+            l2c = np.asarray(results['lidar2cam'], dtype=np.float64)
+            pad = np.eye(4)
+            pad[:c2i.shape[0], :] = c2i
+            results['lidar2img'] = pad @ l2c
+        results['scale_factor'] = (sx, sy)
+        return results
+
+
+@TRANSFORMS.register_module()
+class ImageSpaceFlip3D(BaseTransform):
+    """Flip the image left-right together with the depth map, the points
+    and the boxes, keeping the calibration (spec section 6).
+
+    Points and box bottom centres are projected into the image, ``u`` is
+    mirrored and they are back-projected with the same depth and
+    calibration, so every point still lands on the mirrored pixel; box
+    headings are negated. Compared with ``RandomFlip3D`` (a BEV flip about
+    the LiDAR x axis), this flip is the one that keeps image and points
+    consistent under an unchanged ``lidar2cam`` / ``cam2img``.
+
+    Args:
+        flip_ratio (float): Probability of flipping. Defaults to 0.5.
+        align (str): 'caddn' mirrors u -> W - u as the reference (half a
+            pixel off the flipped image, kept for fidelity); 'exact' mirrors
+            u -> W - 1 - u. Defaults to 'caddn'.
+    """
+
+    def __init__(self, flip_ratio: float = 0.5,
+                 align: str = 'caddn') -> None:
+        if align not in ('caddn', 'exact'):
+            raise ValueError(f"align must be 'caddn' or 'exact', got "
+                             f'{align!r}')
+        self.flip_ratio, self.align = flip_ratio, align
+
+    def transform(self, results: dict) -> dict:
+        flip = bool(np.random.rand() < self.flip_ratio)
+        results['flip'] = flip
+        results['flip_direction'] = 'horizontal' if flip else None
+        if not flip:
+            return results
+        l2c, c2i = _calibration(results)
+        h, w = _image_shape(results)
+        results['img'] = np.ascontiguousarray(results['img'][:, ::-1])
+        if 'depth_map' in results:
+            results['depth_map'] = np.ascontiguousarray(
+                results['depth_map'][:, ::-1])
+        if 'points' in results:
+            pts = results['points']
+            xyz = mirror_through_image(pts.tensor[:, :3].numpy(), l2c, c2i,
+                                       w, self.align)
+            pts.tensor[:, :3] = torch.from_numpy(xyz).to(pts.tensor.dtype)
+        boxes = results.get('gt_bboxes_3d')
+        if boxes is not None and len(boxes):
+            t = boxes.tensor
+            xyz = mirror_through_image(t[:, :3].numpy(), l2c, c2i, w,
+                                       self.align)
+            t[:, :3] = torch.from_numpy(xyz).to(t.dtype)
+            t[:, 6] = -t[:, 6]
+        if results.get('gt_bboxes') is not None and \
+                len(results['gt_bboxes']):
+            off = w if self.align == 'caddn' else w - 1
+            b = np.asarray(results['gt_bboxes']).copy()
+            b[:, [0, 2]] = off - b[:, [2, 0]]
+            results['gt_bboxes'] = b
+        return results
+
+
+@TRANSFORMS.register_module()
+class MakeDepthTarget(BaseTransform):
+    """Depth target at the feature stride, ``results['gt_depth']``
+    (ceil(H / s), ceil(W / s)) float32, 0 = no depth.
+
+    From the loaded depth map when there is one, else from the LiDAR points
+    projected into the (possibly flipped) image; then the sparse average
+    pooling of the reference (spec 4.2). Non-finite or negative depth in a
+    loaded map is an error naming the file.
+    """
+
+    def __init__(self, stride: int = 8) -> None:
+        self.stride = stride
+
+    def transform(self, results: dict) -> dict:
+        dm: Optional[np.ndarray] = results.pop('depth_map', None)
+        if dm is not None:
+            bad = ~np.isfinite(dm) | (dm < 0)
+            if bad.any():
+                raise ValueError(
+                    f'depth map {results.get("depth_path", _where(results))}'
+                    f' has {int(bad.sum())} non-finite or negative values')
+        else:
+            if 'points' not in results:
+                raise KeyError(f'no depth map and no points for '
+                               f'{_where(results)}')
+            l2c, c2i = _calibration(results)
+            dm = depth_map_from_points(
+                results['points'].tensor[:, :3].numpy(), l2c, c2i,
+                _image_shape(results))
+        results['gt_depth'] = sparse_avg_pool(dm, self.stride)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackCMKDInputs(Pack3DDetInputs):
+    """``Pack3DDetInputs`` that also packs the depth target as
+    ``data_sample.gt_depth`` (Hd, Wd) and the ``lidar2cam`` meta key."""
+
+    def __init__(self, keys: tuple, meta_keys: Optional[tuple] = None,
+                 **kwargs) -> None:
+        if meta_keys is None:
+            meta_keys = Pack3DDetInputs.__init__.__defaults__[0]
+        meta_keys = tuple(meta_keys) + tuple(
+            k for k in ('lidar2cam', 'cam2img', 'flip', 'img_shape')
+            if k not in meta_keys)
+        super().__init__(keys=keys, meta_keys=meta_keys, **kwargs)
+
+    def transform(self, results: dict) -> dict:
+        depth = results.pop('gt_depth', None)
+        packed = super().transform(results)
+        if depth is not None:
+            packed['data_samples'].gt_depth = torch.from_numpy(
+                np.ascontiguousarray(depth))
+        return packed

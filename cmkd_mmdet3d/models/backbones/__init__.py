@@ -1,0 +1,3 @@
+from .depth_distribution_net import DepthDistributionNet
+
+__all__ = ['DepthDistributionNet']

@@ -1,0 +1,3 @@
+from .sc_bottleneck import SCBottleneck, SCConv
+
+__all__ = ['SCBottleneck', 'SCConv']

@@ -1,0 +1,106 @@
+"""Depth-lifting neck of the CMKD student: depth logits + image features ->
+voxel features -> BEV map (spec 2, rows 4-7)."""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmcv.cnn import ConvModule
+from mmdet3d.registry import MODELS
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from ..layers import SCBottleneck
+from ..utils.frustum_lift import ALIGN_MODES, lift_frustum_to_voxels
+
+
+def grid_size(point_cloud_range: Sequence[float],
+              voxel_size: Sequence[float]) -> Tuple[int, int, int]:
+    """(X, Y, Z) voxels, rounded like the reference."""
+    return tuple(
+        int(round((point_cloud_range[i + 3] - point_cloud_range[i]) /
+                  voxel_size[i])) for i in range(3))
+
+
+@MODELS.register_module()
+class DepthLiftNeck(BaseModule):
+    """Softmax over D + 1 depth classes, drop "beyond", lift the features
+    into the voxel grid (:func:`lift_frustum_to_voxels`), collapse
+    (C * Z -> ``out_channels``, channel-major: index c * Z + z) and refine
+    with SCNet blocks.
+
+    Args:
+        point_cloud_range (Sequence[float]): Grid range, metres; the BEV map
+            coincides cell for cell with the teacher's.
+        voxel_size (Sequence[float]): Metres, e.g. [0.32, 0.32, 0.4].
+        num_bins (int): D.
+        depth_min, depth_max (float): Depth range of the bins, metres.
+        mode (str): 'UD', 'SID' or 'LID'. Defaults to 'LID'.
+        align (str): 'caddn' (reference sampling) or 'exact'.
+        in_channels (int): C of the image features. Defaults to 64.
+        out_channels (int): BEV channels. Defaults to 128.
+        num_blocks (int): SCBottleneck blocks. The reference's
+            ``NUM_BLOCKS: 5`` builds 4 (its loop starts at 1), so the KITTI
+            configs set 4. Defaults to 4.
+    """
+
+    def __init__(self,
+                 point_cloud_range: Sequence[float],
+                 voxel_size: Sequence[float],
+                 num_bins: int,
+                 depth_min: float,
+                 depth_max: float,
+                 mode: str = 'LID',
+                 align: str = 'caddn',
+                 in_channels: int = 64,
+                 out_channels: int = 128,
+                 num_blocks: int = 4,
+                 norm_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if align not in ALIGN_MODES:
+            raise ValueError(f'align must be one of {ALIGN_MODES}, got '
+                             f'{align!r}')
+        if len(point_cloud_range) != 6 or len(voxel_size) != 3:
+            raise ValueError('point_cloud_range needs 6 and voxel_size 3 '
+                             f'values, got {point_cloud_range}, {voxel_size}')
+        norm_cfg = norm_cfg or dict(type='BN')
+        self.point_cloud_range = [float(x) for x in point_cloud_range]
+        self.voxel_size = [float(x) for x in voxel_size]
+        self.grid_size = grid_size(point_cloud_range, voxel_size)
+        self.num_bins, self.mode, self.align = num_bins, mode, align
+        self.depth_min, self.depth_max = float(depth_min), float(depth_max)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        nz = self.grid_size[2]
+        self.collapse = ConvModule(in_channels * nz, out_channels, 1,
+                                   bias=False, norm_cfg=norm_cfg)
+        self.blocks = nn.Sequential(*[
+            SCBottleneck(out_channels, norm_cfg=norm_cfg)
+            for _ in range(num_blocks)
+        ])
+
+    @property
+    def bev_shape(self) -> Tuple[int, int, int]:
+        """(C, Y, X) of the BEV map."""
+        return (self.out_channels, self.grid_size[1], self.grid_size[0])
+
+    def forward(self, depth_logits: Tensor, feats: Tensor, lidar2cam: Tensor,
+                cam2img: Tensor, img_shape: Tuple[int, int]) -> Tensor:
+        """Depth logits (B, D + 1, Hf, Wf), features (B, C, Hf, Wf),
+        lidar2cam (B, 4, 4), cam2img (B, 3 or 4, 4), padded image (H, W)
+        -> BEV (B, out_channels, Y, X)."""
+        if depth_logits.shape[1] != self.num_bins + 1:
+            raise ValueError(f'depth logits have {depth_logits.shape[1]} '
+                             f'classes, expected num_bins + 1 = '
+                             f'{self.num_bins + 1}')
+        if feats.shape[1] != self.in_channels:
+            raise ValueError(f'features have {feats.shape[1]} channels, '
+                             f'expected {self.in_channels}')
+        probs = depth_logits.softmax(1)[:, :-1]
+        voxels = lift_frustum_to_voxels(
+            probs.contiguous(), feats.contiguous(), lidar2cam, cam2img,
+            img_shape, self.point_cloud_range, self.voxel_size,
+            self.depth_min, self.depth_max, self.mode, self.align)
+        b, c, z, y, x = voxels.shape
+        bev = self.collapse(voxels.reshape(b, c * z, y, x))
+        # the reference runs SCNet outside autocast (float32)
+        with torch.autocast(bev.device.type, enabled=False):
+            return self.blocks(bev.float())

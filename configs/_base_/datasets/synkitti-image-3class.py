@@ -1,0 +1,40 @@
+# The synthetic KITTI-format world of cmkd_mmdet3d for the camera student, at
+# half resolution (188 x 621) so that CPU training takes minutes. Same
+# pipeline as kitti-image-3class.py plus ScaleImage3D, which keeps the
+# calibration consistent with the resized image.
+_base_ = ['./kitti-image-3class.py']
+
+data_root = 'data/synthetic_kitti/'
+image_scale = 0.5
+class_names = ['Pedestrian', 'Cyclist', 'Car']
+point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
+
+train_pipeline = [
+    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
+         use_dim=4),
+    dict(type='LoadImageFromFile'),
+    dict(type='ScaleImage3D', scale=image_scale),
+    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
+    dict(type='FOVFilterPoints'),
+    dict(type='ImageSpaceFlip3D', flip_ratio=0.5),
+    dict(type='ObjectRangeFilter',
+         point_cloud_range=point_cloud_range),
+    dict(type='ObjectNameFilter', classes=class_names),
+    dict(type='MakeDepthTarget', stride=8),
+    dict(type='PackCMKDInputs',
+         keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ScaleImage3D', scale=image_scale),
+    dict(type='PackCMKDInputs', keys=['img'])
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=2,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'kitti_infos_val.pkl')
+test_evaluator = val_evaluator

@@ -221,3 +221,74 @@ def test_student_bad_inputs_fail_with_clear_errors(synthetic_world):
     model.train()
     with pytest.raises(KeyError, match='MakeDepthTarget'):
         model(**nodepth, mode='loss')
+
+
+def test_student_with_center_head_trains_and_predicts(synthetic_world):
+    """The student with the CenterPoint teacher's BEV parts (SECOND /
+    SECONDFPN / one-task CenterHead) on the teacher's 0.4 m grid."""
+    from mmengine.config import Config
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg, batch = _student_batch(synthetic_world, [0, 1])
+    teacher = Config.fromfile(os.path.join(
+        REPO_ROOT, 'configs', 'teachers', 'centerpoint',
+        'centerpoint_res_secfpn_head-1task_1xb4-cyclic-12e_synkitti-3d-'
+        '3class.py')).model
+    ctp_range = teacher.train_cfg.pts.point_cloud_range
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pop('bbox_head')
+    model_cfg.update(
+        lift_neck=dict(model_cfg.lift_neck, point_cloud_range=ctp_range,
+                       voxel_size=[0.4, 0.4, 0.4],
+                       out_channels=teacher.pts_backbone.in_channels),
+        backbone=teacher.pts_backbone,
+        neck=teacher.pts_neck,
+        bbox_head=teacher.pts_bbox_head,
+        train_cfg=teacher.train_cfg.pts,
+        test_cfg=teacher.test_cfg.pts)
+    model = MODELS.build(model_cfg)
+    assert model.lift_neck.bev_shape == (teacher.pts_backbone.in_channels,
+                                         150, 112)
+    model.train()
+    data = model.data_preprocessor(batch, training=True)
+    losses = model(**data, mode='loss')
+    assert 'loss_depth' in losses and 'task0.loss_heatmap' in losses
+    total = sum(v for v in losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    assert model.img_backbone.reduce.conv.weight.grad.abs().sum() > 0
+    model.eval()
+    model.bbox_head.test_cfg['score_threshold'] = 0.0
+    with torch.no_grad():
+        preds = model(**data, mode='predict')
+    boxes = preds[0].pred_instances_3d.bboxes_3d
+    assert type(boxes).__name__ == 'LiDARInstance3DBoxes' and len(boxes) > 0
+    c = boxes.gravity_center
+    assert (c[:, 0] >= 2 - 1e-3).all() and (c[:, 0] <= 46.8 + 1e-3).all()
+
+
+def test_center_head_targets_without_velocity():
+    """CMKDCenterHead's regression target of one box, by hand."""
+    from mmdet3d.structures import LiDARInstance3DBoxes
+    from mmengine.config import Config
+    from mmengine.structures import InstanceData
+    MODELS = _registry()
+    teacher = Config.fromfile(os.path.join(
+        REPO_ROOT, 'configs', 'teachers', 'centerpoint',
+        'centerpoint_res_secfpn_head-1task_1xb4-cyclic-12e_synkitti-3d-'
+        '3class.py')).model
+    head = MODELS.build(dict(teacher.pts_bbox_head,
+                             train_cfg=teacher.train_cfg.pts,
+                             test_cfg=teacher.test_cfg.pts))
+    box = torch.tensor([[20.3, -4.1, -1.6, 3.9, 1.6, 1.5, 0.3]])
+    inst = InstanceData(bboxes_3d=LiDARInstance3DBoxes(box),
+                        labels_3d=torch.tensor([2]))
+    heatmaps, anno, inds, masks = head.get_targets_single(inst)
+    assert anno[0].shape[1] == 8 and masks[0].sum() == 1
+    # cell: (x - x0) / (0.05 * 4) = 91.5 -> 91; (y - y0) / 0.2 = 129.5
+    cx, cy = (20.3 - 2) / 0.2, (-4.1 + 30) / 0.2
+    expected = [cx - int(cx), cy - int(cy), -1.6 + 0.75, math.log(3.9),
+                math.log(1.6), math.log(1.5), math.sin(0.3), math.cos(0.3)]
+    np.testing.assert_allclose(anno[0][0].tolist(), expected, atol=1e-4)
+    assert inds[0][0].item() == int(cy) * 224 + int(cx)
+    assert heatmaps[0][2, int(cy), int(cx)] == 1.0

@@ -44,7 +44,8 @@ model = dict(
         upsample_cfg=dict(type='deconv', bias=False),
         use_conv_for_no_stride=True),
     pts_bbox_head=dict(
-        type='CenterHead',
+        # CenterHead without velocity (mmdet3d's needs 9-DoF boxes)
+        type='CMKDCenterHead',
         in_channels=256,
         tasks=[dict(num_class=3, class_names=ctp_classes)],
         common_heads=dict(reg=(2, 2), height=(1, 2), dim=(3, 2), rot=(2, 2)),

@@ -1,0 +1,49 @@
+"""CenterHead for boxes without velocity (KITTI)."""
+from typing import List, Tuple
+
+import torch
+from mmdet3d.models.dense_heads import CenterHead
+from mmdet3d.registry import MODELS
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+
+@MODELS.register_module()
+class CMKDCenterHead(CenterHead):
+    """``CenterHead`` for 7-DoF boxes, as CMKD's CenterPoint teacher and
+    student (spec 2.4: one task with the 3 KITTI classes, heads reg 2,
+    height 1, dim 3, rot 2).
+
+    mmdet3d 1.4's ``CenterHead`` always unpacks a velocity from
+    ``bboxes_3d[:, 7:]`` into the regression target and concatenates a
+    ``vel`` prediction in ``loss_by_feat``, so it fails on KITTI boxes. Here
+    the boxes get zero velocity for the target assignment and the velocity
+    columns are dropped again, and the loss sees an empty ``vel``: targets
+    have 8 codes (dx, dy, z, log l, log w, log h, sin, cos) and
+    ``code_weights`` has 8 entries. Parameters are ``CenterHead``'s, so
+    weights load either way.
+    """
+
+    def get_targets_single(self,
+                           gt_instances_3d: InstanceData) -> Tuple[Tensor]:
+        boxes = gt_instances_3d.bboxes_3d
+        if 'vel' in self.task_heads[0].heads or boxes.tensor.shape[1] != 7:
+            return super().get_targets_single(gt_instances_3d)
+        t = boxes.tensor
+        padded = type(boxes)(torch.cat([t, t.new_zeros(len(t), 2)], 1),
+                             box_dim=9)
+        inst = InstanceData(bboxes_3d=padded,
+                            labels_3d=gt_instances_3d.labels_3d)
+        heatmaps, anno_boxes, inds, masks = super().get_targets_single(inst)
+        return heatmaps, [a[:, :8] for a in anno_boxes], inds, masks
+
+    def loss_by_feat(self, preds_dicts: Tuple[List[dict]],
+                     batch_gt_instances_3d: List[InstanceData], *args,
+                     **kwargs):
+        for preds in preds_dicts:
+            if 'vel' not in preds[0]:
+                reg = preds[0]['reg']
+                preds[0]['vel'] = reg.new_zeros(reg.shape[0], 0,
+                                                *reg.shape[2:])
+        return super().loss_by_feat(preds_dicts, batch_gt_instances_3d,
+                                    *args, **kwargs)

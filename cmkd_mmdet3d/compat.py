@@ -34,6 +34,10 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    the model with ``device_ids=[local_rank]``, both of which fail on CPU. We
    initialise a gloo process group first (mmengine then skips its own) and
    wrap with ``device_ids=None``.
+5. **``cmkd_mmdet3d::`` config paths** (:func:`register_config_scope`):
+   mmengine resolves ``pkg::path`` only for the OpenMMLab packages it lists in
+   ``MODULE2PACKAGE``; we add ours, so that ``get_config`` and ``_base_``
+   find ``cmkd_mmdet3d::teachers/...`` in the installed package's ``.mim``.
 """
 import os
 import os.path as osp
@@ -419,6 +423,12 @@ def setup_cpu_distributed(cfg) -> bool:
 _APPLIED = False
 
 
+def register_config_scope() -> None:
+    """Let mmengine resolve ``cmkd_mmdet3d::<config path>``."""
+    from mmengine.config import utils
+    utils.MODULE2PACKAGE.setdefault('cmkd_mmdet3d', 'cmkd_mmdet3d')
+
+
 def apply_all() -> None:
     """Apply every shim once (called by ``import cmkd_mmdet3d``)."""
     global _APPLIED
@@ -427,4 +437,5 @@ def apply_all() -> None:
     register_safe_checkpoint_loader()
     install_rotate_iou()
     patch_numpy_long()
+    register_config_scope()
     _APPLIED = True

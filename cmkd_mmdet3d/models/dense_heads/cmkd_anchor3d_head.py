@@ -1,5 +1,5 @@
 """Anchor head of the CMKD student (spec 2.4)."""
-from typing import List
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -34,12 +34,75 @@ class CMKDAnchor3DHead(Anchor3DHead):
     scores, max over classes, class-agnostic rotated NMS
     (``test_cfg``: ``score_thr`` 0.1, ``nms_thr`` 0.01, ``nms_pre`` 4096,
     ``max_num`` 500 in the CMKD configs). Same parameters as
-    ``Anchor3DHead``, so teacher head weights load into it."""
+    ``Anchor3DHead``, so teacher head weights load into it.
 
-    def __init__(self, *args, dir_offset: float = 0.78539,
-                 dir_limit_offset: float = 0.0, **kwargs) -> None:
+    :meth:`loss_by_teacher` is the response distillation of spec 4.3
+    against the raw outputs of a teacher head with the same anchors:
+    ``loss_resp_cls`` (``SoftQualityFocalLoss``), ``loss_resp_bbox``
+    (``SoftBoxRegressionLoss``) and ``loss_resp_dir``
+    (``SoftDirectionLoss``), the last two weighted by the teacher's
+    confidence. ``loss()`` keeps its ground-truth meaning.
+    """
+
+    def __init__(self,
+                 *args,
+                 dir_offset: float = 0.78539,
+                 dir_limit_offset: float = 0.0,
+                 loss_resp_cls: Optional[dict] = dict(
+                     type='SoftQualityFocalLoss', loss_weight=8.0),
+                 loss_resp_bbox: Optional[dict] = dict(
+                     type='SoftBoxRegressionLoss', loss_weight=2.0),
+                 loss_resp_dir: Optional[dict] = dict(
+                     type='SoftDirectionLoss', loss_weight=0.4),
+                 resp_pos_thr: float = 0.1,
+                 **kwargs) -> None:
         super().__init__(*args, dir_offset=dir_offset,
                          dir_limit_offset=dir_limit_offset, **kwargs)
+        self.loss_resp_cls = MODELS.build(loss_resp_cls) \
+            if loss_resp_cls else None
+        self.loss_resp_bbox = MODELS.build(loss_resp_bbox) \
+            if loss_resp_bbox else None
+        self.loss_resp_dir = MODELS.build(loss_resp_dir) \
+            if loss_resp_dir and self.use_direction_classifier else None
+        self.resp_pos_thr = resp_pos_thr
+
+    def _flat(self, maps: Sequence[Tensor], channels: int) -> Tensor:
+        """Per-level (B, A * k, H, W) maps -> (B, N, k) in anchor order."""
+        b = maps[0].shape[0]
+        return torch.cat([
+            m.permute(0, 2, 3, 1).reshape(b, -1, channels) for m in maps
+        ], 1)
+
+    def loss_by_teacher(self, student_outs: tuple,
+                        teacher_outs: tuple) -> Dict[str, Tensor]:
+        """Response distillation from the raw outputs ``(cls_scores,
+        bbox_preds, dir_cls_preds)`` of this head and of the teacher's
+        (lists over levels of (B, A * k, H, W))."""
+        from ..losses import teacher_confidence_weights
+        if len(student_outs) != len(teacher_outs) or any(
+                s.shape != t.shape for ss, ts in zip(student_outs,
+                                                     teacher_outs)
+                for s, t in zip(ss, ts)):
+            raise ValueError(
+                'student and teacher head outputs differ in shape: '
+                f'{[[tuple(s.shape) for s in x] for x in student_outs]} vs '
+                f'{[[tuple(t.shape) for t in x] for x in teacher_outs]}; '
+                'they need the same anchors')
+        s_cls = self._flat(student_outs[0], self.num_classes)
+        t_cls = self._flat(teacher_outs[0], self.num_classes)
+        losses = {}
+        if self.loss_resp_cls is not None:
+            losses['loss_resp_cls'] = self.loss_resp_cls(s_cls, t_cls)
+        weight = teacher_confidence_weights(t_cls, self.resp_pos_thr)
+        if self.loss_resp_bbox is not None:
+            losses['loss_resp_bbox'] = self.loss_resp_bbox(
+                self._flat(student_outs[1], self.box_code_size),
+                self._flat(teacher_outs[1], self.box_code_size), weight)
+        if self.loss_resp_dir is not None:
+            losses['loss_resp_dir'] = self.loss_resp_dir(
+                self._flat(student_outs[2], 2),
+                self._flat(teacher_outs[2], 2), weight)
+        return losses
 
     def _predict_by_feat_single(self, cls_score_list: List[Tensor],
                                 bbox_pred_list: List[Tensor],

@@ -1,5 +1,5 @@
 """CenterHead for boxes without velocity (KITTI)."""
-from typing import List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmdet3d.models.dense_heads import CenterHead
@@ -22,7 +22,48 @@ class CMKDCenterHead(CenterHead):
     have 8 codes (dx, dy, z, log l, log w, log h, sin, cos) and
     ``code_weights`` has 8 entries. Parameters are ``CenterHead``'s, so
     weights load either way.
+
+    :meth:`loss_by_teacher` is the response distillation of spec 4.4
+    (``loss_resp_heatmap``: ``SoftHeatmapLoss``, ``loss_resp_bbox``:
+    ``SoftCenterRegressionLoss`` on the 8 box maps), with configurable
+    weights where the reference hard-codes them.
     """
+
+    def __init__(self,
+                 *args,
+                 loss_resp_heatmap: Optional[dict] = dict(
+                     type='SoftHeatmapLoss', loss_weight=1.0),
+                 loss_resp_bbox: Optional[dict] = dict(
+                     type='SoftCenterRegressionLoss', loss_weight=32.0),
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.loss_resp_heatmap = MODELS.build(loss_resp_heatmap) \
+            if loss_resp_heatmap else None
+        self.loss_resp_bbox = MODELS.build(loss_resp_bbox) \
+            if loss_resp_bbox else None
+
+    @staticmethod
+    def _box_maps(preds: dict) -> Tensor:
+        return torch.cat([preds['reg'], preds['height'], preds['dim'],
+                          preds['rot']], 1)
+
+    def loss_by_teacher(self, student_outs: tuple,
+                        teacher_outs: tuple) -> Dict[str, Tensor]:
+        """Response distillation from the raw outputs (per task a list with
+        one dict of maps) of this head and of the teacher's."""
+        if len(student_outs) != len(teacher_outs):
+            raise ValueError(f'student has {len(student_outs)} tasks, the '
+                             f'teacher {len(teacher_outs)}')
+        losses = {}
+        for task, (s, t) in enumerate(zip(student_outs, teacher_outs)):
+            s, t = s[0], t[0]
+            if self.loss_resp_heatmap is not None:
+                losses[f'task{task}.loss_resp_heatmap'] = \
+                    self.loss_resp_heatmap(s['heatmap'], t['heatmap'])
+            if self.loss_resp_bbox is not None:
+                losses[f'task{task}.loss_resp_bbox'] = self.loss_resp_bbox(
+                    self._box_maps(s), self._box_maps(t), t['heatmap'])
+        return losses
 
     def get_targets_single(self,
                            gt_instances_3d: InstanceData) -> Tuple[Tensor]:

@@ -1,3 +1,12 @@
 from .depth_focal_loss import DepthFocalLoss, depth_focal_loss
+from .distill_losses import (BEVFeatureDistillLoss, SoftBoxRegressionLoss,
+                             SoftCenterRegressionLoss, SoftDirectionLoss,
+                             SoftHeatmapLoss, SoftQualityFocalLoss,
+                             add_sin_difference, teacher_confidence_weights)
 
-__all__ = ['DepthFocalLoss', 'depth_focal_loss']
+__all__ = [
+    'BEVFeatureDistillLoss', 'DepthFocalLoss', 'SoftBoxRegressionLoss',
+    'SoftCenterRegressionLoss', 'SoftDirectionLoss', 'SoftHeatmapLoss',
+    'SoftQualityFocalLoss', 'add_sin_difference', 'depth_focal_loss',
+    'teacher_confidence_weights'
+]

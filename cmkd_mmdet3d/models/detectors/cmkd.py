@@ -1,0 +1,215 @@
+"""CMKD: a frozen LiDAR teacher distils into the camera student."""
+import os.path as osp
+from typing import List, Optional, Union
+
+from mmdet3d.models.detectors import Base3DDetector
+from mmdet3d.registry import MODELS
+from mmdet3d.structures import Det3DDataSample
+from mmengine.logging import print_log
+from torch import nn
+
+from .teacher_utils import (build_frozen_teacher, copy_teacher_bev_weights,
+                            load_teacher_checkpoint, model_cfg_from,
+                            teacher_bev_and_outputs, teacher_bev_grid)
+
+
+def _prefixed(losses: dict, prefix: str) -> dict:
+    return {f'{prefix}.{k}': v for k, v in losses.items()}
+
+
+@MODELS.register_module()
+class CMKD(Base3DDetector):
+    """`CMKD <https://arxiv.org/abs/2211.07171>`_ distiller.
+
+    Composes the camera ``student`` (a ``CMKDMono3D`` config, usable alone)
+    and a LiDAR ``teacher`` (any voxel-based mmdet3d detector config). Both
+    are given as a model dict, a config path (``pkg::`` allowed) or
+    ``dict(cfg_path=..., **overrides)``. The teacher
+    is a registered submodule, frozen when built (before any optimizer
+    exists), loaded strictly from ``teacher_ckpt`` in :meth:`init_weights`
+    (no I/O at build time), kept in ``eval()`` whatever ``train()`` is
+    called with, and run under ``no_grad`` on the points of the same
+    augmented sample, voxelised by this model's data preprocessor with the
+    teacher's settings. Checkpoints hold both, so ``--resume`` and
+    ``mim test`` work with them; ``tools/model_converters/extract_student.py``
+    writes the student alone. Inference runs the student only.
+
+    Losses (keys ``distill.*`` and ``student.*``): BEV feature distillation
+    (``loss_bev``) between the student's SCNet output and the teacher's BEV
+    map; with ``with_response`` and a student head, the head's
+    ``loss_by_teacher`` on the raw dense outputs; the student's depth loss
+    when it has one; with ``with_gt_loss`` its ground-truth losses.
+
+    Args:
+        student (dict): The student config.
+        teacher (dict | str): The teacher model config or config path.
+        teacher_ckpt (str, optional): Teacher checkpoint; required to train.
+        loss_bev (dict): Defaults to ``BEVFeatureDistillLoss`` weight 32.
+        with_response (bool): Response distillation (stage 2).
+        with_gt_loss (bool): Add the student's ground-truth losses; the
+            reference never does (labeled frames are treated as unlabeled).
+        stage1_ckpt (str, optional): Stage 2: initialise the student's image
+            branch (``img_backbone``, ``lift_neck``) from this stage-1
+            checkpoint. Required when ``init_bev_from_teacher``.
+        init_bev_from_teacher (bool): Stage 2: initialise the student's
+            ``backbone`` / ``neck`` / ``bbox_head`` from the teacher's.
+    """
+
+    def __init__(self,
+                 student: dict,
+                 teacher: Union[dict, str],
+                 teacher_ckpt: Optional[str] = None,
+                 loss_bev: dict = dict(
+                     type='BEVFeatureDistillLoss', loss_weight=32.0),
+                 with_response: bool = False,
+                 with_gt_loss: bool = False,
+                 stage1_ckpt: Optional[str] = None,
+                 init_bev_from_teacher: bool = False,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.student = MODELS.build(model_cfg_from(student, 'student'))
+        self.teacher = build_frozen_teacher(teacher)
+        self.teacher_ckpt = teacher_ckpt
+        self.loss_bev = MODELS.build(loss_bev)
+        self.with_response = with_response
+        self.with_gt_loss = with_gt_loss
+        self.stage1_ckpt = stage1_ckpt
+        self.init_bev_from_teacher = init_bev_from_teacher
+        if with_response and getattr(self.student, 'bbox_head',
+                                     None) is None:
+            raise ValueError('with_response=True needs a student bbox_head')
+        if with_response and not hasattr(self.student.bbox_head,
+                                         'loss_by_teacher'):
+            raise TypeError(
+                f'{type(self.student.bbox_head).__name__} has no '
+                'loss_by_teacher; use CMKDAnchor3DHead or CMKDCenterHead')
+        self.check_grids()
+
+    # ------------------------------------------------------------------
+    def check_grids(self) -> None:
+        """Teacher and student BEV maps must coincide cell for cell (range,
+        cell size, shape, channels); otherwise a ValueError naming both."""
+        vl = getattr(self.data_preprocessor, 'voxel_layer', None)
+        if vl is None:
+            raise ValueError('CMKD needs a data_preprocessor with voxel=True '
+                             'and the teacher\'s voxel_layer settings')
+        t = teacher_bev_grid(self.teacher, list(vl.point_cloud_range),
+                             list(vl.voxel_size))
+        neck = self.student.lift_neck
+        r = neck.point_cloud_range
+        s = dict(shape=tuple(neck.bev_shape),
+                 cell=tuple(neck.voxel_size[:2]),
+                 range=(r[0], r[1], r[3], r[4]))
+
+        def close(x, y):
+            return all(abs(a - b) < 1e-4 for a, b in zip(x, y))
+
+        ok = (t['shape'] == s['shape']
+              and t['voxel_grid'] == t['expected_voxel_grid']
+              and close(t['cell'], s['cell'])
+              and close(t['range'], s['range']))
+        if not ok:
+            raise ValueError(
+                'teacher and student BEV grids differ: teacher (C, Y, X) '
+                f"{t['shape']}, cell {t['cell']} m, x/y range {t['range']} "
+                f"({t['encoder']} grid {t['voxel_grid']}, voxel settings give "
+                f"{t['expected_voxel_grid']}) vs student (C, Y, X) "
+                f"{s['shape']}, cell {s['cell']} m, x/y range {s['range']}")
+
+    def train(self, mode: bool = True) -> 'CMKD':
+        super().train(mode)
+        self.teacher.eval()          # BN statistics and dropout frozen
+        return self
+
+    def init_weights(self) -> None:
+        """Student init (its init_cfg), then the strict teacher load, then
+        the stage-2 initialisation. Called by the runner before training
+        only; ``--resume`` / ``load_from`` load over it."""
+        self.student.init_weights()
+        load_teacher_checkpoint(self.teacher, self.teacher_ckpt)
+        self.teacher._is_init = True
+        print_log(f'CMKD: teacher loaded strictly from {self.teacher_ckpt}',
+                  logger='current')
+        if self.init_bev_from_teacher:
+            keys = copy_teacher_bev_weights(self.teacher, self.student)
+            print_log(f'CMKD: {len(keys)} student BEV backbone / neck / head '
+                      'tensors copied from the teacher', logger='current')
+            self._load_stage1()
+
+    def _load_stage1(self) -> None:
+        from mmengine.runner import CheckpointLoader
+        path = self.stage1_ckpt
+        if not path or ('://' not in path and not osp.isfile(path)):
+            raise FileNotFoundError(
+                f'stage 2 needs the stage-1 checkpoint (got {path!r}): train '
+                'stage 1 (the cmkd_bev_* config) first and pass '
+                '--cfg-options model.stage1_ckpt=<work_dir>/epoch_N.pth')
+        state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        state = state.get('state_dict', state)
+        branch = {}
+        for part in ('img_backbone', 'lift_neck'):
+            prefix = f'student.{part}.'
+            sub = {k[len(prefix):]: v for k, v in state.items()
+                   if k.startswith(prefix)}
+            if not sub:
+                raise ValueError(f'{path} has no {prefix}* weights: is it a '
+                                 'CMKD stage-1 checkpoint?')
+            getattr(self.student, part).load_state_dict(sub, strict=True)
+            branch[part] = len(sub)
+        print_log(f'CMKD: image branch loaded from {path} {branch}',
+                  logger='current')
+
+    # ------------------------------------------------------------------
+    def loss(self, batch_inputs_dict: dict,
+             batch_data_samples: List[Det3DDataSample]) -> dict:
+        if 'voxels' not in batch_inputs_dict:
+            raise KeyError('CMKD training needs the points of each sample: '
+                           "pack 'points' in the train pipeline")
+        student = self.student
+        out = student.extract_bev(batch_inputs_dict, batch_data_samples)
+        with_head = self.with_response and student.bbox_head is not None
+        t_bev, t_out = teacher_bev_and_outputs(
+            self.teacher, batch_inputs_dict['voxels'],
+            len(batch_data_samples), with_head)
+        if t_bev.shape != out['bev'].shape:
+            raise ValueError(f'teacher BEV map {tuple(t_bev.shape)} and '
+                             f"student BEV map {tuple(out['bev'].shape)} "
+                             'differ')
+        losses = {'distill.loss_bev': self.loss_bev(out['bev'], t_bev)}
+        if student.loss_depth is not None:
+            logits = out['depth_logits']
+            target = student.depth_targets(batch_data_samples,
+                                           logits.shape[-2:], logits.device)
+            losses['student.loss_depth'] = student.loss_depth(logits, target)
+        if student.bbox_head is not None and (with_head or
+                                              self.with_gt_loss):
+            x = student.bev_head_inputs(out['bev'])
+            s_out = student.bbox_head(x)
+            if with_head:
+                losses.update(_prefixed(
+                    student.bbox_head.loss_by_teacher(s_out, t_out),
+                    'distill'))
+            if self.with_gt_loss:
+                losses.update(_prefixed(
+                    student.bbox_head.loss(x, batch_data_samples),
+                    'student'))
+        return losses
+
+    def predict(self, batch_inputs_dict: dict,
+                batch_data_samples: List[Det3DDataSample]
+                ) -> List[Det3DDataSample]:
+        return self.student.predict(batch_inputs_dict, batch_data_samples)
+
+    def _forward(self, batch_inputs_dict: dict,
+                 batch_data_samples: Optional[List[Det3DDataSample]] = None):
+        return self.student._forward(batch_inputs_dict, batch_data_samples)
+
+    def extract_feat(self, batch_inputs_dict, batch_data_samples=None):
+        return self.student.extract_feat(batch_inputs_dict,
+                                         batch_data_samples)
+
+    @property
+    def frozen_modules(self) -> List[nn.Module]:
+        return [self.teacher]

@@ -1,0 +1,167 @@
+"""Building, freezing, loading and describing the LiDAR teacher."""
+import os.path as osp
+from typing import Dict, Sequence, Tuple, Union
+
+import torch
+from mmdet3d.registry import MODELS
+from mmengine.config import Config
+from torch import Tensor, nn
+
+
+def model_cfg_from(spec: Union[str, dict], what: str = 'teacher') -> dict:
+    """A model config from a model dict, a config path (``pkg::path``
+    allowed, e.g. ``cmkd_mmdet3d::teachers/pointpillars/....py``) or
+    ``dict(cfg_path=..., **overrides)``, the overrides merged into the
+    file's ``model`` (``_delete_`` honoured; ``None`` removes a part)."""
+    overrides = {}
+    if isinstance(spec, dict) and 'cfg_path' in spec:
+        overrides = {k: v for k, v in spec.items() if k != 'cfg_path'}
+        spec = spec['cfg_path']
+    if isinstance(spec, str):
+        if '::' in spec:
+            from mmengine.hub import get_config
+            cfg = get_config(spec)
+        else:
+            if not osp.isfile(spec):
+                raise FileNotFoundError(f'{what} config {spec} not found')
+            cfg = Config.fromfile(spec)
+        model = cfg.model
+        if overrides:
+            model = Config._merge_a_into_b(overrides, model)
+        return model
+    if not isinstance(spec, dict) or 'type' not in spec:
+        raise TypeError(f'{what} must be a model config dict, '
+                        "dict(cfg_path=...) or a config path, got "
+                        f'{type(spec).__name__}')
+    return spec
+
+
+def teacher_model_cfg(teacher: Union[str, dict]) -> dict:
+    return model_cfg_from(teacher, 'teacher')
+
+
+def build_frozen_teacher(teacher: Union[str, dict]) -> nn.Module:
+    """Build the teacher, without grad and in eval mode (before any
+    optimizer exists)."""
+    model = MODELS.build(teacher_model_cfg(teacher))
+    model.requires_grad_(False)
+    return model.eval()
+
+
+def load_teacher_checkpoint(model: nn.Module, path: str) -> None:
+    """Strict load; a missing file or a partial match is an error naming the
+    file and the keys (never a silently half-random teacher)."""
+    from mmengine.runner import CheckpointLoader
+    if not path:
+        raise ValueError('teacher_ckpt is required to train with CMKD: train '
+                         'the teacher first (configs/teachers/...) and pass '
+                         '--cfg-options model.teacher_ckpt=<its .pth>')
+    if '://' not in path and not osp.isfile(path):
+        raise FileNotFoundError(f'teacher checkpoint {path} not found')
+    ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(k for k in set(own) & set(state)
+                    if tuple(own[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or shapes:
+        def few(keys):
+            return ', '.join(keys[:5]) + (' ...' if len(keys) > 5 else '')
+        raise ValueError(
+            f'teacher checkpoint {path} does not match the teacher config: '
+            f'{len(missing)} missing keys [{few(missing)}], '
+            f'{len(unexpected)} unexpected [{few(unexpected)}], '
+            f'{len(shapes)} with other shapes [{few(shapes)}]')
+    model.load_state_dict(state, strict=True)
+
+
+def _parts(teacher: nn.Module) -> Dict[str, nn.Module]:
+    """The teacher's voxel encoder, middle encoder, BEV backbone, neck and
+    head, for VoxelNet-style (``voxel_encoder``...) and MVX-style
+    (``pts_voxel_encoder``...) detectors."""
+    prefix = 'pts_' if hasattr(teacher, 'pts_voxel_encoder') else ''
+    names = ('voxel_encoder', 'middle_encoder', 'backbone', 'neck',
+             'bbox_head')
+    parts = {n: getattr(teacher, prefix + n, None) for n in names}
+    if parts['voxel_encoder'] is None or parts['middle_encoder'] is None:
+        raise TypeError(f'{type(teacher).__name__} is not a voxel-based '
+                        'LiDAR detector (VoxelNet / CenterPoint style)')
+    parts['prefix'] = prefix
+    return parts
+
+
+def teacher_bev_and_outputs(teacher: nn.Module, voxel_dict: dict,
+                            batch_size: int, with_head: bool
+                            ) -> Tuple[Tensor, object]:
+    """The teacher's BEV map (B, C, Y, X) before its BEV backbone, and its
+    raw dense head outputs (None unless ``with_head``)."""
+    p = _parts(teacher)
+    with torch.no_grad():
+        feats = p['voxel_encoder'](voxel_dict['voxels'],
+                                   voxel_dict['num_points'],
+                                   voxel_dict['coors'])
+        bev = p['middle_encoder'](feats, voxel_dict['coors'], batch_size)
+        if not with_head:
+            return bev, None
+        x = p['backbone'](bev)
+        if p['neck'] is not None:
+            x = p['neck'](x)
+        return bev, p['bbox_head'](x)
+
+
+def teacher_bev_grid(teacher: nn.Module, point_cloud_range: Sequence[float],
+                     voxel_size: Sequence[float]) -> dict:
+    """(C, Y, X), cell size and x/y range of the teacher's BEV map for the
+    voxel settings of the data preprocessor."""
+    p = _parts(teacher)
+    enc = p['middle_encoder']
+    name = type(enc).__name__
+    if hasattr(enc, 'sparse_shape'):                       # SparseEncoder
+        ny, nx = enc.sparse_shape[1:]
+        stride = 8
+    elif hasattr(enc, 'ny') and hasattr(enc, 'nx'):        # pillar scatter
+        ny, nx = enc.ny, enc.nx
+        stride = getattr(enc, 'stride', 1)
+    else:
+        raise TypeError(f'cannot tell the BEV grid of middle encoder {name}')
+    backbone = p['backbone']
+    first = next(m for m in backbone.modules() if isinstance(m, nn.Conv2d))
+    return dict(
+        shape=(first.in_channels, -(-ny // stride), -(-nx // stride)),
+        cell=(voxel_size[0] * stride, voxel_size[1] * stride),
+        range=(point_cloud_range[0], point_cloud_range[1],
+               point_cloud_range[3], point_cloud_range[4]),
+        voxel_grid=(ny, nx),
+        expected_voxel_grid=(round((point_cloud_range[4] -
+                                    point_cloud_range[1]) / voxel_size[1]),
+                             round((point_cloud_range[3] -
+                                    point_cloud_range[0]) / voxel_size[0])),
+        encoder=name)
+
+
+def copy_teacher_bev_weights(teacher: nn.Module, student: nn.Module) -> list:
+    """Stage-2 initialisation: the student's ``backbone`` / ``neck`` /
+    ``bbox_head`` from the teacher's (``pts_*`` for CenterPoint). Names and
+    shapes must match exactly; returns the copied student keys."""
+    p = _parts(teacher)
+    copied = []
+    for name in ('backbone', 'neck', 'bbox_head'):
+        src, dst = p[name], getattr(student, name, None)
+        if dst is None:
+            continue
+        if src is None:
+            raise ValueError(f'the teacher has no {p["prefix"]}{name} to '
+                             f'initialise the student\'s {name} from')
+        s, d = src.state_dict(), dst.state_dict()
+        bad = sorted(set(s) ^ set(d)) + sorted(
+            k for k in set(s) & set(d) if s[k].shape != d[k].shape)
+        if bad:
+            raise ValueError(
+                f'student {name} and teacher {p["prefix"]}{name} differ '
+                f'({len(bad)} keys, e.g. {bad[:3]}): stage 2 copies the '
+                'teacher\'s BEV backbone / neck / head into the student, so '
+                'their configs must match')
+        dst.load_state_dict(s, strict=True)
+        copied += [f'{name}.{k}' for k in d]
+    return copied

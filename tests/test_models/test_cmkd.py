@@ -1,0 +1,205 @@
+"""The CMKD distiller on the synthetic world with the PointPillars teacher
+(random weights saved to a checkpoint: no trained teacher needed)."""
+import copy
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import REPO_ROOT
+
+CFG_DIR = os.path.join(REPO_ROOT, 'configs', 'cmkd')
+STAGE1 = os.path.join(
+    CFG_DIR, 'cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-'
+    '4e_synkitti-3d-3class.py')
+STAGE2 = os.path.join(
+    CFG_DIR, 'cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-'
+    'onecycle-4e_synkitti-3d-3class.py')
+STUDENT = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd_mono3d',
+    'cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_'
+    'synkitti-3d-3class.py')
+TEACHER = os.path.join(
+    REPO_ROOT, 'configs', 'teachers', 'pointpillars',
+    'pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py')
+
+
+def _registry():
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    import cmkd_mmdet3d  # noqa: F401
+    return MODELS
+
+
+@pytest.fixture(scope='module')
+def ckpts(tmp_path_factory):
+    """A (random) teacher checkpoint and a stage-1 checkpoint."""
+    from mmengine.config import Config
+    MODELS = _registry()
+    d = tmp_path_factory.mktemp('ckpts')
+    torch.manual_seed(0)
+    teacher = MODELS.build(Config.fromfile(TEACHER).model)
+    for m in teacher.modules():          # non-trivial BN statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+    t_path = str(d / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), t_path)
+    cfg = Config.fromfile(STAGE1)
+    cfg.model.teacher_ckpt = t_path
+    stage1 = MODELS.build(cfg.model)
+    s_path = str(d / 'stage1.pth')
+    torch.save(dict(state_dict=stage1.state_dict()), s_path)
+    return dict(teacher=t_path, stage1=s_path, dir=d)
+
+
+def _build(cfg_path, **model_kw):
+    from mmengine.config import Config
+    MODELS = _registry()
+    cfg = Config.fromfile(cfg_path)
+    cfg.model.update(model_kw)
+    return cfg, MODELS.build(cfg.model)
+
+
+def _batch(cfg, root, indices, train=True):
+    from mmdet3d.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+    loader = cfg.train_dataloader if train else cfg.val_dataloader
+    ds_cfg = copy.deepcopy(loader.dataset)
+    ds_cfg.data_root = root.rstrip('/') + '/'
+    for t in ds_cfg.pipeline:
+        if t['type'] == 'ImageSpaceFlip3D':
+            t['flip_ratio'] = 0.0
+    ds = DATASETS.build(ds_cfg)
+    return pseudo_collate([ds[i] for i in indices])
+
+
+def test_teacher_frozen_eval_pinned_and_outside_the_optimizer(
+        ckpts, synthetic_world):
+    from mmengine.optim import build_optim_wrapper
+    cfg, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'],
+                        stage1_ckpt=ckpts['stage1'])
+    # frozen at build time, before any optimizer exists
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    model.init_weights()
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    in_optim = {id(p) for g in optim.optimizer.param_groups
+                for p in g['params']}
+    assert not in_optim & {id(p) for p in model.teacher.parameters()}
+    assert {id(p) for p in model.student.parameters()} <= in_optim
+    model.train()
+    assert model.student.training
+    assert not any(m.training for m in model.teacher.modules())
+    before_t = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    before_s = model.student.img_backbone.reduce.conv.weight.clone()
+    data = model.data_preprocessor(_batch(cfg, synthetic_world, [0, 1]),
+                                   training=True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {
+        'distill.loss_bev', 'student.loss_depth', 'distill.loss_resp_cls',
+        'distill.loss_resp_bbox', 'distill.loss_resp_dir'}
+    optim.update_params(sum(losses.values()))
+    after_t = model.teacher.state_dict()
+    for k, v in before_t.items():
+        assert torch.equal(v, after_t[k]), k      # BN statistics included
+    assert not torch.equal(before_s,
+                           model.student.img_backbone.reduce.conv.weight)
+    assert all(p.grad is None for p in model.teacher.parameters())
+    # the teacher follows device / dtype moves as a registered submodule
+    model.double()
+    assert next(model.teacher.parameters()).dtype == torch.float64
+
+
+def test_stage2_initialisation(ckpts):
+    from mmengine.runner import CheckpointLoader
+    _, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'],
+                      stage1_ckpt=ckpts['stage1'])
+    model.init_weights()
+    t = torch.load(ckpts['teacher'], weights_only=True)['state_dict']
+    for name in ('backbone', 'neck', 'bbox_head'):
+        for k, v in getattr(model.student, name).state_dict().items():
+            assert torch.equal(v, t[f'{name}.{k}']), f'{name}.{k}'
+    s1 = CheckpointLoader.load_checkpoint(ckpts['stage1'])['state_dict']
+    for k, v in model.student.lift_neck.state_dict().items():
+        assert torch.equal(v, s1[f'student.lift_neck.{k}']), k
+    for k, v in model.teacher.state_dict().items():
+        assert torch.equal(v, t[k]), k
+
+
+def test_bad_teacher_and_stage1_checkpoints(ckpts):
+    _, model = _build(STAGE1, teacher_ckpt=None)
+    with pytest.raises(ValueError, match='teacher_ckpt is required'):
+        model.init_weights()
+    _, model = _build(STAGE1, teacher_ckpt='/nope/teacher.pth')
+    with pytest.raises(FileNotFoundError, match='/nope/teacher.pth'):
+        model.init_weights()
+    t = torch.load(ckpts['teacher'], weights_only=True)['state_dict']
+    partial = dict(t)
+    partial.pop('bbox_head.conv_cls.weight')
+    path = str(ckpts['dir'] / 'partial.pth')
+    torch.save(dict(state_dict=partial), path)
+    _, model = _build(STAGE1, teacher_ckpt=path)
+    with pytest.raises(ValueError,
+                       match='partial.pth does not match.*1 missing keys '
+                       r'\[bbox_head.conv_cls.weight'):
+        model.init_weights()
+    _, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'])
+    with pytest.raises(FileNotFoundError, match='stage 2 needs the stage-1'):
+        model.init_weights()
+
+
+def test_grid_mismatch_raises_with_both_grids():
+    from mmengine.config import Config
+    MODELS = _registry()
+    cfg = Config.fromfile(STAGE1)
+    cfg.model.student['lift_neck'] = dict(voxel_size=[0.4, 0.4, 0.4])
+    with pytest.raises(ValueError,
+                       match=r'teacher \(C, Y, X\) \(64, 188, 140\).*'
+                       r'student \(C, Y, X\) \(64, 150, 112\)'):
+        MODELS.build(cfg.model)
+
+
+def test_extracted_student_loads_strictly_and_predicts_the_same(
+        ckpts, synthetic_world, tmp_path):
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+    cfg, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'],
+                        stage1_ckpt=ckpts['stage1'])
+    model.init_weights()
+    src = str(tmp_path / 'cmkd.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=4)), src)
+    dst = str(tmp_path / 'student.pth')
+    proc = subprocess.run(
+        [sys.executable,
+         os.path.join(REPO_ROOT, 'tools', 'model_converters',
+                      'extract_student.py'), src, dst],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    saved = torch.load(dst, weights_only=True)['state_dict']
+    assert not any(k.startswith('teacher') for k in saved)
+    MODELS = _registry()
+    student = MODELS.build(Config.fromfile(STUDENT).model)
+    load_checkpoint(student, dst, strict=True, map_location='cpu')
+    batch = _batch(cfg, synthetic_world, [0, 1], train=False)
+    model.eval()
+    student.eval()
+    for m in (model.student.bbox_head, student.bbox_head):
+        m.test_cfg['score_thr'] = 0.0
+    with torch.no_grad():
+        a = model(**model.data_preprocessor(copy.deepcopy(batch)),
+                  mode='predict')
+        b = student(**student.data_preprocessor(copy.deepcopy(batch)),
+                    mode='predict')
+    for x, y in zip(a, b):
+        xi, yi = x.pred_instances_3d, y.pred_instances_3d
+        assert len(xi.scores_3d) > 0
+        assert torch.equal(xi.bboxes_3d.tensor, yi.bboxes_3d.tensor)
+        assert torch.equal(xi.scores_3d, yi.scores_3d)
+    bad = subprocess.run(
+        [sys.executable,
+         os.path.join(REPO_ROOT, 'tools', 'model_converters',
+                      'extract_student.py'), ckpts['teacher'], dst],
+        capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and 'no student.* weights' in bad.stderr

@@ -34,6 +34,10 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    the model with ``device_ids=[local_rank]``, both of which fail on CPU. We
    initialise a gloo process group first (mmengine then skips its own) and
    wrap with ``device_ids=None``.
+6. **Atomic checkpoint files** (:func:`patch_atomic_local_put`): mmengine
+   writes checkpoints with ``open(path, 'wb').write(...)``, so a run killed
+   while saving leaves a truncated ``epoch_N.pth`` that ``--resume`` then
+   fails on. Local writes go to a temporary file renamed over the target.
 5. **``cmkd_mmdet3d::`` config paths** (:func:`register_config_scope`):
    mmengine resolves ``pkg::path`` only for the OpenMMLab packages it lists in
    ``MODULE2PACKAGE``; we add ours, so that ``get_config`` and ``_base_``
@@ -54,7 +58,7 @@ __all__ = [
     'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
     'register_safe_checkpoint_loader', 'rotate_iou_cpu', 'rotate_iou_eval',
     'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
-    'apply_all'
+    'register_config_scope', 'patch_atomic_local_put', 'apply_all'
 ]
 
 # --------------------------------------------------------------------------
@@ -423,6 +427,29 @@ def setup_cpu_distributed(cfg) -> bool:
 _APPLIED = False
 
 
+def patch_atomic_local_put() -> None:
+    """Make mmengine's ``LocalBackend.put`` (used for checkpoints) write a
+    temporary file and ``os.replace`` it over the target."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    if getattr(LocalBackend.put, '_cmkd_atomic', False):
+        return
+
+    def put(self, obj: bytes, filepath) -> None:
+        filepath = os.fspath(filepath)
+        os.makedirs(os.path.dirname(os.path.abspath(filepath)),
+                    exist_ok=True)
+        tmp = f'{filepath}.tmp{os.getpid()}'
+        with open(tmp, 'wb') as f:
+            f.write(obj)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+
+    put._cmkd_atomic = True
+    put.__doc__ = LocalBackend.put.__doc__
+    LocalBackend.put = put
+
+
 def register_config_scope() -> None:
     """Let mmengine resolve ``cmkd_mmdet3d::<config path>``."""
     from mmengine.config import utils
@@ -438,4 +465,5 @@ def apply_all() -> None:
     install_rotate_iou()
     patch_numpy_long()
     register_config_scope()
+    patch_atomic_local_put()
     _APPLIED = True

@@ -334,3 +334,36 @@ def test_genuine_mmengine_checkpoint_loads_and_resumes(tmp_path):
     if tuple(int(v) for v in torch.__version__.split('.')[:2]) >= (2, 6):
         with pytest.raises(pickle.UnpicklingError):
             torch.load(tmp_path / 'w' / 'epoch_4.pth')
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    """A write that dies half way leaves the previous file intact."""
+    import cmkd_mmdet3d  # noqa: F401
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    target = tmp_path / 'epoch_1.pth'
+    LocalBackend().put(b'old', target)
+    assert target.read_bytes() == b'old'
+
+    class Boom(Exception):
+        pass
+
+    real_fsync = os.fsync
+
+    def dying_fsync(fd):
+        raise Boom()
+
+    monkeypatch.setattr(os, 'fsync', dying_fsync)
+    with pytest.raises(Boom):
+        LocalBackend().put(b'new but never finished', target)
+    monkeypatch.setattr(os, 'fsync', real_fsync)
+    assert target.read_bytes() == b'old'
+    LocalBackend().put(b'new', target)
+    assert target.read_bytes() == b'new'
+
+
+def test_cmkd_config_scope_resolves_installed_configs():
+    import cmkd_mmdet3d  # noqa: F401
+    from mmengine.hub import get_config
+    cfg = get_config('cmkd_mmdet3d::teachers/pointpillars/pointpillars_'
+                     'pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py')
+    assert cfg.model.type == 'VoxelNet'

@@ -141,3 +141,105 @@ def test_mim_train_student_only_trains_and_evaluates(mim, synthetic_world,
     pics = glob.glob(str(tmp_path / 'w' / '*' / 'vis' / 'val_epoch1' /
                          '*.png'))
     assert len(pics) == 2, pics
+
+
+STAGE1_CFG = ('cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-'
+              '4e_synkitti-3d-3class.py')
+STAGE2_CFG = ('cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-'
+              'onecycle-4e_synkitti-3d-3class.py')
+SMALL = ['train_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False',
+         'val_dataloader.num_workers=0',
+         'val_dataloader.persistent_workers=False']
+
+
+def _random_teacher(path):
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
+    from mmengine.config import Config
+    import torch
+    register_all_modules(init_default_scope=True)
+    import cmkd_mmdet3d  # noqa: F401
+    cfg = Config.fromfile(os.path.join(
+        REPO_ROOT, 'configs', 'teachers', 'pointpillars', CFG))
+    torch.manual_seed(0)
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), path)
+
+
+def test_mim_two_stage_distillation_and_resume_after_kill(
+        mim, synthetic_world, tmp_path):
+    """Stage 1 and stage 2 with one `mim train` each; stage 2 is killed
+    after its first checkpoint and `--resume` finishes it."""
+    import signal
+    import subprocess
+    import time
+    os.makedirs(tmp_path / 'data')
+    os.symlink(synthetic_world, tmp_path / 'data' / 'synthetic_kitti')
+    teacher = str(tmp_path / 'teacher.pth')
+    _random_teacher(teacher)
+    cwd = str(tmp_path)
+
+    # stage 1 has no head, hence no validation
+    proc = run([mim, 'train', 'cmkd_mmdet3d', STAGE1_CFG, '--work-dir', 's1',
+                '--cfg-options', f'model.teacher_ckpt={teacher}',
+                'train_cfg.max_epochs=1'] + SMALL[:2], cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'teacher loaded strictly' in out and 'distill.loss_bev' in out
+    stage1 = str(tmp_path / 's1' / 'epoch_1.pth')
+    assert os.path.exists(stage1)
+
+    # stage 2 without its stage-1 checkpoint: a clear error
+    proc = run([mim, 'train', 'cmkd_mmdet3d', STAGE2_CFG, '--work-dir', 'bad',
+                '--cfg-options', f'model.teacher_ckpt={teacher}',
+                'train_cfg.max_epochs=1'] + SMALL, cwd=cwd)
+    assert proc.returncode != 0
+    assert 'stage 2 needs the stage-1 checkpoint' in proc.stdout + proc.stderr
+
+    args = [mim, 'train', 'cmkd_mmdet3d', STAGE2_CFG, '--work-dir', 's2',
+            '--cfg-options', f'model.teacher_ckpt={teacher}',
+            f'model.stage1_ckpt={stage1}', 'train_cfg.max_epochs=3'] + SMALL
+    log = open(tmp_path / 's2.log', 'w')
+    child = subprocess.Popen(args, cwd=cwd, stdout=log, stderr=log,
+                             start_new_session=True)
+    last = tmp_path / 's2' / 'last_checkpoint'
+    deadline = time.time() + 600
+    while not last.exists() and child.poll() is None and \
+            time.time() < deadline:
+        time.sleep(0.5)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    log.close()
+    assert last.exists(), open(tmp_path / 's2.log').read()[-3000:]
+    assert not os.path.exists(tmp_path / 's2' / 'epoch_3.pth')
+
+    proc = run(args[:4] + ['--resume'] + args[4:], cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'resumed epoch: ' in out
+    assert 'distill.loss_resp_cls' in out
+    assert os.path.exists(tmp_path / 's2' / 'epoch_3.pth')
+    assert 'Car AP40@0.70, 0.70, 0.70' in out          # the student alone
+
+
+def test_dist_train_distillation_two_cpu_processes(synthetic_world,
+                                                   tmp_path):
+    """Stage 1 with 2 processes on CPU (gloo), one short epoch."""
+    import sys
+    os.makedirs(tmp_path / 'data')
+    os.symlink(synthetic_world, tmp_path / 'data' / 'synthetic_kitti')
+    teacher = str(tmp_path / 'teacher.pth')
+    _random_teacher(teacher)
+    cfg = os.path.join(REPO_ROOT, 'configs', 'cmkd', STAGE1_CFG)
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29733',
+               OMP_NUM_THREADS='1')
+    proc = run(['bash', os.path.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+                cfg, '2', '--work-dir', 'w', '--cfg-options',
+                f'model.teacher_ckpt={teacher}', 'train_cfg.max_epochs=1',
+                'train_dataloader.batch_size=1'] + SMALL[:2],
+               cwd=str(tmp_path), env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'Distributed training: True' in out
+    assert 'Epoch(train) [1][2/2]' in out and 'distill.loss_bev' in out
+    assert os.path.exists(tmp_path / 'w' / 'epoch_1.pth')

@@ -7,8 +7,8 @@
 #   mim train cmkd_mmdet3d cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py \
 #       --cfg-options model.teacher_ckpt=<teacher>/epoch_12.pth model.stage1_ckpt=<stage 1>/epoch_4.pth
 _base_ = [
-    './cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_'
-    'synkitti-3d-3class.py'
+    '../cmkd_mono3d/cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-'
+    '8e_synkitti-3d-3class.py'
 ]
 
 teacher_cfg = ('cmkd_mmdet3d::teachers/pointpillars/pointpillars_pillar032_'
@@ -66,3 +66,7 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=epochs, val_interval=epochs)
 custom_hooks = [dict(type='PredictionVisHook', max_samples=6, score_thr=0.2)]
+
+# the student's pipeline plus the points of the same sample for the teacher
+train_dataloader = dict(
+    dataset=dict(pipeline={{_base_.distill_train_pipeline}}))

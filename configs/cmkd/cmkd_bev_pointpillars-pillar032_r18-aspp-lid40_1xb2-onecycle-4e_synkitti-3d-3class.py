@@ -60,26 +60,12 @@ param_scheduler = [
          convert_to_iter_based=True)
 ]
 # no head yet: nothing to evaluate in stage 1
-train_cfg = dict(max_epochs=epochs, val_interval=epochs + 1)
+train_cfg = dict(max_epochs=epochs, val_interval=epochs)
+val_cfg = None
+val_dataloader = None
+val_evaluator = None
 custom_hooks = []
 
-# the student's pipeline plus the LiDAR points of the same (flipped) sample
-# for the teacher; test pipelines load no points (the student runs alone)
-class_names = ['Pedestrian', 'Cyclist', 'Car']
-point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
-train_pipeline = [
-    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-         use_dim=4),
-    dict(type='LoadImageFromFile'),
-    dict(type='ScaleImage3D', scale=0.5),
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-    dict(type='FOVFilterPoints'),
-    dict(type='ImageSpaceFlip3D', flip_ratio=0.5),
-    dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='MakeDepthTarget', stride=8),
-    dict(type='PackCMKDInputs',
-         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# the student's pipeline plus the points of the same sample for the teacher
+train_dataloader = dict(
+    dataset=dict(pipeline={{_base_.distill_train_pipeline}}))

@@ -28,6 +28,23 @@ train_pipeline = [
     dict(type='PackCMKDInputs',
          keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
+# + the LiDAR points of the same (flipped) sample for the teacher, for the
+# CMKD distillation configs; test pipelines load no points
+distill_train_pipeline = [
+    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
+         use_dim=4, backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
+    dict(type='LoadDepthMap'),
+    dict(type='FOVFilterPoints'),
+    dict(type='ImageSpaceFlip3D', flip_ratio=0.5),
+    dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
+    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
+    dict(type='ObjectNameFilter', classes=class_names),
+    dict(type='MakeDepthTarget', stride=depth_stride),
+    dict(type='PackCMKDInputs',
+         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
+]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='PackCMKDInputs', keys=['img'])

@@ -4,8 +4,9 @@
 # 1.0 x 4 samples = 4.0, box 2.0, direction 0.2, as the reference's pp
 # config) + depth (1.0) losses; evaluated on the student alone.
 #
-#   mim train cmkd_mmdet3d cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py \
-#       --cfg-options model.teacher_ckpt=<teacher>/epoch_12.pth model.stage1_ckpt=<stage 1>/epoch_4.pth
+#   mim train cmkd_mmdet3d <this config> --cfg-options \
+#       model.teacher_ckpt=<teacher>/epoch_12.pth \
+#       model.stage1_ckpt=<stage 1>/epoch_4.pth
 _base_ = [
     '../cmkd_mono3d/cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-'
     '8e_synkitti-3d-3class.py'

@@ -4,7 +4,7 @@
 # depth loss (weight 1.0). No BEV backbone / head. 4 epochs; stage 2 adds 4
 # more, the same steps as the 8-epoch student-only baseline.
 #
-#   mim train cmkd_mmdet3d cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py \
+#   mim train cmkd_mmdet3d <this config> \
 #       --cfg-options model.teacher_ckpt=work_dirs/<teacher>/epoch_12.pth
 _base_ = [
     '../cmkd_mono3d/cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-'

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The CMKD recipe in one command: (optional) teacher check -> stage 1 ->
+# stage 2 -> evaluation of the distilled student -> student-only checkpoint.
+#
+#   tools/cmkd_two_stage.sh TEACHER_CKPT STAGE1_CFG STAGE2_CFG WORK_DIR [mim train options]
+#
+# Configs are names or paths that `mim train cmkd_mmdet3d` accepts. Extra
+# arguments go to both `mim train` calls (e.g. --gpus 2 --launcher pytorch,
+# or --cfg-options ...). Environment: TEACHER_CFG (evaluate the teacher
+# first with `mim test` when set), PYTHON (python used for the tools).
+# Each stage resumes where it stopped if its work dir has a checkpoint.
+set -euo pipefail
+if [ $# -lt 4 ]; then
+  sed -n '2,12p' "$0"; exit 2
+fi
+TEACHER_CKPT=$1; STAGE1=$2; STAGE2=$3; WORK=$4; shift 4
+PYTHON=${PYTHON:-python}
+here=$(cd "$(dirname "$0")" && pwd)
+[ -f "$TEACHER_CKPT" ] || { echo "teacher checkpoint $TEACHER_CKPT not found" >&2; exit 1; }
+
+resume_flag() {  # --resume when the stage already wrote a checkpoint
+  if [ -f "$1/last_checkpoint" ]; then echo --resume; fi
+}
+
+if [ -n "${TEACHER_CFG:-}" ]; then
+  echo "== teacher check: $TEACHER_CFG"
+  mim test cmkd_mmdet3d "$TEACHER_CFG" --checkpoint "$TEACHER_CKPT" \
+      --work-dir "$WORK/teacher_test"
+fi
+
+echo "== stage 1: $STAGE1"
+mim train cmkd_mmdet3d "$STAGE1" --work-dir "$WORK/stage1" \
+    $(resume_flag "$WORK/stage1") "$@" \
+    --cfg-options model.teacher_ckpt="$TEACHER_CKPT"
+stage1_ckpt=$(cat "$WORK/stage1/last_checkpoint")
+
+echo "== stage 2: $STAGE2 (image branch from $stage1_ckpt)"
+mim train cmkd_mmdet3d "$STAGE2" --work-dir "$WORK/stage2" \
+    $(resume_flag "$WORK/stage2") "$@" \
+    --cfg-options model.teacher_ckpt="$TEACHER_CKPT" \
+    model.stage1_ckpt="$stage1_ckpt"
+stage2_ckpt=$(cat "$WORK/stage2/last_checkpoint")
+
+echo "== evaluate the distilled student"
+mim test cmkd_mmdet3d "$STAGE2" --checkpoint "$stage2_ckpt" \
+    --work-dir "$WORK/stage2_test"
+"$PYTHON" "$here/model_converters/extract_student.py" "$stage2_ckpt" \
+    "$WORK/student.pth"
+echo "distilled student (student-only checkpoint): $WORK/student.pth"

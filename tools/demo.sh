@@ -2,12 +2,19 @@
 # The main job of cmkd_mmdet3d on the embedded synthetic world, CPU only:
 #   1. generate a KITTI-format synthetic world (image, LiDAR, calib, labels,
 #      infos, GT database) in data/synthetic_kitti (resumable);
-#   2. train the PointPillars LiDAR teacher with `mim train cmkd_mmdet3d`;
-#   3. evaluate it with `mim test cmkd_mmdet3d` (KittiMetric, AP11 and AP40,
-#      on CPU) and draw predictions vs ground truth;
-#   4. print the numbers and where everything is.
-# Knobs (environment): DEMO_TRAIN (160), DEMO_VAL (40), DEMO_EPOCHS (12),
-# DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo), DEMO_WORKERS (2).
+#   2. train the PointPillars LiDAR teacher (`mim train cmkd_mmdet3d`) and
+#      evaluate it (`mim test`, KittiMetric on CPU);
+#   3. CMKD: stage 1 (image branch learns the teacher's BEV map + depth) and
+#      stage 2 (full student, teacher-initialised head, BEV + response
+#      distillation), then evaluate the distilled student alone;
+#   4. train the same student without the teacher for the same number of
+#      steps (the no-distillation baseline) and evaluate it;
+#   5. print teacher, baseline and distilled student side by side, with the
+#      folders of the metrics and of the pictures of predictions.
+# Finished stages are skipped when run again. Knobs (environment):
+# DEMO_TRAIN (160), DEMO_VAL (40), DEMO_EPOCHS (teacher, 12),
+# DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo),
+# DEMO_WORKERS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,25 +24,60 @@ EPOCHS=${DEMO_EPOCHS:-12}
 DATA=${DEMO_DATA:-data/synthetic_kitti}
 WORK=${DEMO_WORK:-work_dirs/demo}
 WORKERS=${DEMO_WORKERS:-2}
-CFG=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
+TEACHER=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
+STUDENT=cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_synkitti-3d-3class.py
+STAGE1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
+STAGE2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
 start=$(date +%s)
+stamp() { echo "   ($(( $(date +%s) - start )) s so far)"; }
 
-echo "== 1/3 synthetic KITTI world: $TRAIN train + $VAL val frames -> $DATA"
+echo "== 1/5 synthetic KITTI world: $TRAIN train + $VAL val frames -> $DATA"
 python tools/create_data.py synthetic-kitti --out "$DATA" --num-train "$TRAIN" \
     --num-val "$VAL" --seed 0 --workers "$WORKERS"
 # the configs read data/synthetic_kitti relative to the working directory
 if [ "$(cd "$DATA" && pwd)" != "$root/data/synthetic_kitti" ]; then
   mkdir -p data && ln -sfn "$(cd "$DATA" && pwd)" data/synthetic_kitti
 fi
+stamp
 
-echo "== 2/3 train the PointPillars teacher ($EPOCHS epochs) with mim"
-mim train cmkd_mmdet3d "$CFG" --work-dir "$WORK/teacher" \
-    --cfg-options train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=1000
+teacher_ckpt="$WORK/teacher/epoch_${EPOCHS}.pth"
+echo "== 2/5 the PointPillars LiDAR teacher ($EPOCHS epochs)"
+if [ ! -f "$teacher_ckpt" ]; then
+  mim train cmkd_mmdet3d "$TEACHER" --work-dir "$WORK/teacher" \
+      --cfg-options train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=1000
+fi
+if [ ! -d "$WORK/teacher_test" ]; then
+  mim test cmkd_mmdet3d "$TEACHER" --checkpoint "$teacher_ckpt" \
+      --work-dir "$WORK/teacher_test"
+fi
+stamp
 
-echo "== 3/3 evaluate with KittiMetric and draw predictions"
-ckpt="$WORK/teacher/epoch_${EPOCHS}.pth"
-mim test cmkd_mmdet3d "$CFG" --checkpoint "$ckpt" --work-dir "$WORK/teacher_test"
+echo "== 3/5 CMKD: stage 1 (4 epochs) + stage 2 (4 epochs), camera student"
+if [ ! -f "$WORK/cmkd/student.pth" ]; then
+  bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$STAGE1" "$STAGE2" "$WORK/cmkd"
+fi
+stamp
 
-python tools/misc/summarize_results.py "$WORK/teacher_test" --title "PointPillars teacher, synthetic val split"
-echo "checkpoint: $ckpt"
+echo "== 4/5 the same student without the teacher (8 epochs, same steps)"
+if [ ! -f "$WORK/student_alone/epoch_8.pth" ]; then
+  mim train cmkd_mmdet3d "$STUDENT" --work-dir "$WORK/student_alone" \
+      $([ -f "$WORK/student_alone/last_checkpoint" ] && echo --resume) \
+      --cfg-options train_cfg.val_interval=1000
+fi
+if [ ! -d "$WORK/student_alone_test" ]; then
+  mim test cmkd_mmdet3d "$STUDENT" --checkpoint \
+      "$WORK/student_alone/epoch_8.pth" --work-dir "$WORK/student_alone_test"
+fi
+stamp
+
+echo "== 5/5 results on the synthetic val split"
+python tools/misc/summarize_results.py --compare \
+    "LiDAR teacher=$WORK/teacher_test" \
+    "camera student alone=$WORK/student_alone_test" \
+    "camera student + CMKD=$WORK/cmkd/stage2_test" \
+    --title "KITTI metric, synthetic val split, moderate, AP40"
+for d in teacher_test student_alone_test cmkd/stage2_test; do
+  python tools/misc/summarize_results.py "$WORK/$d" | tail -2
+done
+echo "distilled student checkpoint (student only): $WORK/cmkd/student.pth"
 echo "total time: $(( $(date +%s) - start )) s"

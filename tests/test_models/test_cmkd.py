@@ -203,3 +203,20 @@ def test_extracted_student_loads_strictly_and_predicts_the_same(
                       'extract_student.py'), ckpts['teacher'], dst],
         capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and 'no student.* weights' in bad.stderr
+
+
+def test_bev_loss_with_ground_truth_box_mask(ckpts, synthetic_world):
+    """mask='gt_boxes' weights the BEV loss by the boxes' footprints."""
+    cfg, model = _build(STAGE1, teacher_ckpt=ckpts['teacher'])
+    model.init_weights()
+    data = model.data_preprocessor(_batch(cfg, synthetic_world, [0]),
+                                   training=True)
+    plain = model(**copy.deepcopy(data), mode='loss')['distill.loss_bev']
+    model.loss_bev.mask = 'gt_boxes'
+    model.loss_bev.background_weight = 0.0
+    fg = model._box_mask(data['data_samples'],
+                         torch.zeros(1, 1, 188, 140))
+    n = int(fg.sum())
+    assert 0 < n < 188 * 140 / 10          # a few boxes' footprints
+    masked = model(**copy.deepcopy(data), mode='loss')['distill.loss_bev']
+    assert torch.isfinite(masked) and masked.item() != plain.item()

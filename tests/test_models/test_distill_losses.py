@@ -137,3 +137,20 @@ def test_center_head_losses_by_hand():
     # the reference's 4 * mean(SmoothL1 * s * 8)
     assert loss == pytest.approx(4 * 8 * total / count, rel=1e-5)
     assert SoftCenterRegressionLoss()(yt, yt, zt).item() == 0
+
+
+def test_bev_box_mask_by_hand():
+    from cmkd_mmdet3d.models.losses import bev_box_mask
+    # grid x in [0, 4), y in [0, 3), 1 m cells with centres at .5
+    pcr, cell = [0, 0, -3, 4, 3, 1], (1.0, 1.0)
+    box = torch.tensor([[1.5, 1.5, 0.0, 2.2, 0.8, 1.0, 0.0]])
+    # |x - 1.5| <= 1.1 and |y - 1.5| <= 0.4: row 1, columns 0..2
+    expected = torch.zeros(3, 4, dtype=torch.bool)
+    expected[1, 0:3] = True
+    assert torch.equal(bev_box_mask(box, pcr, cell, (3, 4)), expected)
+    # heading along +y: |x - 1.5| <= 0.4 and |y - 1.5| <= 1.1: column 1
+    box[0, 6] = math.pi / 2
+    expected = torch.zeros(3, 4, dtype=torch.bool)
+    expected[0:3, 1] = True
+    assert torch.equal(bev_box_mask(box, pcr, cell, (3, 4)), expected)
+    assert not bev_box_mask(box[:0], pcr, cell, (3, 4)).any()

@@ -1,7 +1,10 @@
 """Print the KITTI metrics and the pictures of the latest test run in a work
-dir (written by ``tools/test.py`` / ``mim test``).
+dir (written by ``tools/test.py`` / ``mim test``), or several runs side by
+side.
 
     python tools/misc/summarize_results.py WORK_DIR [--title TEXT] [--json OUT]
+    python tools/misc/summarize_results.py --compare LABEL=WORK_DIR ... \
+        [--title TEXT]
 """
 import argparse
 import glob
@@ -36,12 +39,49 @@ def kitti_table(metrics: dict) -> str:
     return head + '\n' + '\n'.join(rows)
 
 
+COMPARE_ROWS = (
+    ('Car', '3D', 'strict', 'Car 3D AP40 (IoU 0.7)'),
+    ('Car', 'BEV', 'strict', 'Car BEV AP40 (IoU 0.7)'),
+    ('Car', '3D', 'loose', 'Car 3D AP40 (IoU 0.5)'),
+    ('Car', 'BEV', 'loose', 'Car BEV AP40 (IoU 0.5)'),
+    ('Car', '2D', 'strict', 'Car 2D AP40'),
+    ('Pedestrian', '3D', 'strict', 'Pedestrian 3D AP40 (IoU 0.5)'),
+    ('Cyclist', '3D', 'strict', 'Cyclist 3D AP40 (IoU 0.5)'),
+)
+
+
+def compare_table(runs) -> str:
+    """Moderate AP40 of several runs side by side; ``runs`` is a list of
+    (label, metrics)."""
+    prefix = 'Kitti metric/pred_instances_3d/KITTI/'
+    head = '| moderate | ' + ' | '.join(label for label, _ in runs) + ' |'
+    lines = [head, '|---' * (len(runs) + 1) + '|']
+    for cls, kind, mode, name in COMPARE_ROWS:
+        key = f'{prefix}{cls}_{kind}_AP40_moderate_{mode}'
+        cells = [f'{m.get(key, float("nan")):6.2f}' for _, m in runs]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('work_dir')
+    parser.add_argument('work_dir', nargs='?')
+    parser.add_argument('--compare', nargs='+', metavar='LABEL=WORK_DIR',
+                        help='print several runs side by side')
     parser.add_argument('--title', default='')
     parser.add_argument('--json', help='also write the metrics here')
     args = parser.parse_args()
+    if args.compare:
+        runs = []
+        for item in args.compare:
+            label, _, work_dir = item.partition('=')
+            runs.append((label, latest_test_log(work_dir)[0]))
+        if args.title:
+            print(f'\n{args.title}')
+        print(compare_table(runs))
+        return
+    if not args.work_dir:
+        parser.error('give WORK_DIR or --compare')
     metrics, log_dir = latest_test_log(args.work_dir)
     if args.title:
         print(f'\n{args.title}')

@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import List, Optional, Union
 
+import torch
 from mmdet3d.models.detectors import Base3DDetector
 from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
@@ -177,7 +178,11 @@ class CMKD(Base3DDetector):
             raise ValueError(f'teacher BEV map {tuple(t_bev.shape)} and '
                              f"student BEV map {tuple(out['bev'].shape)} "
                              'differ')
-        losses = {'distill.loss_bev': self.loss_bev(out['bev'], t_bev)}
+        losses = {
+            'distill.loss_bev':
+            self.loss_bev(out['bev'], t_bev,
+                          self._box_mask(batch_data_samples, t_bev))
+        }
         if student.loss_depth is not None:
             logits = out['depth_logits']
             target = student.depth_targets(batch_data_samples,
@@ -196,6 +201,23 @@ class CMKD(Base3DDetector):
                     student.bbox_head.loss(x, batch_data_samples),
                     'student'))
         return losses
+
+    def _box_mask(self, batch_data_samples, bev):
+        """Foreground weights for ``loss_bev`` with ``mask='gt_boxes'``."""
+        if getattr(self.loss_bev, 'mask', None) != 'gt_boxes':
+            return None
+        from ..losses import bev_box_mask
+        neck = self.student.lift_neck
+        masks = []
+        for s in batch_data_samples:
+            boxes = s.gt_instances_3d.bboxes_3d.tensor.to(bev.device) \
+                if 'gt_instances_3d' in s and \
+                'bboxes_3d' in s.gt_instances_3d else bev.new_zeros(0, 7)
+            masks.append(bev_box_mask(boxes, neck.point_cloud_range,
+                                      neck.voxel_size[:2], bev.shape[2:]))
+        fg = torch.stack(masks)[:, None].float()
+        bg = self.loss_bev.background_weight
+        return fg + (1 - fg) * bg
 
     def predict(self, batch_inputs_dict: dict,
                 batch_data_samples: List[Det3DDataSample]

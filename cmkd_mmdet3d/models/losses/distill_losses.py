@@ -22,6 +22,27 @@ def _check_pair(student: Tensor, teacher: Tensor, what: str) -> None:
                          f'teacher {tuple(teacher.shape)} differ')
 
 
+def bev_box_mask(boxes: Tensor, point_cloud_range, cell, shape) -> Tensor:
+    """(Y, X) bool: BEV cells whose centre lies inside one of the LiDAR
+    boxes (N, >= 7: x, y, z, l, w, h, yaw) on the grid starting at
+    ``point_cloud_range[:2]`` with ``cell`` (cx, cy) metres."""
+    ny, nx = shape
+    dev = boxes.device
+    xs = point_cloud_range[0] + (torch.arange(nx, device=dev) + 0.5) * cell[0]
+    ys = point_cloud_range[1] + (torch.arange(ny, device=dev) + 0.5) * cell[1]
+    mask = torch.zeros(ny, nx, dtype=torch.bool, device=dev)
+    if len(boxes) == 0:
+        return mask
+    b = boxes[:, None, None, :].float()
+    dx = xs[None, None, :] - b[..., 0]
+    dy = ys[None, :, None] - b[..., 1]
+    cos, sin = torch.cos(b[..., 6]), torch.sin(b[..., 6])
+    along = dx * cos + dy * sin
+    across = -dx * sin + dy * cos
+    inside = (along.abs() <= b[..., 3] / 2) & (across.abs() <= b[..., 4] / 2)
+    return inside.any(0)
+
+
 @MODELS.register_module()
 class BEVFeatureDistillLoss(nn.Module):
     """MSE between the student's BEV map (after SCNet) and the teacher's
@@ -31,16 +52,19 @@ class BEVFeatureDistillLoss(nn.Module):
     with M = 1 (default: the plain MSE of the reference), or the
     ``nonzero`` mask of the reference's ``use_nonzero_mask`` (1 where the
     teacher's channels do not all vanish, ``background_weight`` elsewhere),
-    or a foreground ``mask`` (B, 1 or C, H, W) given to ``forward`` (e.g.
-    from ground-truth or teacher boxes). Default weight 32 (4 for the
+    or the ``gt_boxes`` mask (1 inside ground-truth boxes, see
+    :func:`bev_box_mask`, ``background_weight`` elsewhere; CMKD builds it;
+    the reference's early code had it with 0.3 and dropped it), or any mask
+    (B, 1 or C, H, W) given to ``forward``. Default weight 32 (4 for the
     KITTI-only PointPillars configs).
     """
 
     def __init__(self, loss_weight: float = 32.0, mask: Optional[str] = None,
                  background_weight: float = 0.05) -> None:
         super().__init__()
-        if mask not in (None, 'nonzero'):
-            raise ValueError(f"mask must be None or 'nonzero', got {mask!r}")
+        if mask not in (None, 'nonzero', 'gt_boxes'):
+            raise ValueError("mask must be None, 'nonzero' or 'gt_boxes', "
+                             f'got {mask!r}')
         self.loss_weight, self.mask = loss_weight, mask
         self.background_weight = background_weight
 

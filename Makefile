@@ -1,6 +1,6 @@
 # cmkd_mmdet3d - the two commands of the README, and their helpers.
-#   make demo   generate a synthetic KITTI world, train and evaluate the
-#               PointPillars LiDAR teacher on CPU (mim train / mim test)
+#   make demo   synthetic KITTI world -> PointPillars teacher -> CMKD stage 1
+#               and 2 -> distilled camera student vs student alone, on CPU
 #   make test   the test suite
 # The environment lives in $(CMKD_VENV) (default .venv) and is built on first
 # use by tools/misc/setup_env.sh; `make install` re-installs the plugin alone.

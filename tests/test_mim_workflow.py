@@ -141,6 +141,10 @@ def test_mim_train_student_only_trains_and_evaluates(mim, synthetic_world,
     pics = glob.glob(str(tmp_path / 'w' / '*' / 'vis' / 'val_epoch1' /
                          '*.png'))
     assert len(pics) == 2, pics
+    import cv2
+    # camera image (375 rows at full width) above the BEV panel
+    h, w = cv2.imread(pics[0]).shape[:2]
+    assert w == 1242 and h > 375 + 500, (h, w)
 
 
 STAGE1_CFG = ('cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-'

@@ -93,9 +93,10 @@ class PredictionVisHook(Hook):
         cam = info.get('images', {}).get(getattr(dataset, 'default_cam_key',
                                                  'CAM2'), {})
         img_path = cam.get('img_path')
-        if img_path and not osp.isabs(img_path):
+        # camera datasets give the prefixed path, LiDAR-only ones the name
+        if img_path and not osp.exists(img_path):
             img_path = osp.join(dataset.data_root, 'training', 'image_2',
-                                img_path)
+                                osp.basename(img_path))
         if img_path and osp.exists(img_path):
             img = cv2.imread(img_path)
             lidar2img = np.asarray(cam.get('lidar2img'))

@@ -72,7 +72,10 @@ param_scheduler = [
          convert_to_iter_based=True)
 ]
 train_cfg = dict(max_epochs=epochs, val_interval=epochs)
-custom_hooks = [dict(type='PredictionVisHook', max_samples=6, score_thr=0.2)]
+custom_hooks = [
+    dict(type='PredictionVisHook', max_samples=6, score_thr=0.2,
+         draw_val=True)
+]
 
 # the student's pipeline plus the points of the same sample for the teacher
 train_dataloader = dict(

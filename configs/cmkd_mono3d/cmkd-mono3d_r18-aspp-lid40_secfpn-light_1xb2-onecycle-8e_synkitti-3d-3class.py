@@ -59,4 +59,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
 auto_scale_lr = dict(enable=False, base_batch_size=2)
-custom_hooks = [dict(type='PredictionVisHook', max_samples=6, score_thr=0.2)]
+custom_hooks = [
+    dict(type='PredictionVisHook', max_samples=6, score_thr=0.2,
+         draw_val=True)
+]

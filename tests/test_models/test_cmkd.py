@@ -102,7 +102,8 @@ def test_teacher_frozen_eval_pinned_and_outside_the_optimizer(
         'distill.loss_resp_bbox', 'distill.loss_resp_dir',
         # the synthetic stage-2 config also uses the labels
         'student.loss_cls', 'student.loss_bbox', 'student.loss_dir'}
-    optim.update_params(sum(losses.values()))
+    loss, _ = model.parse_losses(losses)
+    optim.update_params(loss)
     after_t = model.teacher.state_dict()
     for k, v in before_t.items():
         assert torch.equal(v, after_t[k]), k      # BN statistics included

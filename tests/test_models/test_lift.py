@@ -105,7 +105,8 @@ def test_exact_lift_reproduces_a_linear_field():
     """With X = 1 and P(d, h, w) = a d + b h + c w + e, trilinear sampling
     returns the field at the exact sample position wherever all eight
     neighbours are inside."""
-    b, d, hf, wf, h, w = 1, 24, 16, 52, 376, 1248
+    # stride 24; the width is not a multiple of it (52 = ceil(1242 / 24))
+    b, d, hf, wf, h, w, stride = 1, 24, 16, 52, 380, 1242, 24
     _, _, l2c, c2i = _inputs(1)
     dd, hh, ww = torch.meshgrid(torch.arange(d), torch.arange(hf),
                                 torch.arange(wf), indexing='ij')
@@ -125,8 +126,8 @@ def test_exact_lift_reproduces_a_linear_field():
     depth = img[:, 2] - c2i[0, 2, 3].item()
     delta = 2 * 44.8 / (d * (d + 1))
     k = -0.5 + 0.5 * np.sqrt(np.maximum(1 + 8 * (depth - 2.0) / delta, 0))
-    ix = (u + 0.5) * wf / w - 0.5
-    iy = (v + 0.5) * hf / h - 0.5
+    ix = (u + 0.5) / stride - 0.5
+    iy = (v + 0.5) / stride - 0.5
     iz = k - 0.5
     inside = (depth > 2.0) & (ix >= 0) & (ix <= wf - 1) & (iy >= 0) & \
         (iy <= hf - 1) & (iz >= 0) & (iz <= d - 1)

@@ -73,7 +73,8 @@ def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor, points: Tensor,
     ``ix = u * Wf / (W - 1) - 0.5``, ``iz = k * D / (D - 1) - 0.5``.
     ``exact``: pixel centres at integer coordinates, a cell of stride s
     covers s pixels, bin i covers [i, i + 1): ``ix = (u + 0.5) / s - 0.5``,
-    ``iz = k - 0.5``.
+    ``iz = k - 0.5``, with s = round(W / Wf) (the feature map is the image
+    at stride s, ceil-rounded, so padding to a multiple of s is not needed).
     """
     h, w = img_shape
     hf, wf = feat_shape
@@ -97,8 +98,11 @@ def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor, points: Tensor,
             iy = ((yn + 1) * hf - 1) / 2
             iz = ((zn + 1) * num_bins - 1) / 2
         elif align == 'exact':
-            ix = (u + 0.5) * wf / w - 0.5
-            iy = (v + 0.5) * hf / h - 0.5
+            # the stride of the feature map: feature size = ceil(image /
+            # stride), so image / feature rounds to it
+            sx, sy = max(round(w / wf), 1), max(round(h / hf), 1)
+            ix = (u + 0.5) / sx - 0.5
+            iy = (v + 0.5) / sy - 0.5
             iz = k - 0.5
         else:
             raise ValueError(f'align must be one of {ALIGN_MODES}, got '

@@ -8,6 +8,16 @@ velodyne,calib,label_2}``, ``ImageSets``, a KITTI-raw style ``raw/`` part)
 plus mmdet3d v2 infos, FOV-reduced point clouds and the GT database, made by
 mmdet3d's own converters. With real KITTI use mmdet3d's
 ``tools/create_data.py kitti`` instead.
+
+    python tools/create_data.py kitti-raw --root data/kitti_raw \
+        --split-file eigen_clean.txt --out data/kitti/kitti_infos_eigen.pkl
+
+writes infos without instances (image / LiDAR paths, lidar2cam, cam2img,
+lidar2img, image size) for the unlabeled KITTI raw frames of a split file,
+with the calibration of each drive's date; missing or corrupt frames are
+skipped and listed in ``<out>.skipped.txt``. On the synthetic world:
+``--root data/synthetic_kitti/raw --split-file
+data/synthetic_kitti/ImageSets/eigen_clean.txt``.
 """
 import argparse
 import time
@@ -34,6 +44,14 @@ def parse_args():
     syn.add_argument('--workers', type=int, default=1)
     syn.add_argument('--no-infos', action='store_true',
                      help='skip infos / reduced points / GT database')
+    raw = sub.add_parser('kitti-raw',
+                         help='infos of unlabeled KITTI raw frames')
+    raw.add_argument('--root', required=True,
+                     help='KITTI raw root (the folder of the date folders)')
+    raw.add_argument('--split-file', required=True,
+                     help='eigen_clean.txt, kitti_raw.txt or any list of '
+                     'DATE/DRIVE/image_02/data/NNNNNNNNNN lines')
+    raw.add_argument('--out', required=True, help='output .pkl')
     return parser.parse_args()
 
 
@@ -50,6 +68,17 @@ def main():
               f'{time.time() - t0:.1f} s')
         for split, path in paths.items():
             print(f'  {split:9s} infos: {path}')
+    elif args.dataset == 'kitti-raw':
+        from cmkd_mmdet3d.datasets import create_kitti_raw_infos
+        n, skipped = create_kitti_raw_infos(args.root, args.split_file,
+                                            args.out)
+        print(f'\n{n} unlabeled frames -> {args.out} in '
+              f'{time.time() - t0:.1f} s')
+        if skipped:
+            print(f'{len(skipped)} frames skipped (listed in '
+                  f'{args.out}.skipped.txt), e.g.:')
+            for line in skipped[:5]:
+                print(f'  {line}')
 
 
 if __name__ == '__main__':

@@ -52,10 +52,20 @@ def test_cmkd_configs_build_with_matching_grids(path):
     assert cfg.optim_wrapper.constructor == \
         'TrainableOptimWrapperConstructor'
     assert cfg.optim_wrapper.clip_grad.max_norm == 10
-    kinds = {t['type'] for t in cfg.train_dataloader.dataset.pipeline}
-    assert {'ImageSpaceFlip3D', 'FOVFilterPoints', 'PackCMKDInputs'} <= kinds
-    packed = cfg.train_dataloader.dataset.pipeline[-1]['keys']
-    assert 'points' in packed
+    ds = cfg.train_dataloader.dataset
+    parts = ds.datasets if ds.type == 'ConcatDataset' else [ds]
+    for part in parts:
+        kinds = {t['type'] for t in part.pipeline}
+        assert {'ImageSpaceFlip3D', 'FOVFilterPoints',
+                'PackCMKDInputs'} <= kinds
+        assert 'points' in part.pipeline[-1]['keys']
+    if 'eigen' in os.path.basename(path):
+        assert [p.type for p in parts] == ['KittiDataset', 'KittiRawDataset']
+        assert model.student.loss_depth is None
+        assert cfg.model.loss_bev.loss_weight == 32.0
+        assert cfg.train_cfg.max_epochs == (10 if stage2 else 30)
+        assert cfg.optim_wrapper.optimizer.lr * 10 == pytest.approx(
+            2e-4 if stage2 else 2e-3)
     if not stage2:
         assert cfg.val_dataloader is None
     else:
@@ -81,7 +91,8 @@ def test_kitti_anchor_matrix_matches_the_reference(family, bev, cls, loc,
     """Appendix A; the class weight is the reference's x 4 because the
     reference sums it over its 4 samples per GPU."""
     stage2 = [p for p in CMKD_CFGS
-              if f'_bev-resp_{family}_' in p and 'synkitti' not in p]
+              if f'_bev-resp_{family}_' in p and 'synkitti' not in p and
+              'eigen' not in p]
     assert len(stage2) == 1
     assert _weights(stage2[0]) == dict(bev=bev, cls=cls, loc=loc, dir=dir_)
     cfg = Config.fromfile(stage2[0])

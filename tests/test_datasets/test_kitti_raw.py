@@ -101,6 +101,7 @@ def _raw_dataset(root, ann_file):
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations3D', with_bbox_3d=True,
              with_label_3d=True),
+        dict(type='LoadDepthMap'),       # no depth_2 for raw frames: skipped
         dict(type='FOVFilterPoints'),
         dict(type='MakeDepthTarget', stride=8),
         dict(type='PackCMKDInputs',

@@ -99,6 +99,11 @@ class LoadDepthMap(BaseTransform):
         return osp.sep.join(parts)
 
     def transform(self, results: dict) -> dict:
+        if self.image_dir not in results['img_path'].split(osp.sep):
+            if self.required:
+                raise ValueError(f"image path {results['img_path']} has no "
+                                 f'{self.image_dir!r} folder to replace')
+            return results     # e.g. KITTI raw frames (image_02/data)
         path = self.depth_path(results['img_path'])
         if not osp.exists(path):
             if self.required:

@@ -1,0 +1,62 @@
+# CMKD stage 2 with unlabeled data: as cmkd_bev-resp_centerpoint-res_r50-aspp-l
+# id120-head-center_2xb4-onecycle-20e_kitti-3d-3class but on KITTI train +
+# eigen-clean KITTI raw (about 18.6k frames), 10 epochs, peak lr 0.0002, BEV
+# weight 32, no depth loss (no depth maps for the raw frames), spec Appendix A.
+_base_ = [
+    './cmkd_bev-resp_centerpoint-res_r50-aspp-l'
+    'id120-head-center_2xb4-onecycle-20e_kitti-3d-3class.py'
+]
+
+model = dict(
+    student=dict(loss_depth=None),
+    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0))
+
+# 10 epochs of the one-cycle schedule, peak lr 0.0002
+epochs = 10
+optim_wrapper = dict(optimizer=dict(lr=0.00002))
+param_scheduler = [
+    dict(type='CosineAnnealingLR', T_max=epochs * 0.4, eta_min_ratio=10,
+         begin=0, end=epochs * 0.4, by_epoch=True, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=epochs * 0.6, eta_min_ratio=1e-3,
+         begin=epochs * 0.4, end=epochs, by_epoch=True,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.4,
+         eta_min_ratio=0.85 / 0.95, begin=0, end=epochs * 0.4, by_epoch=True,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.6,
+         eta_min_ratio=1.0, begin=epochs * 0.4, end=epochs, by_epoch=True,
+         convert_to_iter_based=True)
+]
+train_cfg = dict(max_epochs=epochs, val_interval=epochs)
+
+# KITTI train (labels unused) + the unlabeled eigen-clean KITTI raw frames:
+#   python tools/create_data.py kitti-raw --root data/kitti_raw \
+#       --split-file eigen_clean.txt \
+#       --out data/kitti_raw/kitti_infos_eigen_clean.pkl
+class_names = ['Pedestrian', 'Cyclist', 'Car']
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='ConcatDataset',
+        # the raw infos' own metainfo differs from KITTI's
+        ignore_keys=['dataset', 'categories', 'info_version', 'split_file'],
+        datasets=[
+            dict(
+                type='KittiDataset',
+                data_root='data/kitti/',
+                ann_file='kitti_infos_train.pkl',
+                data_prefix=dict(
+                    pts='training/velodyne_reduced', img='training/image_2'),
+                pipeline={{_base_.distill_train_pipeline}},
+                modality=dict(use_lidar=True, use_camera=True),
+                metainfo=dict(classes=class_names),
+                box_type_3d='LiDAR',
+                filter_empty_gt=False),
+            dict(
+                type='KittiRawDataset',
+                data_root='data/kitti_raw/',
+                ann_file='kitti_infos_eigen_clean.pkl',
+                pipeline={{_base_.distill_train_pipeline}},
+                metainfo=dict(classes=class_names),
+                box_type_3d='LiDAR')
+        ]))

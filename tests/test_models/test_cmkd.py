@@ -1,6 +1,7 @@
 """The CMKD distiller on the synthetic world with the PointPillars teacher
 (random weights saved to a checkpoint: no trained teacher needed)."""
 import copy
+import glob
 import os
 import subprocess
 import sys
@@ -223,3 +224,60 @@ def test_bev_loss_with_ground_truth_box_mask(ckpts, synthetic_world):
     assert 0 < n < 188 * 140 / 10          # a few boxes' footprints
     masked = model(**copy.deepcopy(data), mode='loss')['distill.loss_bev']
     assert torch.isfinite(masked) and masked.item() != plain.item()
+
+
+@pytest.mark.parametrize('family', ['second-res-c64', 'centerpoint-res'])
+def test_kitti_stage2_with_sparse_conv_teachers(family, synthetic_world,
+                                                tmp_path):
+    """The KITTI stage-2 configs with SECOND (VoxelNet, sparse conv) and
+    CenterPoint (MVX-style ``pts_*`` parts) teachers: strict teacher load,
+    teacher -> student BEV weight copy, one distillation step on a
+    synthetic frame (ResNet-18 instead of 50 to keep it short)."""
+    from mmengine.config import Config
+    MODELS = _registry()
+    path = [p for p in glob.glob(os.path.join(CFG_DIR, '*.py'))
+            if f'_bev-resp_{family}_' in p and 'kitti-3d' in p][0]
+    cfg = Config.fromfile(path)
+    teacher_cfg = cfg.model.teacher
+    torch.manual_seed(0)
+    from cmkd_mmdet3d.models.detectors.teacher_utils import model_cfg_from
+    teacher = MODELS.build(model_cfg_from(teacher_cfg))
+    t_path = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), t_path)
+    cfg.model.student.update(img_backbone=dict(
+        backbone=dict(depth=18, init_cfg=None), feat_in_channels=256,
+        deep_in_channels=512))
+    cfg.model.teacher_ckpt = t_path
+    stage1 = MODELS.build(dict(cfg.model, init_bev_from_teacher=False))
+    s_path = str(tmp_path / 'stage1.pth')
+    torch.save(dict(state_dict=stage1.state_dict()), s_path)
+    cfg.model.stage1_ckpt = s_path
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    prefix = 'pts_' if family.startswith('centerpoint') else ''
+    t_state = teacher.state_dict()
+    for k, v in model.student.bbox_head.state_dict().items():
+        assert torch.equal(v, t_state[f'{prefix}bbox_head.{k}']), k
+    ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    ds_cfg.data_root = synthetic_world + '/'
+    for t in ds_cfg.pipeline:
+        if t['type'] == 'ImageSpaceFlip3D':
+            t['flip_ratio'] = 0.0
+    from mmdet3d.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+    batch = pseudo_collate([DATASETS.build(ds_cfg)[0]])
+    model.train()
+    data = model.data_preprocessor(batch, training=True)
+    losses = model(**data, mode='loss')
+    keys = set(losses)
+    assert 'distill.loss_bev' in keys
+    if prefix:
+        assert {'distill.task0.loss_resp_heatmap',
+                'distill.task0.loss_resp_bbox'} <= keys
+    else:
+        assert {'distill.loss_resp_cls', 'distill.loss_resp_bbox',
+                'distill.loss_resp_dir', 'student.loss_depth'} <= keys
+    loss, _ = model.parse_losses(losses)
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())

@@ -222,13 +222,15 @@ def safe_load_checkpoint(filename: str, map_location: Any = None) -> Any:
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file not found: {filename}')
     try:
-        # The allowlist unpickler *is* the restriction here; torch's built-in
-        # weights-only mode cannot express "getattr for these methods only".
+        # The allowlist unpickler *is* the restriction here (torch's
+        # weights-only mode cannot express "getattr for these methods only"):
+        # given a pickle_module, torch.load unpickles with it and nothing
+        # else. weights_only is left unset so that nobody can turn the
+        # restriction off here; TORCH_FORCE_WEIGHTS_ONLY_LOAD=1 makes torch
+        # refuse the call instead, which is stricter still.
         return torch.load(
-            filename,
-            map_location=map_location,
-            weights_only=False,
-            pickle_module=restricted_pickle)  # noqa: E501
+            filename, map_location=map_location,
+            pickle_module=restricted_pickle)
     except UnsafeCheckpointError as err:
         raise UnsafeCheckpointError(
             f'refusing to load checkpoint {filename}: {err}. Only tensors, '

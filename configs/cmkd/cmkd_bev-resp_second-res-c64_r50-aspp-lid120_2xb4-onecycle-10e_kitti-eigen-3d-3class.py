@@ -29,34 +29,12 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=epochs, val_interval=epochs)
 
-# KITTI train (labels unused) + the unlabeled eigen-clean KITTI raw frames:
-#   python tools/create_data.py kitti-raw --root data/kitti_raw \
-#       --split-file eigen_clean.txt \
-#       --out data/kitti_raw/kitti_infos_eigen_clean.pkl
-class_names = ['Pedestrian', 'Cyclist', 'Car']
+# KITTI train (labels unused) + the unlabeled eigen-clean KITTI raw frames
+# (eigen_train_datasets of _base_/datasets/kitti-image-3class.py)
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='ConcatDataset',
         # the raw infos' own metainfo differs from KITTI's
         ignore_keys=['dataset', 'categories', 'info_version', 'split_file'],
-        datasets=[
-            dict(
-                type='KittiDataset',
-                data_root='data/kitti/',
-                ann_file='kitti_infos_train.pkl',
-                data_prefix=dict(
-                    pts='training/velodyne_reduced', img='training/image_2'),
-                pipeline={{_base_.distill_train_pipeline}},
-                modality=dict(use_lidar=True, use_camera=True),
-                metainfo=dict(classes=class_names),
-                box_type_3d='LiDAR',
-                filter_empty_gt=False),
-            dict(
-                type='KittiRawDataset',
-                data_root='data/kitti_raw/',
-                ann_file='kitti_infos_eigen_clean.pkl',
-                pipeline={{_base_.distill_train_pipeline}},
-                metainfo=dict(classes=class_names),
-                box_type_3d='LiDAR')
-        ]))
+        datasets={{_base_.eigen_train_datasets}}))

@@ -7,7 +7,6 @@ from mmdet3d.models.detectors import Base3DDetector
 from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
 from mmengine.logging import print_log
-from torch import nn
 
 from .teacher_utils import (build_frozen_teacher, copy_teacher_bev_weights,
                             load_teacher_checkpoint, model_cfg_from,
@@ -231,7 +230,3 @@ class CMKD(Base3DDetector):
     def extract_feat(self, batch_inputs_dict, batch_data_samples=None):
         return self.student.extract_feat(batch_inputs_dict,
                                          batch_data_samples)
-
-    @property
-    def frozen_modules(self) -> List[nn.Module]:
-        return [self.teacher]

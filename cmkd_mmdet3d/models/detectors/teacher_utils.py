@@ -36,14 +36,10 @@ def model_cfg_from(spec: Union[str, dict], what: str = 'teacher') -> dict:
     return spec
 
 
-def teacher_model_cfg(teacher: Union[str, dict]) -> dict:
-    return model_cfg_from(teacher, 'teacher')
-
-
 def build_frozen_teacher(teacher: Union[str, dict]) -> nn.Module:
     """Build the teacher, without grad and in eval mode (before any
     optimizer exists)."""
-    model = MODELS.build(teacher_model_cfg(teacher))
+    model = MODELS.build(model_cfg_from(teacher, 'teacher'))
     model.requires_grad_(False)
     return model.eval()
 

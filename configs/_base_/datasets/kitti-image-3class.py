@@ -45,6 +45,31 @@ distill_train_pipeline = [
     dict(type='PackCMKDInputs',
          keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
+# KITTI train (labels unused) + the unlabeled eigen-clean KITTI raw frames,
+# for the "kitti-eigen" distillation configs (a ConcatDataset of these two):
+#   python tools/create_data.py kitti-raw --root data/kitti_raw \
+#       --split-file eigen_clean.txt \
+#       --out data/kitti_raw/kitti_infos_eigen_clean.pkl
+eigen_train_datasets = [
+    dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='kitti_infos_train.pkl',
+        data_prefix=dict(
+            pts='training/velodyne_reduced', img='training/image_2'),
+        pipeline=distill_train_pipeline,
+        modality=input_modality,
+        metainfo=metainfo,
+        box_type_3d='LiDAR',
+        filter_empty_gt=False),
+    dict(
+        type='KittiRawDataset',
+        data_root='data/kitti_raw/',
+        ann_file='kitti_infos_eigen_clean.pkl',
+        pipeline=distill_train_pipeline,
+        metainfo=metainfo,
+        box_type_3d='LiDAR')
+]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='PackCMKDInputs', keys=['img'])

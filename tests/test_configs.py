@@ -45,8 +45,10 @@ def test_cmkd_configs_build_with_matching_grids(path):
     MODELS = _registry()
     cfg = Config.fromfile(path)
     model = MODELS.build(cfg.model)          # runs the grid check
-    stage2 = '_bev-resp_' in os.path.basename(path)
-    assert model.with_response == stage2
+    name = os.path.basename(path)
+    pseudo = '_bev-pseudo_' in name
+    stage2 = '_bev-resp_' in name or pseudo
+    assert model.with_response == (stage2 and not pseudo)
     assert model.init_bev_from_teacher == stage2
     assert (model.student.bbox_head is not None) == stage2
     assert cfg.optim_wrapper.constructor == \
@@ -59,13 +61,24 @@ def test_cmkd_configs_build_with_matching_grids(path):
         assert {'ImageSpaceFlip3D', 'FOVFilterPoints',
                 'PackCMKDInputs'} <= kinds
         assert 'points' in part.pipeline[-1]['keys']
-    if 'eigen' in os.path.basename(path):
+    if 'eigen' in name:
         assert [p.type for p in parts] == ['KittiDataset', 'KittiRawDataset']
+        # pseudo-label scores must stay aligned with their boxes
+        assert not {'ObjectRangeFilter', 'ObjectNameFilter'} & {
+            t['type'] for t in parts[1].pipeline}
+    if '_kitti-eigen' in name:
         assert model.student.loss_depth is None
         assert cfg.model.loss_bev.loss_weight == 32.0
         assert cfg.train_cfg.max_epochs == (10 if stage2 else 30)
         assert cfg.optim_wrapper.optimizer.lr * 10 == pytest.approx(
-            2e-4 if stage2 else 2e-3)
+            1e-4 if pseudo else 2e-4 if stage2 else 2e-3)
+    if '_synkitti-eigen' in name:     # equal steps with the 4 + 4 epochs
+        assert cfg.train_cfg.max_epochs == 2
+    if pseudo:
+        assert model.with_gt_loss
+        assert type(model.student.bbox_head).__name__ == \
+            'ScoreWeightedAnchor3DHead'
+        assert 'PseudoLabelHook' in [h['type'] for h in cfg.custom_hooks]
     if not stage2:
         assert cfg.val_dataloader is None
     else:

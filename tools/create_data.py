@@ -15,9 +15,8 @@ mmdet3d's own converters. With real KITTI use mmdet3d's
 writes infos without instances (image / LiDAR paths, lidar2cam, cam2img,
 lidar2img, image size) for the unlabeled KITTI raw frames of a split file,
 with the calibration of each drive's date; missing or corrupt frames are
-skipped and listed in ``<out>.skipped.txt``. On the synthetic world:
-``--root data/synthetic_kitti/raw --split-file
-data/synthetic_kitti/ImageSets/eigen_clean.txt``.
+skipped and listed in ``<out>.skipped.txt``. The synthetic world writes its
+own (``raw/kitti_infos_eigen_clean.pkl``) when ``--num-unlabeled`` > 0.
 """
 import argparse
 import time

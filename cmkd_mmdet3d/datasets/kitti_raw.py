@@ -161,14 +161,83 @@ class KittiRawDataset(KittiDataset):
     ``ConcatDataset(ignore_keys=['dataset', 'categories', 'info_version',
     'split_file'])`` (the infos' own metainfo differs);
     ``mmdet.MultiSourceSampler`` fixes the labeled : unlabeled ratio per
-    batch."""
+    batch.
+
+    Pseudo-labels (offline mode, spec 5.3) come from either
+    ``pseudo_labels``, a cache written by ``PseudoLabelHook`` (frame id ->
+    LiDAR boxes (N, 7), labels, scores; re-read whenever the file changes,
+    so dataloader workers see every new round), or infos read back by
+    ``tools/misc/pseudo_labels.py import`` (instances with a ``score``).
+    A frame then carries ``gt_bboxes_3d``, ``gt_labels_3d`` and
+    ``gt_scores_3d`` and ``has_labels=True``; frames without pseudo-labels
+    have ``has_labels=False`` (CMKD leaves them out of ground-truth losses).
+    The pipeline of a pseudo-labeled dataset must not drop boxes
+    (no ``ObjectRangeFilter`` / ``ObjectNameFilter``: the hook keeps only
+    in-range boxes of known classes); ``PackCMKDInputs`` checks it.
+    """
 
     def __init__(self, *args, data_prefix: dict = dict(pts='', img=''),
                  modality: dict = dict(use_lidar=True, use_camera=True),
-                 filter_empty_gt: bool = False, **kwargs) -> None:
+                 filter_empty_gt: bool = False,
+                 pseudo_labels: Optional[str] = None, **kwargs) -> None:
         self._bad = set()
+        self.pseudo_labels = pseudo_labels
+        self._pseudo_cache = (None, None)       # (stat key, labels)
         super().__init__(*args, data_prefix=data_prefix, modality=modality,
                          filter_empty_gt=filter_empty_gt, **kwargs)
+
+    @staticmethod
+    def frame_key(info: dict) -> str:
+        """The id of a frame in pseudo-label caches."""
+        return info.get('frame_id') or \
+            info['lidar_points']['lidar_path']
+
+    def current_pseudo_labels(self) -> Optional[dict]:
+        """The cache at ``self.pseudo_labels``, re-read when it changed."""
+        path = self.pseudo_labels
+        if not path:
+            return None
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None           # the hook has not written a round yet
+        key = (path, st.st_mtime_ns, st.st_size)
+        if self._pseudo_cache[0] != key:
+            from .pseudo_labels import load_pseudo_labels
+            self._pseudo_cache = (key, load_pseudo_labels(path)['frames'])
+        return self._pseudo_cache[1]
+
+    def parse_ann_info(self, info: dict) -> dict:
+        ann_info = super().parse_ann_info(info)
+        if 'score' in ann_info:            # imported pseudo-label infos
+            ann_info['gt_scores_3d'] = np.asarray(ann_info.pop('score'),
+                                                  dtype=np.float32)
+        elif info.get('pseudo_labeled'):     # labeled, without boxes
+            ann_info['gt_scores_3d'] = np.zeros(
+                len(ann_info['gt_labels_3d']), dtype=np.float32)
+        return ann_info
+
+    def get_data_info(self, index: int) -> dict:
+        info = super().get_data_info(index)
+        info['has_labels'] = bool(info.get('pseudo_labeled', False))
+        labels = self.current_pseudo_labels()
+        if labels is not None and not self.test_mode:
+            entry = labels.get(self.frame_key(info))
+            if entry is not None:
+                from mmdet3d.structures import LiDARInstance3DBoxes
+                ann = info.setdefault('ann_info', {})
+                ann['gt_bboxes_3d'] = LiDARInstance3DBoxes(
+                    np.asarray(entry['bboxes_3d'],
+                               dtype=np.float32).reshape(-1, 7))
+                ann['gt_labels_3d'] = np.asarray(entry['labels_3d'],
+                                                 dtype=np.int64)
+                ann['gt_scores_3d'] = np.asarray(entry['scores_3d'],
+                                                 dtype=np.float32)
+                info['has_labels'] = True
+        if 'ann_info' in info and 'gt_scores_3d' in info['ann_info']:
+            # LoadAnnotations3D copies boxes and labels only
+            info['gt_scores_3d'] = info['ann_info']['gt_scores_3d']
+        return info
 
     def prepare_data(self, index: int):
         try:

@@ -252,10 +252,20 @@ def generate_world(out_dir: str,
     run(_raw_job,
         [(out_dir, i, seed, tuple(img_shape), num_beams, azimuth_step_deg, rel)
          for i, rel in enumerate(raw)], 'unlabelled (raw)')
+    paths = {}
     if raw:
-        with open(osp.join(out_dir, 'ImageSets', 'eigen_clean.txt'), 'w') as f:
+        split = osp.join(out_dir, 'ImageSets', 'eigen_clean.txt')
+        with open(split, 'w') as f:
             f.write(''.join(r + '\n' for r in raw))
-    return create_kitti_infos(out_dir) if make_infos else {}
+        if make_infos:
+            from ..kitti_raw import create_kitti_raw_infos
+            paths['raw'] = osp.join(out_dir, 'raw',
+                                    'kitti_infos_eigen_clean.pkl')
+            create_kitti_raw_infos(osp.join(out_dir, 'raw'), split,
+                                   paths['raw'], progress=False)
+    if make_infos:
+        paths.update(create_kitti_infos(out_dir))
+    return paths
 
 
 def _mmdet3d_tools_path() -> str:

@@ -257,21 +257,34 @@ class MakeDepthTarget(BaseTransform):
 @TRANSFORMS.register_module()
 class PackCMKDInputs(Pack3DDetInputs):
     """``Pack3DDetInputs`` that also packs the depth target as
-    ``data_sample.gt_depth`` (Hd, Wd) and the ``lidar2cam`` meta key."""
+    ``data_sample.gt_depth`` (Hd, Wd), pseudo-label scores
+    (``gt_scores_3d`` -> ``gt_instances_3d.scores_3d``) and the
+    ``lidar2cam`` / ``has_labels`` meta keys."""
 
     def __init__(self, keys: tuple, meta_keys: Optional[tuple] = None,
                  **kwargs) -> None:
         if meta_keys is None:
             meta_keys = Pack3DDetInputs.__init__.__defaults__[0]
         meta_keys = tuple(meta_keys) + tuple(
-            k for k in ('lidar2cam', 'cam2img', 'flip', 'img_shape')
-            if k not in meta_keys)
+            k for k in ('lidar2cam', 'cam2img', 'flip', 'img_shape',
+                        'has_labels') if k not in meta_keys)
         super().__init__(keys=keys, meta_keys=meta_keys, **kwargs)
 
     def transform(self, results: dict) -> dict:
         depth = results.pop('gt_depth', None)
+        scores = results.pop('gt_scores_3d', None)
+        if scores is not None and 'gt_labels_3d' in results and \
+                len(scores) != len(results['gt_labels_3d']):
+            raise ValueError(
+                f'{_where(results)}: {len(scores)} pseudo-label scores for '
+                f"{len(results['gt_labels_3d'])} boxes: a transform dropped "
+                'boxes without their scores (leave ObjectRangeFilter / '
+                'ObjectNameFilter out of a pseudo-labeled pipeline)')
         packed = super().transform(results)
         if depth is not None:
             packed['data_samples'].gt_depth = torch.from_numpy(
                 np.ascontiguousarray(depth))
+        if scores is not None and 'gt_instances_3d' in packed['data_samples']:
+            packed['data_samples'].gt_instances_3d.scores_3d = \
+                torch.as_tensor(np.asarray(scores, dtype=np.float32))
         return packed

@@ -1,6 +1,6 @@
 """Anchor3DHead with the IoU-aware quality-focal classification of CMKD's
 SECOND teacher (``AnchorHeadSingleQFL``)."""
-from typing import List
+from typing import List, Optional
 
 import torch
 from torch import Tensor
@@ -44,6 +44,11 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
                              f'level, got {len(cls_scores)}')
         return super().loss_by_feat(cls_scores, *args, **kwargs)
 
+    def _positive_weights(self, pos: Tensor, anchors: Tensor,
+                          bbox_targets: Tensor) -> Optional[Tensor]:
+        """Per-positive-anchor loss weights (P,); None: all 1."""
+        return None
+
     def _loss_by_feat_single(self, cls_score: Tensor, bbox_pred: Tensor,
                              dir_cls_pred: Tensor, labels: Tensor,
                              label_weights: Tensor, bbox_targets: Tensor,
@@ -75,6 +80,12 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
                 num_iou = int((iou > 0).sum())
             else:
                 num_iou = 0
+            weights = self._positive_weights(pos, anchors, bbox_targets)
+            if weights is not None:
+                label_weights = label_weights.clone()
+                label_weights[pos] = label_weights[pos] * weights
+                bbox_weights = bbox_weights.clone()
+                bbox_weights[pos] = bbox_weights[pos] * weights[:, None]
         loss_cls = self.loss_cls(
             cls_score, target, label_weights, avg_factor=max(num_iou, 1))
 

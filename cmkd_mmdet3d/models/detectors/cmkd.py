@@ -46,8 +46,10 @@ class CMKD(Base3DDetector):
         teacher_ckpt (str, optional): Teacher checkpoint; required to train.
         loss_bev (dict): Defaults to ``BEVFeatureDistillLoss`` weight 32.
         with_response (bool): Response distillation (stage 2).
-        with_gt_loss (bool): Add the student's ground-truth losses; the
-            reference never does (labeled frames are treated as unlabeled).
+        with_gt_loss (bool): Add the student's ground-truth losses on the
+            frames that have labels (ground truth or pseudo-labels; meta key
+            ``has_labels``, True when absent); the reference never does
+            (labeled frames are treated as unlabeled).
         stage1_ckpt (str, optional): Stage 2: initialise the student's image
             branch (``img_backbone``, ``lift_neck``) from this stage-1
             checkpoint. Required when ``init_bev_from_teacher``.
@@ -195,7 +197,16 @@ class CMKD(Base3DDetector):
                 losses.update(_prefixed(
                     student.bbox_head.loss_by_teacher(s_out, t_out),
                     'distill'))
-            if self.with_gt_loss:
+            labeled = [i for i, s in enumerate(batch_data_samples)
+                       if s.metainfo.get('has_labels', True)]
+            if self.with_gt_loss and labeled:
+                # unlabeled frames (has_labels False) teach through the
+                # distillation losses only
+                if len(labeled) < len(batch_data_samples):
+                    x = [f[labeled] for f in x] if isinstance(
+                        x, (list, tuple)) else x[labeled]
+                    batch_data_samples = [batch_data_samples[i]
+                                          for i in labeled]
                 losses.update(_prefixed(
                     student.bbox_head.loss(x, batch_data_samples),
                     'student'))

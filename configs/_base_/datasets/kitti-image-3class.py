@@ -45,6 +45,12 @@ distill_train_pipeline = [
     dict(type='PackCMKDInputs',
          keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
+# unlabeled raw frames: no box filters, so that pseudo-label scores stay
+# aligned with their boxes (PseudoLabelHook keeps in-range known classes)
+raw_train_pipeline = [
+    t for t in distill_train_pipeline
+    if t['type'] not in ('ObjectRangeFilter', 'ObjectNameFilter')
+]
 # KITTI train (labels unused) + the unlabeled eigen-clean KITTI raw frames,
 # for the "kitti-eigen" distillation configs (a ConcatDataset of these two):
 #   python tools/create_data.py kitti-raw --root data/kitti_raw \
@@ -66,7 +72,7 @@ eigen_train_datasets = [
         type='KittiRawDataset',
         data_root='data/kitti_raw/',
         ann_file='kitti_infos_eigen_clean.pkl',
-        pipeline=distill_train_pipeline,
+        pipeline=raw_train_pipeline,
         metainfo=metainfo,
         box_type_3d='LiDAR')
 ]

@@ -41,6 +41,36 @@ distill_train_pipeline = [
     dict(type='PackCMKDInputs',
          keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
+# unlabeled (raw) frames: no box filters, so that pseudo-label scores stay
+# aligned with their boxes (PseudoLabelHook keeps in-range known classes)
+raw_train_pipeline = [
+    t for t in distill_train_pipeline
+    if t['type'] not in ('ObjectRangeFilter', 'ObjectNameFilter')
+]
+# synthetic train + the world's unlabeled raw part, for the "synkitti-eigen"
+# distillation configs (a ConcatDataset of these two); made by
+#   python tools/create_data.py synthetic-kitti --out data/synthetic_kitti \
+#       --num-train 160 --num-val 40 --num-unlabeled 160
+# (raw infos: data/synthetic_kitti/raw/kitti_infos_eigen_clean.pkl)
+eigen_train_datasets = [
+    dict(
+        type='KittiDataset',
+        data_root=data_root,
+        ann_file='kitti_infos_train.pkl',
+        data_prefix=dict(
+            pts='training/velodyne_reduced', img='training/image_2'),
+        pipeline=distill_train_pipeline,
+        modality=dict(use_lidar=True, use_camera=True),
+        metainfo=dict(classes=class_names),
+        box_type_3d='LiDAR'),
+    dict(
+        type='KittiRawDataset',
+        data_root=data_root + 'raw/',
+        ann_file='kitti_infos_eigen_clean.pkl',
+        pipeline=raw_train_pipeline,
+        metainfo=dict(classes=class_names),
+        box_type_3d='LiDAR')
+]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='ScaleImage3D', scale=image_scale),

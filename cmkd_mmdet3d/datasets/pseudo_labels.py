@@ -1,0 +1,213 @@
+"""Pseudo-labels of unlabeled frames (spec 5.3): thresholds, the cache
+written by ``PseudoLabelHook`` and KITTI label files with a score column.
+
+Cache (a pickle, written atomically)::
+
+    dict(meta=dict(version=..., classes=[...], score_thr=[...], ...),
+         frames={frame_id: dict(bboxes_3d=(N, 7) float32 LiDAR boxes
+                                (x, y, z bottom centre, l, w, h, yaw),
+                                labels_3d=(N,) int64, scores_3d=(N,) float32)},
+         failed={frame_id: reason})
+
+KITTI label files: the 15 columns of ``label_2`` plus a 16th, the score;
+a frame without boxes gets one ``DontCare`` line (as the reference's V1).
+"""
+import os
+import os.path as osp
+import pickle
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+ScoreThr = Union[float, Sequence[float], Dict[str, float]]
+
+
+def class_thresholds(score_thr: ScoreThr,
+                     classes: Sequence[str]) -> np.ndarray:
+    """Per-class score thresholds (C,) from a float, a per-class list or a
+    ``{class name: threshold}`` dict (every class must be named)."""
+    if isinstance(score_thr, dict):
+        unknown = sorted(set(score_thr) - set(classes))
+        missing = [c for c in classes if c not in score_thr]
+        if unknown or missing:
+            raise KeyError(f'score_thr {score_thr}: unknown classes {unknown}'
+                           f', missing classes {missing} (classes: '
+                           f'{list(classes)})')
+        return np.array([score_thr[c] for c in classes], dtype=np.float32)
+    if isinstance(score_thr, (list, tuple)):
+        if len(score_thr) != len(classes):
+            raise ValueError(f'score_thr has {len(score_thr)} entries for '
+                             f'{len(classes)} classes {list(classes)}')
+        return np.asarray(score_thr, dtype=np.float32)
+    return np.full(len(classes), float(score_thr), dtype=np.float32)
+
+
+def select_pseudo_boxes(bboxes: np.ndarray, labels: np.ndarray,
+                        scores: np.ndarray, thresholds: np.ndarray,
+                        bev_range: Optional[Sequence[float]] = None) -> dict:
+    """Keep the boxes of known classes whose score is at least their class
+    threshold and whose centre lies in ``bev_range`` (x_min, y_min, x_max,
+    y_max; half-open like ``in_range_bev``)."""
+    bboxes = np.asarray(bboxes, dtype=np.float32).reshape(-1, 7)
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    scores = np.asarray(scores, dtype=np.float32).reshape(-1)
+    known = (labels >= 0) & (labels < len(thresholds))
+    keep = known.copy()
+    keep[known] = scores[known] >= thresholds[labels[known]]
+    if bev_range is not None:
+        x0, y0, x1, y1 = bev_range
+        keep &= (bboxes[:, 0] > x0) & (bboxes[:, 0] < x1) & \
+            (bboxes[:, 1] > y0) & (bboxes[:, 1] < y1)
+    return dict(bboxes_3d=bboxes[keep], labels_3d=labels[keep],
+                scores_3d=scores[keep])
+
+
+def atomic_pickle(obj, path: str) -> None:
+    """Write ``obj`` to ``path`` through a temporary file and a rename."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'wb') as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_pseudo_labels(path: str) -> dict:
+    """Read a pseudo-label cache; a ValueError names the file when it is
+    not one."""
+    with open(path, 'rb') as f:
+        try:
+            data = pickle.load(f)
+        except Exception as e:       # truncated or foreign file
+            raise ValueError(f'{path} is not a readable pseudo-label cache: '
+                             f'{type(e).__name__}: {e}') from None
+    if not isinstance(data, dict) or not isinstance(data.get('frames'),
+                                                    dict):
+        raise ValueError(f'{path} is not a pseudo-label cache (expected a '
+                         "dict with 'frames')")
+    for key, entry in data['frames'].items():
+        n = {len(np.asarray(entry[k]).reshape(len(entry['labels_3d']), -1))
+             for k in ('bboxes_3d', 'labels_3d', 'scores_3d')}
+        if len(n) != 1:
+            raise ValueError(f'{path}: frame {key} has boxes, labels and '
+                             'scores of different lengths')
+    data.setdefault('failed', {})
+    data.setdefault('meta', {})
+    return data
+
+
+# ---------------------------------------------------------------------------
+# KITTI label files with a score column
+def label_file_for(frame_id: str) -> str:
+    """Relative label path of a frame: KITTI raw ids
+    ``DATE/DRIVE/image_02/data/N`` -> ``DATE/DRIVE/label_02/N.txt``; other
+    ids (``000123``) -> ``000123.txt``."""
+    return frame_id.replace('image_02/data', 'label_02') + '.txt'
+
+
+def _lidar_to_camera_rows(bboxes: np.ndarray, lidar2cam: np.ndarray):
+    """(N, 7) LiDAR boxes -> camera (x, y, z bottom centre, l, h, w, ry)."""
+    from mmdet3d.structures import Box3DMode, LiDARInstance3DBoxes
+    cam = LiDARInstance3DBoxes(bboxes).convert_to(Box3DMode.CAM,
+                                                  np.asarray(lidar2cam))
+    return cam
+
+
+def kitti_label_lines(entry: dict, classes: Sequence[str],
+                      lidar2cam: np.ndarray, cam2img: np.ndarray,
+                      img_shape: Sequence[int], digits: int = 4) -> List[str]:
+    """The label-file lines of one frame (16 columns; ``DontCare`` when
+    empty). ``digits`` decimals (KITTI's files use 2)."""
+    boxes = np.asarray(entry['bboxes_3d'], dtype=np.float32).reshape(-1, 7)
+    if len(boxes) == 0:
+        return ['DontCare -1 -1 -10 -1 -1 -1 -1 -1 -1 -1 -1000 -1000 -1000 '
+                '-10 0']
+    cam = _lidar_to_camera_rows(boxes, lidar2cam)
+    t = cam.tensor.numpy().astype(np.float64)
+    corners = cam.corners.numpy().reshape(-1, 3)
+    p = np.asarray(cam2img, dtype=np.float64)
+    p = p[:3] if p.shape[0] == 4 else p
+    if p.shape[1] == 3:
+        p = np.concatenate([p, np.zeros((3, 1))], axis=1)
+    uvw = np.concatenate([corners, np.ones((len(corners), 1))], 1) @ p.T
+    uv = (uvw[:, :2] / np.clip(uvw[:, 2:3], 1e-3, None)).reshape(-1, 8, 2)
+    h, w = img_shape[:2]
+    lines, f = [], f'{{:.{digits}f}}'
+    for i, row in enumerate(t):
+        x, y, z, l, hh, ww, ry = row
+        alpha = ry - np.arctan2(x, z)
+        alpha = (alpha + np.pi) % (2 * np.pi) - np.pi
+        u0, v0 = np.clip(uv[i].min(0), 0, [w - 1, h - 1])
+        u1, v1 = np.clip(uv[i].max(0), 0, [w - 1, h - 1])
+        vals = [alpha, u0, v0, u1, v1, hh, ww, l, x, y, z, ry,
+                entry['scores_3d'][i]]
+        name = classes[int(entry['labels_3d'][i])]
+        lines.append(f'{name} 0.00 0 ' + ' '.join(f.format(v) for v in vals))
+    return lines
+
+
+def export_kitti_labels(cache: dict, infos: List[dict], out_dir: str,
+                        classes: Sequence[str], digits: int = 4) -> int:
+    """Write one label file per frame of ``infos`` that the cache labels;
+    returns the number of files."""
+    n = 0
+    for info in infos:
+        key = info.get('frame_id') or info['lidar_points']['lidar_path']
+        entry = cache['frames'].get(key)
+        if entry is None:
+            continue
+        cam = info['images']['CAM2']
+        lines = kitti_label_lines(entry, classes, np.array(cam['lidar2cam']),
+                                  np.array(cam['cam2img']),
+                                  (cam['height'], cam['width']), digits)
+        path = osp.join(out_dir, label_file_for(key))
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path + '.tmp', 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        os.replace(path + '.tmp', path)
+        n += 1
+    return n
+
+
+def read_kitti_label_file(path: str, classes: Sequence[str]) -> List[dict]:
+    """Instances (mmdet3d v2 info format, camera boxes ``bbox_3d`` = x, y,
+    z, l, h, w, ry) with a ``score`` from a 16-column label file;
+    ``DontCare`` and classes not in ``classes`` are left out."""
+    out = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            cols = line.split()
+            if not cols or cols[0] == 'DontCare':
+                continue
+            if len(cols) != 16:
+                raise ValueError(f'{path}:{n}: {len(cols)} columns, expected '
+                                 '16 (KITTI label + score)')
+            if cols[0] not in classes:
+                continue
+            v = [float(c) for c in cols[1:]]
+            h, w, l, x, y, z, ry = v[7:14]
+            out.append(dict(
+                bbox=v[3:7], bbox_label=classes.index(cols[0]),
+                bbox_3d=[x, y, z, l, h, w, ry],
+                bbox_label_3d=classes.index(cols[0]), truncated=v[0],
+                occluded=int(v[1]), alpha=v[2], score=v[14]))
+    return out
+
+
+def import_kitti_labels(infos: dict, label_dir: str,
+                        classes: Sequence[str]) -> dict:
+    """Infos with the instances of the label files under ``label_dir``
+    (``pseudo_labeled=True`` on every frame that has a file; frames without
+    a file keep no instances). Returns a new infos dict."""
+    import copy
+    out = copy.deepcopy(infos)
+    out['metainfo'] = dict(out.get('metainfo', {}))
+    out['metainfo']['categories'] = {c: i for i, c in enumerate(classes)}
+    for info in out['data_list']:
+        key = info.get('frame_id') or info['lidar_points']['lidar_path']
+        path = osp.join(label_dir, label_file_for(key))
+        if osp.exists(path):
+            info['instances'] = read_kitti_label_file(path, list(classes))
+            info['pseudo_labeled'] = True
+    return out

@@ -1,0 +1,38 @@
+# CMKD stage 2 with offline pseudo-labels (spec 5.3, the paper's method),
+# synthetic world (CPU): before training, PseudoLabelHook runs the frozen
+# teacher over the 160 unlabeled raw frames and writes its boxes (score >=
+# 0.1 per class, the reference's threshold) into a versioned cache in the
+# work dir and into the raw dataset. The student then trains on ground truth
+# (labeled frames) and pseudo-labels (raw frames) with the score-weighted,
+# IoU-aware anchor head, plus the BEV and depth losses; no online response
+# distillation. 2 epochs over 160 + 160 frames = 320 iterations, as the
+# other stage-2 configs.
+#
+#   mim train cmkd_mmdet3d <this config> --cfg-options \
+#       model.teacher_ckpt=<teacher>/epoch_12.pth \
+#       model.stage1_ckpt=<stage 1 (synkitti-eigen)>/epoch_2.pth
+_base_ = [
+    './cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_'
+    'synkitti-eigen-3d-3class.py'
+]
+
+model = dict(
+    student=dict(
+        bbox_head=dict(
+            type='ScoreWeightedAnchor3DHead',
+            loss_cls=dict(
+                _delete_=True,
+                type='mmdet.QualityFocalLoss',
+                use_sigmoid=True,
+                beta=2.0,
+                loss_weight=1.0))),
+    with_response=False,
+    with_gt_loss=True)
+
+custom_hooks = [
+    dict(type='PseudoLabelHook',
+         score_thr=dict(Pedestrian=0.1, Cyclist=0.1, Car=0.1),
+         interval=0),
+    dict(type='PredictionVisHook', max_samples=6, score_thr=0.2,
+         draw_val=True)
+]

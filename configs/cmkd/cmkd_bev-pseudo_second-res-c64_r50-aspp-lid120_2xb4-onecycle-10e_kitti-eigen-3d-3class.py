@@ -1,0 +1,43 @@
+# CMKD stage 2 with offline pseudo-labels (spec 5.3, the paper's V1 method)
+# on KITTI train + eigen-clean KITTI raw: before training PseudoLabelHook
+# runs the frozen SECOND teacher over the raw frames (its post-processing:
+# score > 0.1, NMS 0.01; then score >= 0.1 per class), caches the boxes in
+# <work_dir>/pseudo_labels/ and hands them to the raw dataset. The student
+# learns KITTI ground truth and the pseudo-labels through the IoU-aware,
+# score-weighted anchor head (V1 weights: cls 4.0, box 2.0, direction 0.2;
+# 10 epochs, peak lr 1e-4), plus the BEV loss; no online response loss.
+#
+#   mim train cmkd_mmdet3d <this config> --gpus 2 --launcher pytorch \
+#       --cfg-options model.teacher_ckpt=<teacher>.pth \
+#       model.stage1_ckpt=<stage 1 (kitti-eigen)>/epoch_30.pth
+_base_ = [
+    './cmkd_bev-resp_second-res-c64_r50-aspp-lid120_2xb4-onecycle-10e_'
+    'kitti-eigen-3d-3class.py'
+]
+
+model = dict(
+    student=dict(
+        bbox_head=dict(
+            type='ScoreWeightedAnchor3DHead',
+            loss_cls=dict(
+                _delete_=True,
+                type='mmdet.QualityFocalLoss',
+                use_sigmoid=True,
+                beta=2.0,
+                loss_weight=4.0),
+            loss_bbox=dict(
+                type='mmdet.SmoothL1Loss', beta=1.0 / 9.0, loss_weight=2.0),
+            loss_dir=dict(
+                type='mmdet.CrossEntropyLoss', use_sigmoid=False,
+                loss_weight=0.2))),
+    with_response=False,
+    with_gt_loss=True)
+
+# peak lr 1e-4 (V1), same one-cycle shape
+optim_wrapper = dict(optimizer=dict(lr=0.00001))
+
+custom_hooks = [
+    dict(type='PseudoLabelHook',
+         score_thr=dict(Pedestrian=0.1, Cyclist=0.1, Car=0.1),
+         interval=0, batch_size=4, num_workers=4)
+]

@@ -1,0 +1,240 @@
+"""PseudoLabelHook on the raw part of the synthetic world, with a toy
+labeler whose boxes and scores are a known function of the frame's points:
+one cache entry per frame, per-class thresholds, dataset injection, resume
+after a kill, and the export / import round trip of the label files."""
+import os
+import types
+
+import numpy as np
+import pytest
+import torch
+
+CLASSES = ['Pedestrian', 'Cyclist', 'Car']
+THR = dict(Pedestrian=0.3, Cyclist=0.5, Car=0.6)
+
+
+class _Pre(torch.nn.Module):
+    """Stack the points of a batch (no voxels: no range filter)."""
+
+    def forward(self, data, training=False):
+        return dict(inputs=dict(points=data['inputs']['points']),
+                    data_samples=data['data_samples'])
+
+
+def toy_predictions(points: np.ndarray, scale: float):
+    """Six boxes per frame (two per class), scores a function of the
+    frame's points; the hook must keep those at or above their class
+    threshold."""
+    s = float(np.abs(points[:, :3]).mean()) * scale
+    scores = (s + np.arange(6) / 6.0) % 1.0
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    boxes = np.stack([
+        np.array([10.0 + 3 * i, -4.0 + i, -1.5, 3.9, 1.6, 1.5, 0.1 * i])
+        for i in range(6)
+    ]).astype(np.float32)
+    return boxes, labels, scores.astype(np.float32)
+
+
+class ToyLabeler(torch.nn.Module):
+
+    def __init__(self, fail_after=None):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(0.37),
+                                        requires_grad=False)
+        self.data_preprocessor = _Pre()
+        self.seen = 0
+        self.fail_after = fail_after
+
+    def forward(self, inputs, data_samples, mode='predict'):
+        from mmdet3d.structures import LiDARInstance3DBoxes
+        from mmengine.structures import InstanceData
+        for pts, sample in zip(inputs['points'], data_samples):
+            if self.fail_after is not None and self.seen >= self.fail_after:
+                raise KeyboardInterrupt('killed')
+            self.seen += 1
+            b, lab, sc = toy_predictions(pts.numpy(), float(self.scale))
+            sample.pred_instances_3d = InstanceData(
+                bboxes_3d=LiDARInstance3DBoxes(torch.from_numpy(b)),
+                labels_3d=torch.from_numpy(lab),
+                scores_3d=torch.from_numpy(sc))
+        return data_samples
+
+
+def _raw_dataset(world):
+    from mmdet3d.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    from cmkd_mmdet3d.datasets import KittiRawDataset
+    return KittiRawDataset(
+        data_root=os.path.join(world, 'raw') + '/',
+        ann_file='kitti_infos_eigen_clean.pkl', pipeline=[],
+        metainfo=dict(classes=CLASSES), box_type_3d='LiDAR')
+
+
+def _runner(ds, labeler, work_dir):
+    from mmengine.logging import MMLogger
+    model = types.SimpleNamespace(teacher=labeler,
+                                  parameters=labeler.parameters)
+    return types.SimpleNamespace(
+        model=model, work_dir=str(work_dir), epoch=0,
+        train_dataloader=types.SimpleNamespace(
+            dataset=types.SimpleNamespace(datasets=[ds])),
+        logger=MMLogger.get_instance('test_pseudo_label_hook'))
+
+
+def _expected(ds):
+    """Plain recomputation: points of each frame, FOV-filtered as the hook's
+    pipeline does, through toy_predictions and the thresholds."""
+    from cmkd_mmdet3d.engine.hooks.pseudo_label_hook import (
+        DEFAULT_PIPELINE, _LabelingSet)
+    view = _LabelingSet(ds, list(range(len(ds))), DEFAULT_PIPELINE)
+    out = {}
+    for i in range(len(ds)):
+        item = view[i]
+        pts = item['inputs']['points'].numpy()
+        b, lab, sc = toy_predictions(pts, 0.37)
+        keep = [j for j in range(6) if sc[j] >= THR[CLASSES[lab[j]]]]
+        out[item['key']] = (b[keep], lab[keep], sc[keep])
+    return out
+
+
+def test_one_entry_per_frame_thresholds_and_dataset(synthetic_world,
+                                                    tmp_path):
+    from cmkd_mmdet3d.engine.hooks import PseudoLabelHook
+    ds = _raw_dataset(synthetic_world)
+    hook = PseudoLabelHook(score_thr=THR, chunk_size=2)
+    labeler = ToyLabeler()
+    latest = hook.label(_runner(ds, labeler, tmp_path))
+    assert labeler.seen == len(ds) == 3
+    from cmkd_mmdet3d.datasets import load_pseudo_labels
+    cache = load_pseudo_labels(latest)
+    expected = _expected(ds)
+    assert set(cache['frames']) == set(expected)
+    kept = 0
+    for key, (b, lab, sc) in expected.items():
+        got = cache['frames'][key]
+        np.testing.assert_allclose(got['bboxes_3d'], b, atol=1e-6)
+        np.testing.assert_array_equal(got['labels_3d'], lab)
+        np.testing.assert_allclose(got['scores_3d'], sc, atol=1e-6)
+        thr = np.array([THR[CLASSES[c]] for c in got['labels_3d']])
+        assert (got['scores_3d'] >= thr).all()
+        kept += len(lab)
+    assert 0 < kept < 6 * len(ds)          # the thresholds did something
+    # the versioned folder holds the merged labels and a manifest
+    vdir = os.path.join(tmp_path, 'pseudo_labels',
+                        cache['meta']['version'])
+    assert os.path.exists(os.path.join(vdir, 'manifest.json'))
+    # the dataset now serves them as ground truth with scores
+    assert ds.pseudo_labels == latest
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        b, lab, sc = expected[ds.frame_key(info)]
+        assert info['has_labels'] is True
+        np.testing.assert_allclose(info['ann_info']['gt_bboxes_3d'].tensor,
+                                   b, atol=1e-6)
+        np.testing.assert_array_equal(info['ann_info']['gt_labels_3d'], lab)
+        np.testing.assert_allclose(info['gt_scores_3d'], sc, atol=1e-6)
+    # the same teacher again: same version, nothing recomputed
+    again = ToyLabeler()
+    hook2 = PseudoLabelHook(score_thr=THR, chunk_size=2)
+    hook2.label(_runner(_raw_dataset(synthetic_world), again, tmp_path))
+    assert again.seen == 0
+
+
+def test_resumed_hook_skips_finished_frames(synthetic_world, tmp_path):
+    from cmkd_mmdet3d.datasets import load_pseudo_labels
+    from cmkd_mmdet3d.engine.hooks import PseudoLabelHook
+    ds = _raw_dataset(synthetic_world)
+    killed = ToyLabeler(fail_after=2)
+    with pytest.raises(KeyboardInterrupt):
+        PseudoLabelHook(score_thr=THR, chunk_size=1).label(
+            _runner(ds, killed, tmp_path))
+    root = os.path.join(tmp_path, 'pseudo_labels')
+    assert not os.path.exists(os.path.join(root, 'latest.pkl'))
+    resumed = ToyLabeler()
+    latest = PseudoLabelHook(score_thr=THR, chunk_size=1).label(
+        _runner(_raw_dataset(synthetic_world), resumed, tmp_path))
+    assert resumed.seen == 1                      # only the unfinished frame
+    fresh_dir = tmp_path / 'fresh'
+    fresh = PseudoLabelHook(score_thr=THR).label(
+        _runner(_raw_dataset(synthetic_world), ToyLabeler(), fresh_dir))
+    a, b = load_pseudo_labels(latest), load_pseudo_labels(fresh)
+    assert set(a['frames']) == set(b['frames'])
+    for k in a['frames']:
+        for f in ('bboxes_3d', 'labels_3d', 'scores_3d'):
+            np.testing.assert_array_equal(a['frames'][k][f],
+                                          b['frames'][k][f])
+
+
+def test_export_import_round_trip(synthetic_world, tmp_path):
+    import mmengine
+    from cmkd_mmdet3d.datasets import (KittiRawDataset, export_kitti_labels,
+                                       import_kitti_labels,
+                                       load_pseudo_labels)
+    ds = _raw_dataset(synthetic_world)
+    latest = PseudoLabelHook_label(ds, tmp_path)
+    cache = load_pseudo_labels(latest)
+    # one frame without boxes: written as DontCare, read back empty
+    empty_key = sorted(cache['frames'])[0]
+    cache['frames'][empty_key] = dict(
+        bboxes_3d=np.zeros((0, 7), np.float32),
+        labels_3d=np.zeros(0, np.int64), scores_3d=np.zeros(0, np.float32))
+    infos_path = os.path.join(synthetic_world, 'raw',
+                              'kitti_infos_eigen_clean.pkl')
+    infos = mmengine.load(infos_path)
+    out_dir = str(tmp_path / 'labels')
+    assert export_kitti_labels(cache, infos['data_list'], out_dir,
+                               CLASSES) == len(ds)
+    files = [os.path.join(r, f) for r, _, fs in os.walk(out_dir)
+             for f in fs]
+    assert len(files) == len(ds)
+    assert all('/label_02/' in f for f in files)
+    rows = [ln.split() for f in files for ln in open(f)]
+    assert all(len(r) == 16 for r in rows)
+    assert sum(r[0] == 'DontCare' for r in rows) == 1
+    back = import_kitti_labels(infos, out_dir, CLASSES)
+    new_infos = str(tmp_path / 'pseudo_infos.pkl')
+    mmengine.dump(back, new_infos)
+    ds2 = KittiRawDataset(
+        data_root=os.path.join(synthetic_world, 'raw') + '/',
+        ann_file=new_infos, pipeline=[], metainfo=dict(classes=CLASSES),
+        box_type_3d='LiDAR')
+    for i in range(len(ds2)):
+        info = ds2.get_data_info(i)
+        want = cache['frames'][ds2.frame_key(info)]
+        assert info['has_labels'] is True
+        ann = info['ann_info']
+        got = ann['gt_bboxes_3d'].tensor.numpy()
+        assert got.shape == want['bboxes_3d'].shape
+        np.testing.assert_allclose(got[:, :6], want['bboxes_3d'][:, :6],
+                                   atol=2e-4)
+        dyaw = (got[:, 6] - want['bboxes_3d'][:, 6] + np.pi) % (2 * np.pi)
+        np.testing.assert_allclose(dyaw, np.pi, atol=2e-4)
+        np.testing.assert_array_equal(ann['gt_labels_3d'],
+                                      want['labels_3d'])
+        np.testing.assert_allclose(info['gt_scores_3d'], want['scores_3d'],
+                                   atol=1e-4)
+
+
+def PseudoLabelHook_label(ds, work_dir):
+    from cmkd_mmdet3d.engine.hooks import PseudoLabelHook
+    return PseudoLabelHook(score_thr=THR).label(
+        _runner(ds, ToyLabeler(), work_dir))
+
+
+def test_thresholds_and_selection_by_hand():
+    from cmkd_mmdet3d.datasets import class_thresholds, select_pseudo_boxes
+    np.testing.assert_allclose(class_thresholds(THR, CLASSES),
+                               [0.3, 0.5, 0.6])
+    np.testing.assert_allclose(class_thresholds(0.2, CLASSES), [0.2] * 3)
+    with pytest.raises(KeyError, match='Truck'):
+        class_thresholds(dict(THR, Truck=0.1), CLASSES)
+    with pytest.raises(KeyError, match='missing classes'):
+        class_thresholds(dict(Car=0.1), CLASSES)
+    boxes = np.zeros((5, 7), np.float32)
+    boxes[:, 0] = [5, 5, 5, 60, 5]         # the 4th is out of range
+    out = select_pseudo_boxes(boxes, [0, 1, 2, 2, 7],
+                              [0.3, 0.49, 0.9, 0.9, 0.9],
+                              np.array([0.3, 0.5, 0.6]), [0, -40, 50, 40])
+    # kept: #0 (0.3 >= 0.3), #2; dropped: #1 (< 0.5), #3 (range), #4 (class)
+    np.testing.assert_array_equal(out['labels_3d'], [0, 2])
+    np.testing.assert_allclose(out['scores_3d'], [0.3, 0.9])

@@ -1,0 +1,90 @@
+"""Export pseudo-labels as KITTI label files with a score column, and read
+such files back into infos.
+
+    # cache (PseudoLabelHook) -> label files, one per frame
+    python tools/misc/pseudo_labels.py export \
+        --cache work_dirs/<run>/pseudo_labels/latest.pkl \
+        --infos data/kitti_raw/kitti_infos_eigen_clean.pkl \
+        --out-dir work_dirs/<run>/pseudo_label_files
+
+    # label files (ours, or any 16-column KITTI labels) -> infos
+    python tools/misc/pseudo_labels.py import \
+        --label-dir work_dirs/<run>/pseudo_label_files \
+        --infos data/kitti_raw/kitti_infos_eigen_clean.pkl \
+        --out data/kitti_raw/kitti_infos_eigen_clean_pseudo.pkl
+
+Files: ``DATE/DRIVE/label_02/NNNNNNNNNN.txt`` for KITTI raw frame ids
+(``DATE/DRIVE/image_02/data/NNNNNNNNNN``), ``<frame id>.txt`` otherwise;
+columns: type, truncated, occluded, alpha, 2D box (4), h, w, l, x, y, z
+(camera, bottom centre), rotation_y, score; ``DontCare`` for an empty
+frame. Imported infos carry ``instances`` with a ``score`` and
+``pseudo_labeled=True``; point ``KittiRawDataset(ann_file=...)`` at them.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import cmkd_mmdet3d  # noqa: F401
+from cmkd_mmdet3d.datasets.pseudo_labels import (export_kitti_labels,
+                                                 import_kitti_labels,
+                                                 load_pseudo_labels)
+
+CLASSES = ('Pedestrian', 'Cyclist', 'Car')
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    sub = p.add_subparsers(dest='cmd', required=True)
+    e = sub.add_parser('export', help='cache -> KITTI label files')
+    e.add_argument('--cache', required=True)
+    e.add_argument('--infos', required=True,
+                   help='the infos of the labeled frames (calibration)')
+    e.add_argument('--out-dir', required=True)
+    e.add_argument('--digits', type=int, default=4,
+                   help='decimals (KITTI files use 2)')
+    i = sub.add_parser('import', help='KITTI label files -> infos')
+    i.add_argument('--label-dir', required=True)
+    i.add_argument('--infos', required=True)
+    i.add_argument('--out', required=True)
+    for q in (e, i):
+        q.add_argument('--classes', nargs='+', default=None,
+                       help=f'class names by label id (default: the '
+                       f"cache's, else {' '.join(CLASSES)})")
+    return p.parse_args()
+
+
+def main():
+    import mmengine
+    args = parse_args()
+    infos = mmengine.load(args.infos)
+    if args.cmd == 'export':
+        cache = load_pseudo_labels(args.cache)
+        classes = args.classes or cache['meta'].get('classes') or CLASSES
+        n = export_kitti_labels(cache, infos['data_list'], args.out_dir,
+                                list(classes), args.digits)
+        unknown = len(cache['frames']) - n
+        print(f'{n} label files -> {args.out_dir}'
+              + (f' ({unknown} cached frames are not in {args.infos})'
+                 if unknown else ''))
+    else:
+        classes = list(args.classes or CLASSES)
+        out = import_kitti_labels(infos, args.label_dir, classes)
+        n = sum(bool(d.get('pseudo_labeled')) for d in out['data_list'])
+        if n == 0:
+            sys.exit(f'no label file of the frames of {args.infos} under '
+                     f'{args.label_dir}')
+        tmp = args.out + '.tmp.pkl'
+        mmengine.dump(out, tmp)
+        os.replace(tmp, args.out)
+        boxes = sum(len(d['instances']) for d in out['data_list'])
+        print(f'{n} of {len(out["data_list"])} frames pseudo-labeled '
+              f'({boxes} boxes) -> {args.out}')
+        missing = len(out['data_list']) - n
+        if missing:
+            print(f'{missing} frames have no label file (kept unlabeled), '
+                  f'e.g. under {osp.join(args.label_dir, "")}')
+
+
+if __name__ == '__main__':
+    main()

@@ -247,3 +247,64 @@ def test_dist_train_distillation_two_cpu_processes(synthetic_world,
     assert 'Distributed training: True' in out
     assert 'Epoch(train) [1][2/2]' in out and 'distill.loss_bev' in out
     assert os.path.exists(tmp_path / 'w' / 'epoch_1.pth')
+
+
+SEMI1_CFG = ('cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-'
+             '2e_synkitti-eigen-3d-3class.py')
+PSEUDO_CFG = ('cmkd_bev-pseudo_pointpillars-pillar032_r18-aspp-lid40_1xb2-'
+              'onecycle-2e_synkitti-eigen-3d-3class.py')
+
+
+def test_mim_semi_supervised_pseudo_labels_export_import(
+        mim, synthetic_world, tmp_path):
+    """Stage 1 on labeled + raw frames, then the offline pseudo-label stage
+    2: the hook labels every raw frame before training, the student trains
+    on them and is evaluated; the cache exports to KITTI label files and
+    imports back into infos with the CLI."""
+    import sys
+    import mmengine
+    os.makedirs(tmp_path / 'data')
+    os.symlink(synthetic_world, tmp_path / 'data' / 'synthetic_kitti')
+    teacher = str(tmp_path / 'teacher.pth')
+    _random_teacher(teacher)
+    cwd = str(tmp_path)
+    proc = run([mim, 'train', 'cmkd_mmdet3d', SEMI1_CFG, '--work-dir', 's1',
+                '--cfg-options', f'model.teacher_ckpt={teacher}',
+                'train_cfg.max_epochs=1'] + SMALL[:2], cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    # 4 labeled + 3 raw frames, 2 per batch
+    assert 'Epoch(train) [1][3/3]' in out
+    stage1 = str(tmp_path / 's1' / 'epoch_1.pth')
+    # a random teacher scores about 0.01: let its boxes through
+    proc = run([mim, 'train', 'cmkd_mmdet3d', PSEUDO_CFG, '--work-dir', 's2',
+                '--cfg-options', f'model.teacher_ckpt={teacher}',
+                f'model.stage1_ckpt={stage1}', 'train_cfg.max_epochs=1',
+                'model.teacher.test_cfg.score_thr=0.005',
+                'custom_hooks.0.score_thr=0.005'] + SMALL, cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'PseudoLabelHook: version' in out
+    assert 'student.loss_cls' in out and 'distill.loss_bev' in out
+    assert 'Car AP40@0.70, 0.70, 0.70' in out
+    latest = tmp_path / 's2' / 'pseudo_labels' / 'latest.pkl'
+    from cmkd_mmdet3d.datasets import load_pseudo_labels
+    cache = load_pseudo_labels(str(latest))
+    assert len(cache['frames']) == 3
+    assert sum(len(e['labels_3d']) for e in cache['frames'].values()) > 0
+    for e in cache['frames'].values():
+        assert (e['scores_3d'] >= 0.005).all()
+
+    tool = os.path.join(REPO_ROOT, 'tools', 'misc', 'pseudo_labels.py')
+    infos = os.path.join(synthetic_world, 'raw',
+                         'kitti_infos_eigen_clean.pkl')
+    proc = run([sys.executable, tool, 'export', '--cache', str(latest),
+                '--infos', infos, '--out-dir', 'labels'], cwd=cwd)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert '3 label files' in proc.stdout
+    proc = run([sys.executable, tool, 'import', '--label-dir', 'labels',
+                '--infos', infos, '--out', 'pseudo.pkl'], cwd=cwd)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    back = mmengine.load(str(tmp_path / 'pseudo.pkl'))
+    n = {d['frame_id']: len(d['instances']) for d in back['data_list']}
+    assert n == {k: len(e['labels_3d']) for k, e in cache['frames'].items()}

@@ -226,6 +226,39 @@ def test_bev_loss_with_ground_truth_box_mask(ckpts, synthetic_world):
     assert torch.isfinite(masked) and masked.item() != plain.item()
 
 
+def test_ground_truth_losses_only_on_labeled_frames(ckpts, synthetic_world):
+    """with_gt_loss: a frame with has_labels=False (an unlabeled raw frame)
+    teaches through distillation only; the ground-truth losses equal the
+    head's losses on the labeled frames alone."""
+    cfg, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'],
+                        stage1_ckpt=ckpts['stage1'])
+    model.init_weights()
+    model.eval()                  # BN statistics independent of the batch
+    data = model.data_preprocessor(_batch(cfg, synthetic_world, [0, 1]),
+                                   training=True)
+    both = model(**copy.deepcopy(data), mode='loss')
+    data['data_samples'][1].set_metainfo(dict(has_labels=False))
+    losses = model(**copy.deepcopy(data), mode='loss')
+    student = model.student
+    with torch.no_grad():
+        x = student.bev_head_inputs(student.extract_bev(
+            data['inputs'], data['data_samples'])['bev'])
+        ref = student.bbox_head.loss([f[:1] for f in x],
+                                     data['data_samples'][:1])
+
+    def total(v):
+        return float(sum(v)) if isinstance(v, (list, tuple)) else float(v)
+
+    for k in ('loss_cls', 'loss_bbox', 'loss_dir'):
+        assert total(losses[f'student.{k}']) == pytest.approx(
+            total(ref[k]), rel=1e-5)
+    assert total(both['student.loss_cls']) != pytest.approx(
+        total(losses['student.loss_cls']), rel=1e-5)
+    # the distillation losses see both frames either way
+    assert float(losses['distill.loss_bev']) == pytest.approx(
+        float(both['distill.loss_bev']), rel=1e-6)
+
+
 @pytest.mark.parametrize('family', ['second-res-c64', 'centerpoint-res'])
 def test_kitti_stage2_with_sparse_conv_teachers(family, synthetic_world,
                                                 tmp_path):

@@ -14,9 +14,9 @@ PLUGIN_SRC := setup.py MANIFEST.in model-index.yml \
 	$(shell find cmkd_mmdet3d configs tools -type f \( -name '*.py' -o -name '*.yml' -o -name '*.sh' -o -name '*.md' \) -not -path '*/.mim/*' 2>/dev/null)
 STACK_SRC := tools/misc/setup_env.sh $(wildcard requirements/*.txt)
 
-.PHONY: env install test demo demo-data clean-demo help
+.PHONY: env install test demo demo-semi demo-data clean-demo help
 help:
-	@echo "make demo | make test | make env | make install"
+	@echo "make demo | make demo-semi | make test | make env | make install"
 
 env: $(CMKD_VENV)/.cmkd-stack $(CMKD_VENV)/.cmkd-plugin
 
@@ -38,3 +38,7 @@ test: env
 
 demo: env
 	bash tools/demo.sh
+
+# the demo plus unlabeled frames: online soft targets and pseudo-labels
+demo-semi: env
+	DEMO_SEMI=1 bash tools/demo.sh

@@ -11,10 +11,15 @@
 #      steps (the no-distillation baseline) and evaluate it;
 #   5. print teacher, baseline and distilled student side by side, with the
 #      folders of the metrics and of the pictures of predictions.
+# With DEMO_SEMI=1 (`make demo-semi`) the world also gets DEMO_UNLABELED
+# (160) unlabeled raw frames, and two more students are trained at the same
+# steps: CMKD on labeled + unlabeled frames with online soft targets
+# (synkitti-eigen stage 1 + 2), and stage 2 with offline pseudo-labels
+# (PseudoLabelHook) on the same stage 1; all are printed side by side.
 # Finished stages are skipped when run again. Knobs (environment):
 # DEMO_TRAIN (160), DEMO_VAL (40), DEMO_EPOCHS (teacher, 12),
 # DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo),
-# DEMO_WORKERS (2).
+# DEMO_WORKERS (2), DEMO_SEMI (0), DEMO_UNLABELED (160).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,16 +29,23 @@ EPOCHS=${DEMO_EPOCHS:-12}
 DATA=${DEMO_DATA:-data/synthetic_kitti}
 WORK=${DEMO_WORK:-work_dirs/demo}
 WORKERS=${DEMO_WORKERS:-2}
+SEMI=${DEMO_SEMI:-0}
+UNLABELED=0
+[ "$SEMI" = 1 ] && UNLABELED=${DEMO_UNLABELED:-160}
+N=5; [ "$SEMI" = 1 ] && N=7
 TEACHER=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
 STUDENT=cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_synkitti-3d-3class.py
 STAGE1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
 STAGE2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
+SEMI1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_synkitti-eigen-3d-3class.py
+SEMI2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_synkitti-eigen-3d-3class.py
+PSEUDO=cmkd_bev-pseudo_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_synkitti-eigen-3d-3class.py
 start=$(date +%s)
 stamp() { echo "   ($(( $(date +%s) - start )) s so far)"; }
 
-echo "== 1/5 synthetic KITTI world: $TRAIN train + $VAL val frames -> $DATA"
+echo "== 1/$N synthetic KITTI world: $TRAIN train + $VAL val + $UNLABELED unlabeled frames -> $DATA"
 python tools/create_data.py synthetic-kitti --out "$DATA" --num-train "$TRAIN" \
-    --num-val "$VAL" --seed 0 --workers "$WORKERS"
+    --num-val "$VAL" --num-unlabeled "$UNLABELED" --seed 0 --workers "$WORKERS"
 # the configs read data/synthetic_kitti relative to the working directory
 if [ "$(cd "$DATA" && pwd)" != "$root/data/synthetic_kitti" ]; then
   mkdir -p data && ln -sfn "$(cd "$DATA" && pwd)" data/synthetic_kitti
@@ -41,7 +53,7 @@ fi
 stamp
 
 teacher_ckpt="$WORK/teacher/epoch_${EPOCHS}.pth"
-echo "== 2/5 the PointPillars LiDAR teacher ($EPOCHS epochs)"
+echo "== 2/$N the PointPillars LiDAR teacher ($EPOCHS epochs)"
 if [ ! -f "$teacher_ckpt" ]; then
   mim train cmkd_mmdet3d "$TEACHER" --work-dir "$WORK/teacher" \
       --cfg-options train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=1000
@@ -52,13 +64,13 @@ if [ ! -d "$WORK/teacher_test" ]; then
 fi
 stamp
 
-echo "== 3/5 CMKD: stage 1 (4 epochs) + stage 2 (4 epochs), camera student"
+echo "== 3/$N CMKD: stage 1 (4 epochs) + stage 2 (4 epochs), camera student"
 if [ ! -f "$WORK/cmkd/student.pth" ]; then
   bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$STAGE1" "$STAGE2" "$WORK/cmkd"
 fi
 stamp
 
-echo "== 4/5 the same student without the teacher (8 epochs, same steps)"
+echo "== 4/$N the same student without the teacher (8 epochs, same steps)"
 if [ ! -f "$WORK/student_alone/epoch_8.pth" ]; then
   mim train cmkd_mmdet3d "$STUDENT" --work-dir "$WORK/student_alone" \
       $([ -f "$WORK/student_alone/last_checkpoint" ] && echo --resume) \
@@ -70,13 +82,39 @@ if [ ! -d "$WORK/student_alone_test" ]; then
 fi
 stamp
 
-echo "== 5/5 results on the synthetic val split"
-python tools/misc/summarize_results.py --compare \
-    "LiDAR teacher=$WORK/teacher_test" \
-    "camera student alone=$WORK/student_alone_test" \
-    "camera student + CMKD=$WORK/cmkd/stage2_test" \
+runs=("LiDAR teacher=$WORK/teacher_test"
+      "camera student alone=$WORK/student_alone_test"
+      "camera student + CMKD=$WORK/cmkd/stage2_test")
+dirs="teacher_test student_alone_test cmkd/stage2_test"
+if [ "$SEMI" = 1 ]; then
+  echo "== 5/$N CMKD on labeled + unlabeled frames, online soft targets (2 + 2 epochs over twice the frames: same steps)"
+  if [ ! -f "$WORK/cmkd_semi/student.pth" ]; then
+    bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$SEMI1" "$SEMI2" \
+        "$WORK/cmkd_semi"
+  fi
+  stamp
+  echo "== 6/$N stage 2 with offline pseudo-labels of the unlabeled frames (PseudoLabelHook)"
+  if [ ! -f "$WORK/cmkd_pseudo/epoch_2.pth" ]; then
+    mim train cmkd_mmdet3d "$PSEUDO" --work-dir "$WORK/cmkd_pseudo" \
+        $([ -f "$WORK/cmkd_pseudo/last_checkpoint" ] && echo --resume) \
+        --cfg-options model.teacher_ckpt="$teacher_ckpt" \
+        model.stage1_ckpt="$WORK/cmkd_semi/stage1/epoch_2.pth" \
+        train_cfg.val_interval=1000
+  fi
+  if [ ! -d "$WORK/cmkd_pseudo_test" ]; then
+    mim test cmkd_mmdet3d "$PSEUDO" --checkpoint \
+        "$WORK/cmkd_pseudo/epoch_2.pth" --work-dir "$WORK/cmkd_pseudo_test"
+  fi
+  stamp
+  runs+=("CMKD + unlabeled (online)=$WORK/cmkd_semi/stage2_test"
+         "CMKD + unlabeled (pseudo-labels)=$WORK/cmkd_pseudo_test")
+  dirs="$dirs cmkd_semi/stage2_test cmkd_pseudo_test"
+fi
+
+echo "== $N/$N results on the synthetic val split"
+python tools/misc/summarize_results.py --compare "${runs[@]}" \
     --title "KITTI metric, synthetic val split, moderate, AP40"
-for d in teacher_test student_alone_test cmkd/stage2_test; do
+for d in $dirs; do
   python tools/misc/summarize_results.py "$WORK/$d" | tail -2
 done
 echo "distilled student checkpoint (student only): $WORK/cmkd/student.pth"

@@ -238,3 +238,26 @@ def test_thresholds_and_selection_by_hand():
     # kept: #0 (0.3 >= 0.3), #2; dropped: #1 (< 0.5), #3 (range), #4 (class)
     np.testing.assert_array_equal(out['labels_3d'], [0, 2])
     np.testing.assert_allclose(out['scores_3d'], [0.3, 0.9])
+
+
+def test_corrupt_frame_is_reported_and_skipped(synthetic_world, tmp_path):
+    """A sweep that cannot be read is recorded as failed (not retried by a
+    resumed run) and the other frames are labeled."""
+    import shutil
+    from cmkd_mmdet3d.datasets import load_pseudo_labels
+    from cmkd_mmdet3d.engine.hooks import PseudoLabelHook
+    world = tmp_path / 'world'
+    shutil.copytree(os.path.join(synthetic_world, 'raw'), world / 'raw')
+    ds = _raw_dataset(str(world))
+    bad = ds.get_data_info(1)['lidar_points']['lidar_path']
+    with open(bad, 'ab') as f:
+        f.write(b'xyz')                     # not N x 4 float32 any more
+    labeler = ToyLabeler()
+    hook = PseudoLabelHook(score_thr=THR)
+    cache = load_pseudo_labels(hook.label(_runner(ds, labeler,
+                                                  tmp_path / 'w')))
+    bad_key = ds.frame_key(ds.get_data_info(1))
+    assert labeler.seen == 2
+    assert set(cache['failed']) == {bad_key}
+    assert bad_key not in cache['frames'] and len(cache['frames']) == 2
+    assert hook.last_round['failed'] == 1

@@ -225,6 +225,8 @@ class PseudoLabelHook(Hook):
         todo = 0
         if not osp.exists(merged):
             done = self._finished_keys(vdir)
+            # every rank splits the same list: none writes before all read
+            barrier()
             mine = [f for f in frames if f[2] not in done][rank::world]
             todo = len(mine)
             runner.logger.info(

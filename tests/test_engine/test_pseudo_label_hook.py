@@ -261,3 +261,45 @@ def test_corrupt_frame_is_reported_and_skipped(synthetic_world, tmp_path):
     assert set(cache['failed']) == {bad_key}
     assert bad_key not in cache['frames'] and len(cache['frames']) == 2
     assert hook.last_round['failed'] == 1
+
+
+_DIST_SCRIPT = '''
+import os, sys
+sys.path.insert(0, {tests!r})
+import torch.distributed as dist
+from mmengine.dist import get_rank
+dist.init_process_group(backend='gloo')   # torchrun's environment
+from test_pseudo_label_hook import ToyLabeler, _raw_dataset, _runner, THR
+from cmkd_mmdet3d.engine.hooks import PseudoLabelHook
+ds = _raw_dataset({world!r})
+labeler = ToyLabeler()
+latest = PseudoLabelHook(score_thr=THR, chunk_size=1).label(
+    _runner(ds, labeler, {work!r}))
+print(f'RANK {{get_rank()}} SEEN {{labeler.seen}} SET {{ds.pseudo_labels == latest}}',
+      flush=True)
+'''
+
+
+def test_ranks_split_the_frames(synthetic_world, tmp_path):
+    """Two CPU processes (gloo): each labels its share, rank 0 merges, both
+    datasets get the labels."""
+    import re
+    import sys
+    from conftest import run
+    from cmkd_mmdet3d.datasets import load_pseudo_labels
+    script = tmp_path / 'label.py'
+    script.write_text(_DIST_SCRIPT.format(
+        tests=os.path.dirname(os.path.abspath(__file__)),
+        world=synthetic_world, work=str(tmp_path / 'w')))
+    env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_PORT='29741')
+    proc = run([sys.executable, '-m', 'torch.distributed.run',
+                '--nproc_per_node', '2', '--master_port', '29741',
+                str(script)], cwd=str(tmp_path), env=env, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    seen = {int(r): (int(n), s) for r, n, s in
+            re.findall(r'RANK (\d) SEEN (\d+) SET (\w+)', out)}
+    assert seen == {0: (2, 'True'), 1: (1, 'True')}
+    cache = load_pseudo_labels(
+        str(tmp_path / 'w' / 'pseudo_labels' / 'latest.pkl'))
+    assert len(cache['frames']) == 3

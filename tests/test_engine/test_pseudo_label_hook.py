@@ -275,8 +275,8 @@ ds = _raw_dataset({world!r})
 labeler = ToyLabeler()
 latest = PseudoLabelHook(score_thr=THR, chunk_size=1).label(
     _runner(ds, labeler, {work!r}))
-print(f'RANK {{get_rank()}} SEEN {{labeler.seen}} SET {{ds.pseudo_labels == latest}}',
-      flush=True)
+ok = ds.pseudo_labels == latest
+print(f'RANK {{get_rank()}} SEEN {{labeler.seen}} SET {{ok}}', flush=True)
 '''
 
 

@@ -72,8 +72,11 @@ def test_cmkd_configs_build_with_matching_grids(path):
         assert cfg.train_cfg.max_epochs == (10 if stage2 else 30)
         assert cfg.optim_wrapper.optimizer.lr * 10 == pytest.approx(
             1e-4 if pseudo else 2e-4 if stage2 else 2e-3)
-    if '_synkitti-eigen' in name:     # equal steps with the 4 + 4 epochs
-        assert cfg.train_cfg.max_epochs == 2
+    if '_synkitti-eigen' in name:     # 2 labeled + 2 raw frames per batch
+        assert cfg.train_cfg.max_epochs == 4
+        assert cfg.train_dataloader.batch_size == 4
+        assert cfg.train_dataloader.sampler == dict(
+            type='MixedBatchSampler', source_ratio=[2, 2])
     if pseudo:
         assert model.with_gt_loss
         assert type(model.student.bbox_head).__name__ == \

@@ -13,9 +13,10 @@
 #      folders of the metrics and of the pictures of predictions.
 # With DEMO_SEMI=1 (`make demo-semi`) the world also gets DEMO_UNLABELED
 # (160) unlabeled raw frames, and two more students are trained at the same
-# steps: CMKD on labeled + unlabeled frames with online soft targets
-# (synkitti-eigen stage 1 + 2), and stage 2 with offline pseudo-labels
-# (PseudoLabelHook) on the same stage 1; all are printed side by side.
+# steps, each batch holding 2 labeled + 2 unlabeled frames: CMKD with online
+# soft targets (synkitti-eigen stage 1 + 2), and stage 2 with offline
+# pseudo-labels (PseudoLabelHook) on the same stage 1; all are printed side
+# by side.
 # Finished stages are skipped when run again. Knobs (environment):
 # DEMO_TRAIN (160), DEMO_VAL (40), DEMO_EPOCHS (teacher, 12),
 # DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo),
@@ -37,9 +38,9 @@ TEACHER=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
 STUDENT=cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_synkitti-3d-3class.py
 STAGE1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
 STAGE2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
-SEMI1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_synkitti-eigen-3d-3class.py
-SEMI2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_synkitti-eigen-3d-3class.py
-PSEUDO=cmkd_bev-pseudo_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_synkitti-eigen-3d-3class.py
+SEMI1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
+SEMI2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
+PSEUDO=cmkd_bev-pseudo_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
 start=$(date +%s)
 stamp() { echo "   ($(( $(date +%s) - start )) s so far)"; }
 
@@ -87,23 +88,23 @@ runs=("LiDAR teacher=$WORK/teacher_test"
       "camera student + CMKD=$WORK/cmkd/stage2_test")
 dirs="teacher_test student_alone_test cmkd/stage2_test"
 if [ "$SEMI" = 1 ]; then
-  echo "== 5/$N CMKD on labeled + unlabeled frames, online soft targets (2 + 2 epochs over twice the frames: same steps)"
+  echo "== 5/$N CMKD on labeled + unlabeled frames, online soft targets (2 labeled + 2 unlabeled frames per batch, same steps)"
   if [ ! -f "$WORK/cmkd_semi/student.pth" ]; then
     bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$SEMI1" "$SEMI2" \
         "$WORK/cmkd_semi"
   fi
   stamp
   echo "== 6/$N stage 2 with offline pseudo-labels of the unlabeled frames (PseudoLabelHook)"
-  if [ ! -f "$WORK/cmkd_pseudo/epoch_2.pth" ]; then
+  if [ ! -f "$WORK/cmkd_pseudo/epoch_4.pth" ]; then
     mim train cmkd_mmdet3d "$PSEUDO" --work-dir "$WORK/cmkd_pseudo" \
         $([ -f "$WORK/cmkd_pseudo/last_checkpoint" ] && echo --resume) \
         --cfg-options model.teacher_ckpt="$teacher_ckpt" \
-        model.stage1_ckpt="$WORK/cmkd_semi/stage1/epoch_2.pth" \
+        model.stage1_ckpt="$WORK/cmkd_semi/stage1/epoch_4.pth" \
         train_cfg.val_interval=1000
   fi
   if [ ! -d "$WORK/cmkd_pseudo_test" ]; then
     mim test cmkd_mmdet3d "$PSEUDO" --checkpoint \
-        "$WORK/cmkd_pseudo/epoch_2.pth" --work-dir "$WORK/cmkd_pseudo_test"
+        "$WORK/cmkd_pseudo/epoch_4.pth" --work-dir "$WORK/cmkd_pseudo_test"
   fi
   stamp
   runs+=("CMKD + unlabeled (online)=$WORK/cmkd_semi/stage2_test"

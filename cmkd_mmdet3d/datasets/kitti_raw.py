@@ -160,8 +160,8 @@ class KittiRawDataset(KittiDataset):
     pipeline (raw sweeps cover 360 degrees). Mix with labeled data through
     ``ConcatDataset(ignore_keys=['dataset', 'categories', 'info_version',
     'split_file'])`` (the infos' own metainfo differs);
-    ``mmdet.MultiSourceSampler`` fixes the labeled : unlabeled ratio per
-    batch.
+    ``MixedBatchSampler`` (epoch-based) or ``mmdet.MultiSourceSampler``
+    (iteration-based) fixes the labeled : unlabeled ratio per batch.
 
     Pseudo-labels (offline mode, spec 5.3) come from either
     ``pseudo_labels``, a cache written by ``PseudoLabelHook`` (frame id ->

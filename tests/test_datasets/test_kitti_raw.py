@@ -171,6 +171,51 @@ def test_labeled_unlabeled_ratio_per_batch(synthetic_world, raw_layout,
         assert all(0 <= i < len(both) for i in batch)
 
 
+def test_mixed_batches_by_hand():
+    """sizes (5 labeled, 3 unlabeled), 2 + 2 per batch: 2 batches per epoch
+    (one pass over the labeled frames, the 5th dropped), unlabeled frames
+    cycled; without shuffling the order is fully predictable."""
+    from cmkd_mmdet3d.datasets import mixed_batches
+    assert mixed_batches([5, 3], [2, 2]) == [[0, 1, 5, 6], [2, 3, 7, 5]]
+    rng = np.random.default_rng(0)
+    batches = mixed_batches([7, 20], [1, 3], rng)
+    assert len(batches) == 7
+    assert sorted(b[0] for b in batches) == list(range(7))
+    unl = [i for b in batches for i in b[1:]]
+    assert all(7 <= i < 27 for i in unl) and len(set(unl)) == 20
+
+
+def test_mixed_batch_sampler_epochs_and_ranks(monkeypatch):
+    from cmkd_mmdet3d.datasets import MixedBatchSampler
+
+    class Both:
+        datasets = [list(range(6)), list(range(4))]
+
+    s = MixedBatchSampler(Both(), source_ratio=[2, 2], seed=3)
+    assert len(s) == 12
+    e0 = list(s)
+    assert len(e0) == 12
+    for b in range(3):
+        batch = e0[4 * b:4 * b + 4]
+        assert sum(i < 6 for i in batch) == 2, batch
+    assert sorted(i for i in e0 if i < 6) == list(range(6))
+    s.set_epoch(1)
+    assert list(s) != e0                         # reshuffled per epoch
+    s.set_epoch(0)
+    assert list(s) == e0                         # and reproducible
+    # two ranks: every other batch each, together the whole epoch
+    import cmkd_mmdet3d.datasets.samplers as mod
+    parts = []
+    for rank in (0, 1):
+        monkeypatch.setattr(mod, 'get_dist_info', lambda r=rank: (r, 2))
+        r = MixedBatchSampler(Both(), source_ratio=[2, 2], seed=3)
+        parts.append(list(r))
+        assert len(r) == len(parts[-1])
+    assert parts[0] + parts[1] == e0[0:4] + e0[8:12] + e0[4:8]
+    with pytest.raises(ValueError, match='source_ratio'):
+        MixedBatchSampler(Both(), source_ratio=[1, 1, 1])
+
+
 def test_create_data_kitti_raw_command(raw_layout, tmp_path):
     import subprocess
     import sys

@@ -5,14 +5,14 @@
 # work dir and into the raw dataset. The student then trains on ground truth
 # (labeled frames) and pseudo-labels (raw frames) with the score-weighted,
 # IoU-aware anchor head, plus the BEV and depth losses; no online response
-# distillation. 2 epochs over 160 + 160 frames = 320 iterations, as the
-# other stage-2 configs.
+# distillation. 4 epochs of 2 labeled + 2 raw frames per batch = 320 steps,
+# as the other synthetic stage-2 configs.
 #
 #   mim train cmkd_mmdet3d <this config> --cfg-options \
 #       model.teacher_ckpt=<teacher>/epoch_12.pth \
-#       model.stage1_ckpt=<stage 1 (synkitti-eigen)>/epoch_2.pth
+#       model.stage1_ckpt=<stage 1>/epoch_4.pth
 _base_ = [
-    './cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-2e_'
+    './cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_'
     'synkitti-eigen-3d-3class.py'
 ]
 

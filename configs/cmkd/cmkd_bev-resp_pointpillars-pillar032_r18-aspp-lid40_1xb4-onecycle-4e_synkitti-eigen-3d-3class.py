@@ -1,0 +1,25 @@
+# CMKD stage 2 with unlabeled frames, synthetic world (CPU), online soft
+# targets (spec 5.1): as the 4-epoch synkitti stage 2, but every batch holds
+# 2 labeled + 2 unlabeled raw frames (MixedBatchSampler): the same 320 steps
+# and labeled-frame schedule as the labeled-only stage 2, the raw frames on
+# top. BEV, response and depth losses on every frame; the ground-truth
+# losses (with_gt_loss) on the labeled frames only (raw frames carry
+# has_labels=False).
+#
+#   mim train cmkd_mmdet3d <this config> --cfg-options \
+#       model.teacher_ckpt=<teacher>/epoch_12.pth \
+#       model.stage1_ckpt=<stage 1>/epoch_4.pth
+_base_ = [
+    './cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_'
+    'synkitti-3d-3class.py'
+]
+
+train_dataloader = dict(
+    batch_size=4,
+    sampler=dict(_delete_=True, type='MixedBatchSampler',
+                 source_ratio=[2, 2]),
+    dataset=dict(
+        _delete_=True,
+        type='ConcatDataset',
+        ignore_keys=['dataset', 'categories', 'info_version', 'split_file'],
+        datasets={{_base_.eigen_train_datasets}}))

@@ -233,7 +233,7 @@ class PseudoLabelHook(Hook):
                 f'PseudoLabelHook: epoch {runner.epoch}, version {version}: '
                 f'{len(frames)} frames, {len(done)} already in the cache, '
                 f'{todo} to label on rank {rank}/{world}; thresholds '
-                f'{dict(zip(classes, thr.tolist()))}')
+                f'{ {c: round(float(t), 4) for c, t in zip(classes, thr)} }')
             self._label_frames(labeler, mine, thr, bev_range, vdir, rank)
             barrier()
             if rank == 0:

@@ -2,6 +2,8 @@
 #   make demo   synthetic KITTI world -> PointPillars teacher -> CMKD stage 1
 #               and 2 -> distilled camera student vs student alone, on CPU
 #   make test   the test suite
+#   make demo-semi   the demo plus 160 unlabeled frames: CMKD with online
+#               soft targets and with offline pseudo-labels, side by side
 # The environment lives in $(CMKD_VENV) (default .venv) and is built on first
 # use by tools/misc/setup_env.sh; `make install` re-installs the plugin alone.
 CMKD_VENV ?= $(CURDIR)/.venv

@@ -87,11 +87,13 @@ def load_pseudo_labels(path: str) -> dict:
         raise ValueError(f'{path} is not a pseudo-label cache (expected a '
                          "dict with 'frames')")
     for key, entry in data['frames'].items():
-        n = {len(np.asarray(entry[k]).reshape(len(entry['labels_3d']), -1))
-             for k in ('bboxes_3d', 'labels_3d', 'scores_3d')}
-        if len(n) != 1:
-            raise ValueError(f'{path}: frame {key} has boxes, labels and '
-                             'scores of different lengths')
+        boxes = np.asarray(entry['bboxes_3d'])
+        n = {boxes.shape[0] if boxes.ndim == 2 and boxes.shape[1] == 7
+             else -1, len(np.asarray(entry['labels_3d']).reshape(-1)),
+             len(np.asarray(entry['scores_3d']).reshape(-1))}
+        if len(n) != 1 or -1 in n:
+            raise ValueError(f'{path}: frame {key} has boxes (N, 7), labels '
+                             'and scores of different lengths')
     data.setdefault('failed', {})
     data.setdefault('meta', {})
     return data

@@ -276,7 +276,8 @@ labeler = ToyLabeler()
 latest = PseudoLabelHook(score_thr=THR, chunk_size=1).label(
     _runner(ds, labeler, {work!r}))
 ok = ds.pseudo_labels == latest
-print(f'RANK {{get_rank()}} SEEN {{labeler.seen}} SET {{ok}}', flush=True)
+with open(os.path.join({work!r}, f'rank{{get_rank()}}.txt'), 'w') as f:
+    f.write(f'RANK {{get_rank()}} SEEN {{labeler.seen}} SET {{ok}}')
 '''
 
 
@@ -300,8 +301,10 @@ def test_ranks_split_the_frames(synthetic_world, tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, '\n'.join(
         ln for ln in out.splitlines() if 'rank1]' not in ln)[-3000:]
+    text = ''.join((tmp_path / 'w' / f'rank{r}.txt').read_text()
+                   for r in (0, 1))
     seen = {int(r): (int(n), s) for r, n, s in
-            re.findall(r'RANK (\d) SEEN (\d+) SET (\w+)', out)}
+            re.findall(r'RANK (\d) SEEN (\d+) SET (True|False)', text)}
     assert seen == {0: (2, 'True'), 1: (1, 'True')}
     cache = load_pseudo_labels(
         str(tmp_path / 'w' / 'pseudo_labels' / 'latest.pkl'))
@@ -337,3 +340,27 @@ def test_relabels_every_interval_when_the_teacher_changes(synthetic_world,
     assert any(len(after[k]['scores_3d']) != len(before[k]) or
                not np.allclose(after[k]['scores_3d'], before[k])
                for k in before)
+
+
+def test_cache_with_an_empty_frame_loads_and_bad_caches_fail(tmp_path):
+    """A frame where the teacher found nothing is a valid entry; a cache
+    whose lengths disagree or that is not a cache names the file."""
+    from cmkd_mmdet3d.datasets import load_pseudo_labels, select_pseudo_boxes
+    from cmkd_mmdet3d.datasets.pseudo_labels import atomic_pickle
+    empty = select_pseudo_boxes(np.zeros((0, 7)), [], [],
+                                np.array([0.1, 0.1, 0.1]))
+    good = dict(frames=dict(a=empty, b=dict(
+        bboxes_3d=np.ones((2, 7), np.float32), labels_3d=np.array([0, 2]),
+        scores_3d=np.array([0.5, 0.7], np.float32))))
+    atomic_pickle(good, str(tmp_path / 'good.pkl'))
+    back = load_pseudo_labels(str(tmp_path / 'good.pkl'))
+    assert len(back['frames']['a']['labels_3d']) == 0
+    assert back['frames']['b']['bboxes_3d'].shape == (2, 7)
+    bad = dict(frames=dict(b=dict(good['frames']['b'],
+                                  scores_3d=np.array([0.5]))))
+    atomic_pickle(bad, str(tmp_path / 'bad.pkl'))
+    with pytest.raises(ValueError, match='bad.pkl: frame b'):
+        load_pseudo_labels(str(tmp_path / 'bad.pkl'))
+    (tmp_path / 'junk.pkl').write_bytes(b'not a pickle')
+    with pytest.raises(ValueError, match='junk.pkl'):
+        load_pseudo_labels(str(tmp_path / 'junk.pkl'))

@@ -42,6 +42,13 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    mmengine resolves ``pkg::path`` only for the OpenMMLab packages it lists in
    ``MODULE2PACKAGE``; we add ours, so that ``get_config`` and ``_base_``
    find ``cmkd_mmdet3d::teachers/...`` in the installed package's ``.mim``.
+7. **Sparse-convolution backward on CPU** (:func:`patch_spconv_cpu_backward`):
+   spconv 2.3's ``indice_conv_backward`` has a CPU branch (gather, matmul,
+   scatter-add) but asks torch for the current CUDA stream before reaching
+   it, so every backward through a sparse conv fails on a machine without
+   CUDA ("Torch not compiled with CUDA enabled"). Without CUDA we hand it
+   stream 0, which the CPU branch never uses. This lets the SECOND and
+   CenterPoint teachers train on CPU (tested against a dense ``conv3d``).
 """
 import os
 import os.path as osp
@@ -58,7 +65,8 @@ __all__ = [
     'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
     'register_safe_checkpoint_loader', 'rotate_iou_cpu', 'rotate_iou_eval',
     'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
-    'register_config_scope', 'patch_atomic_local_put', 'apply_all'
+    'register_config_scope', 'patch_atomic_local_put',
+    'patch_spconv_cpu_backward', 'apply_all'
 ]
 
 # --------------------------------------------------------------------------
@@ -458,6 +466,34 @@ def register_config_scope() -> None:
     utils.MODULE2PACKAGE.setdefault('cmkd_mmdet3d', 'cmkd_mmdet3d')
 
 
+def patch_spconv_cpu_backward() -> bool:
+    """Let spconv's sparse-conv backward reach its CPU branch without CUDA.
+
+    Returns:
+        bool: True if spconv was patched now (False with CUDA, without
+        spconv, or when already patched).
+    """
+    if torch.cuda.is_available():
+        return False
+    try:
+        from spconv.pytorch import ops
+    except ImportError:
+        return False
+    if getattr(ops.get_current_stream, '_cmkd_cpu', False):
+        return False
+    cuda_stream = ops.get_current_stream
+
+    def get_current_stream() -> int:
+        # only reached on CPU tensors here: the CPU branch ignores it
+        if torch.cuda.is_available():
+            return cuda_stream()
+        return 0
+
+    get_current_stream._cmkd_cpu = True
+    ops.get_current_stream = get_current_stream
+    return True
+
+
 def apply_all() -> None:
     """Apply every shim once (called by ``import cmkd_mmdet3d``)."""
     global _APPLIED
@@ -468,4 +504,5 @@ def apply_all() -> None:
     patch_numpy_long()
     register_config_scope()
     patch_atomic_local_put()
+    patch_spconv_cpu_backward()
     _APPLIED = True

@@ -367,3 +367,41 @@ def test_cmkd_config_scope_resolves_installed_configs():
     cfg = get_config('cmkd_mmdet3d::teachers/pointpillars/pointpillars_'
                      'pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py')
     assert cfg.model.type == 'VoxelNet'
+
+
+def test_spconv_backward_on_cpu_matches_dense_conv3d():
+    """Sparse conv (no bias) on a sparse tensor equals torch's dense conv3d
+    on the zero-filled grid: outputs and both gradients, on CPU."""
+    spconv = pytest.importorskip('spconv.pytorch')
+    if torch.cuda.is_available():
+        pytest.skip('the shim only acts without CUDA')
+    compat.patch_spconv_cpu_backward()
+    g = torch.Generator().manual_seed(0)
+    coords = torch.unique(torch.randint(0, 6, (30, 3), generator=g), dim=0)
+    idx = torch.cat([torch.zeros(len(coords), 1, dtype=torch.long), coords],
+                    1).int()
+    feats = torch.randn(len(idx), 3, generator=g, dtype=torch.float64)
+    conv = spconv.SparseConv3d(3, 4, 3, stride=2, padding=1,
+                               bias=False).double()
+    with torch.no_grad():
+        conv.weight.copy_(torch.randn(conv.weight.shape, generator=g,
+                                      dtype=torch.float64))
+    f_sp = feats.clone().requires_grad_()
+    out = conv(spconv.SparseConvTensor(f_sp, idx, [6, 6, 6], 1)).dense()
+    upstream = torch.randn(out.shape, generator=g, dtype=torch.float64)
+    (out * upstream).sum().backward()
+
+    # the same thing dense: spconv weights are (out, kD, kH, kW, in)
+    dense = torch.zeros(1, 3, 6, 6, 6, dtype=torch.float64)
+    dense[0, :, coords[:, 0], coords[:, 1], coords[:, 2]] = feats.T
+    dense.requires_grad_()
+    w = conv.weight.detach().permute(0, 4, 1, 2, 3).clone().requires_grad_()
+    ref = torch.nn.functional.conv3d(dense, w, stride=2, padding=1)
+    (ref * upstream).sum().backward()
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(
+        f_sp.grad, dense.grad[0, :, coords[:, 0], coords[:, 1],
+                              coords[:, 2]].T)
+    torch.testing.assert_close(conv.weight.grad,
+                               w.grad.permute(0, 2, 3, 4, 1))
+    assert compat.patch_spconv_cpu_backward() is False   # idempotent

@@ -1,6 +1,7 @@
 # The CMKD CenterPoint teacher on the synthetic world, on the student's ctp
 # range [2, 46.8] x [-30, 30] (0.05 m voxels -> 0.4 m BEV cells, 112 x 150).
-# Forward runs on CPU through spconv; training needs a GPU.
+# Runs on CPU through spconv (backward with the plugin's compat shim), but
+# slowly: train it on a GPU.
 _base_ = [
     '../../_base_/models/centerpoint_res_secfpn_head-1task_kitti.py',
     '../../_base_/datasets/synkitti-3d-3class.py',

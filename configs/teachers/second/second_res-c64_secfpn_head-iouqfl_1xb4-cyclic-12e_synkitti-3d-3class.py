@@ -1,7 +1,7 @@
 # The CMKD SECOND teacher on the synthetic world, on the student's range
 # [2, 46.8] x [-30.08, 30.08] (0.04 m voxels -> 0.32 m BEV cells, 140 x 188).
-# Its sparse encoder runs forward on CPU through spconv; training it needs a
-# GPU (spconv has no CPU backward).
+# Its sparse encoder runs on CPU through spconv (backward with the plugin's
+# compat shim), but at tens of seconds per iteration: train it on a GPU.
 _base_ = [
     '../../_base_/models/second_res-c64_secfpn_head-iouqfl_kitti.py',
     '../../_base_/datasets/synkitti-3d-3class.py',

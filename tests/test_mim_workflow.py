@@ -308,3 +308,86 @@ def test_mim_semi_supervised_pseudo_labels_export_import(
     back = mmengine.load(str(tmp_path / 'pseudo.pkl'))
     n = {d['frame_id']: len(d['instances']) for d in back['data_list']}
     assert n == {k: len(e['labels_3d']) for k, e in cache['frames'].items()}
+
+
+# the KITTI recipe itself (spec Appendix A) for the two sparse-conv teacher
+# families, pointed at the synthetic world (KITTI layout), ResNet-18 instead
+# of the COCO-initialised ResNet-50 (no download in tests), 2 frames
+KITTI_STAGES = {
+    'second-res-c64': (
+        'cmkd_bev_second-res-c64_r50-aspp-lid120_2xb4-onecycle-60e_kitti-3d-'
+        '3class.py',
+        'cmkd_bev-resp_second-res-c64_r50-aspp-lid120_2xb4-onecycle-20e_'
+        'kitti-3d-3class.py'),
+    'centerpoint-res': (
+        'cmkd_bev_centerpoint-res_r50-aspp-lid120-head-center_2xb4-onecycle-'
+        '60e_kitti-3d-3class.py',
+        'cmkd_bev-resp_centerpoint-res_r50-aspp-lid120-head-center_2xb4-'
+        'onecycle-20e_kitti-3d-3class.py'),
+}
+R18 = ['model.student.img_backbone.backbone.depth=18',
+       'model.student.img_backbone.backbone.init_cfg=None',
+       'model.student.img_backbone.feat_in_channels=256',
+       'model.student.img_backbone.deep_in_channels=512']
+
+
+@pytest.mark.parametrize('family', sorted(KITTI_STAGES))
+def test_mim_kitti_recipe_with_sparse_conv_teachers(mim, synthetic_world,
+                                                    tmp_path, family):
+    """Stage 1 then stage 2 of the KITTI configs, one `mim train` each, with
+    a SECOND / CenterPoint teacher (spconv forward on CPU); a teacher
+    checkpoint of another family is refused by name."""
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
+    from mmengine.config import Config
+    import torch
+    register_all_modules(init_default_scope=True)
+    import cmkd_mmdet3d  # noqa: F401
+    from cmkd_mmdet3d.models.detectors.teacher_utils import model_cfg_from
+    stage1_cfg, stage2_cfg = KITTI_STAGES[family]
+    cfg = Config.fromfile(os.path.join(REPO_ROOT, 'configs', 'cmkd',
+                                       stage1_cfg))
+    torch.manual_seed(0)
+    teacher = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=MODELS.build(
+        model_cfg_from(cfg.model.teacher)).state_dict()), teacher)
+    os.makedirs(tmp_path / 'data')
+    os.symlink(synthetic_world, tmp_path / 'data' / 'kitti')
+    cwd = str(tmp_path)
+    common = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=100',
+              'train_dataloader.batch_size=1',
+              'train_dataloader.dataset.indices=2',
+              'default_hooks.logger.interval=1'] + SMALL[:2] + R18
+
+    proc = run([mim, 'train', 'cmkd_mmdet3d', stage1_cfg, '--work-dir', 's1',
+                '--cfg-options', f'model.teacher_ckpt={teacher}'] + common,
+               cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'teacher loaded strictly' in out and 'distill.loss_bev' in out
+    assert 'student.loss_depth' in out                  # KITTI-only: depth
+    stage1 = str(tmp_path / 's1' / 'epoch_1.pth')
+
+    proc = run([mim, 'train', 'cmkd_mmdet3d', stage2_cfg, '--work-dir', 's2',
+                '--cfg-options', f'model.teacher_ckpt={teacher}',
+                f'model.stage1_ckpt={stage1}'] + common, cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    resp = ('distill.task0.loss_resp_heatmap' if family.startswith('center')
+            else 'distill.loss_resp_cls')
+    assert resp in out and 'distill.loss_bev' in out
+    assert os.path.exists(tmp_path / 's2' / 'epoch_1.pth')
+
+    # the other sparse family's teacher checkpoint: refused, with its keys
+    other = [f for f in KITTI_STAGES if f != family][0]
+    ocfg = Config.fromfile(os.path.join(REPO_ROOT, 'configs', 'cmkd',
+                                        KITTI_STAGES[other][0]))
+    wrong = str(tmp_path / 'wrong.pth')
+    torch.save(dict(state_dict=MODELS.build(
+        model_cfg_from(ocfg.model.teacher)).state_dict()), wrong)
+    proc = run([mim, 'train', 'cmkd_mmdet3d', stage1_cfg, '--work-dir', 'bad',
+                '--cfg-options', f'model.teacher_ckpt={wrong}'] + common,
+               cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert wrong in out and 'teacher' in out

@@ -5,11 +5,18 @@ side.
     python tools/misc/summarize_results.py WORK_DIR [--title TEXT] [--json OUT]
     python tools/misc/summarize_results.py --compare LABEL=WORK_DIR ... \
         [--title TEXT]
+
+In ``--compare``, ``LABEL=DIR1,DIR2,...`` (runs with different seeds)
+prints mean +- sample standard deviation over the runs; with exactly two
+such labels of the same number of runs, the runs are paired in the order
+given and a last column counts the pairs where the second label is ahead.
 """
 import argparse
 import glob
 import json
+import math
 import os.path as osp
+import statistics
 
 
 def latest_test_log(work_dir: str):
@@ -52,13 +59,34 @@ COMPARE_ROWS = (
 
 def compare_table(runs) -> str:
     """Moderate AP40 of several runs side by side; ``runs`` is a list of
-    (label, metrics)."""
+    (label, metrics) or (label, [metrics, ...]) for repeated runs (mean +-
+    sample std over them, and for two labels of n runs each, paired in
+    order, the number of pairs where the second is ahead)."""
     prefix = 'Kitti metric/pred_instances_3d/KITTI/'
-    head = '| moderate | ' + ' | '.join(label for label, _ in runs) + ' |'
-    lines = [head, '|---' * (len(runs) + 1) + '|']
+    runs = [(label, m if isinstance(m, list) else [m]) for label, m in runs]
+    paired = (len(runs) == 2 and len(runs[0][1]) == len(runs[1][1]) > 1)
+    labels = [label if len(ms) == 1 else f'{label} (mean +- std, n={len(ms)})'
+              for label, ms in runs]
+    if paired:
+        labels.append(f'{runs[1][0]} ahead')
+    head = '| moderate | ' + ' | '.join(labels) + ' |'
+    lines = [head, '|---' * (len(labels) + 1) + '|']
     for cls, kind, mode, name in COMPARE_ROWS:
         key = f'{prefix}{cls}_{kind}_AP40_moderate_{mode}'
-        cells = [f'{m.get(key, float("nan")):6.2f}' for _, m in runs]
+        cells = []
+        for _, ms in runs:
+            values = [m.get(key, float('nan')) for m in ms]
+            if len(values) == 1:
+                cells.append(f'{values[0]:6.2f}')
+            elif any(math.isnan(v) for v in values):
+                cells.append('n/a')
+            else:
+                cells.append(f'{statistics.mean(values):6.2f} +- '
+                             f'{statistics.stdev(values):5.2f}')
+        if paired:
+            a = [m.get(key, float('nan')) for m in runs[0][1]]
+            b = [m.get(key, float('nan')) for m in runs[1][1]]
+            cells.append(f'{sum(y > x for x, y in zip(a, b))} of {len(a)}')
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -74,8 +102,9 @@ def main():
     if args.compare:
         runs = []
         for item in args.compare:
-            label, _, work_dir = item.partition('=')
-            runs.append((label, latest_test_log(work_dir)[0]))
+            label, _, work_dirs = item.partition('=')
+            metrics = [latest_test_log(d)[0] for d in work_dirs.split(',')]
+            runs.append((label, metrics if len(metrics) > 1 else metrics[0]))
         if args.title:
             print(f'\n{args.title}')
         print(compare_table(runs))

@@ -1,0 +1,56 @@
+"""tools/misc/summarize_results.py: tables of one or several test runs."""
+import importlib.util
+import json
+import os
+
+import pytest
+
+from conftest import REPO_ROOT
+
+KEY = 'Kitti metric/pred_instances_3d/KITTI/Car_3D_AP40_moderate_strict'
+KEY2D = 'Kitti metric/pred_instances_3d/KITTI/Car_2D_AP40_moderate_strict'
+
+
+@pytest.fixture(scope='module')
+def summarize():
+    spec = importlib.util.spec_from_file_location(
+        'summarize_results',
+        os.path.join(REPO_ROOT, 'tools', 'misc', 'summarize_results.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(table, name):
+    return [c.strip() for c in
+            [line for line in table.splitlines()
+             if line.startswith(f'| {name} |')][0].split('|')[2:-1]]
+
+
+def test_repeated_runs_mean_std_and_paired_count(summarize):
+    a = [{KEY: 1.0, KEY2D: 40.0}, {KEY: 3.0, KEY2D: 50.0},
+         {KEY: 2.0, KEY2D: 45.0}]
+    b = [{KEY: 2.0, KEY2D: 30.0}, {KEY: 2.5, KEY2D: 60.0},
+         {KEY: 5.0, KEY2D: 44.0}]
+    table = summarize.compare_table([('A', a), ('B', b)])
+    assert 'A (mean +- std, n=3)' in table and '| B ahead |' in table
+    # mean 2.00, sample std 1.00; B: mean 3.17, std of (2, 2.5, 5) = 1.607
+    assert _row(table, 'Car 3D AP40 (IoU 0.7)') == [
+        '2.00 +-  1.00', '3.17 +-  1.61', '2 of 3']
+    assert _row(table, 'Car 2D AP40') == [
+        '45.00 +-  5.00', '44.67 +- 15.01', '1 of 3']
+
+
+def test_single_runs_side_by_side_from_work_dirs(summarize, tmp_path):
+    for name, value in (('x', 1.5), ('y', 2.25)):
+        run = tmp_path / name / '20260101_000000'
+        run.mkdir(parents=True)
+        (run / '20260101_000000.json').write_text(
+            json.dumps({KEY: value}) + '\n')
+    table = summarize.compare_table(
+        [(label, summarize.latest_test_log(str(tmp_path / label))[0])
+         for label in ('x', 'y')])
+    assert 'ahead' not in table
+    assert _row(table, 'Car 3D AP40 (IoU 0.7)') == ['1.50', '2.25']
+    with pytest.raises(FileNotFoundError, match='no test results'):
+        summarize.latest_test_log(str(tmp_path / 'missing'))

@@ -73,19 +73,18 @@ def compare_table(runs) -> str:
     lines = [head, '|---' * (len(labels) + 1) + '|']
     for cls, kind, mode, name in COMPARE_ROWS:
         key = f'{prefix}{cls}_{kind}_AP40_moderate_{mode}'
+        values = [[m.get(key, float('nan')) for m in ms] for _, ms in runs]
         cells = []
-        for _, ms in runs:
-            values = [m.get(key, float('nan')) for m in ms]
-            if len(values) == 1:
-                cells.append(f'{values[0]:6.2f}')
-            elif any(math.isnan(v) for v in values):
+        for vs in values:
+            if len(vs) == 1:
+                cells.append(f'{vs[0]:6.2f}')
+            elif any(math.isnan(v) for v in vs):
                 cells.append('n/a')
             else:
-                cells.append(f'{statistics.mean(values):6.2f} +- '
-                             f'{statistics.stdev(values):5.2f}')
+                cells.append(f'{statistics.mean(vs):6.2f} +- '
+                             f'{statistics.stdev(vs):5.2f}')
         if paired:
-            a = [m.get(key, float('nan')) for m in runs[0][1]]
-            b = [m.get(key, float('nan')) for m in runs[1][1]]
+            a, b = values
             cells.append(f'{sum(y > x for x, y in zip(a, b))} of {len(a)}')
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)

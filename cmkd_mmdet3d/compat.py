@@ -19,7 +19,9 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    it can run. mmengine's local-file scheme is re-registered with this loader,
    which covers ``load_from``, ``--resume``, ``mim test``,
    ``init_cfg=Pretrained``
-   and teacher checkpoints.
+   and teacher checkpoints. ``mmengine.load`` of ``.pkl`` files (info
+   files, the GT database) gets the data-file allowlist of
+   :mod:`cmkd_mmdet3d.utils.safe_pickle` (numpy and plain containers).
 2. **KITTI evaluation without CUDA** (:func:`rotate_iou_cpu`). mmdet3d computes
    BEV / 3D overlaps with a ``numba.cuda`` kernel whose module cannot even be
    imported without a GPU. We register our own
@@ -52,7 +54,6 @@ project gets them. Each shim is idempotent, narrow and tested on its own
 """
 import os
 import os.path as osp
-import pickle
 import sys
 import types
 import warnings
@@ -61,12 +62,17 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from .utils.safe_pickle import (RestrictedUnpickler, UnsafePickleError,
+                                numpy_allowed_globals,
+                                patch_mmengine_pickle_handler)
+
 __all__ = [
     'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
     'register_safe_checkpoint_loader', 'rotate_iou_cpu', 'rotate_iou_eval',
     'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
     'register_config_scope', 'patch_atomic_local_put',
-    'patch_spconv_cpu_backward', 'apply_all'
+    'patch_spconv_cpu_backward', 'patch_spconv_cpu_scatter_add',
+    'spconv_scatter_add_cpu', 'apply_all'
 ]
 
 # --------------------------------------------------------------------------
@@ -74,7 +80,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(UnsafePickleError):
     """A checkpoint references a global outside the allowlist."""
 
 
@@ -101,23 +107,6 @@ def _torch_allowed_globals() -> Dict[str, Any]:
         }
     for name in _TORCH_EXCLUDED:
         allowed.pop(name, None)
-    return allowed
-
-
-def _numpy_allowed_globals() -> Dict[str, Any]:
-    allowed = {'numpy.ndarray': np.ndarray, 'numpy.dtype': np.dtype}
-    # numpy 1.x pickles through numpy.core, numpy 2.x through numpy._core;
-    # a checkpoint written by either must load with the other.
-    try:
-        from numpy._core import multiarray as _ma  # numpy >= 2
-    except ImportError:  # pragma: no cover (numpy 1.x)
-        from numpy.core import multiarray as _ma
-    for mod in ('numpy.core.multiarray', 'numpy._core.multiarray'):
-        allowed[f'{mod}._reconstruct'] = _ma._reconstruct
-        allowed[f'{mod}.scalar'] = _ma.scalar
-    for name in dir(getattr(np, 'dtypes', None) or ()):
-        if name.endswith('DType'):
-            allowed[f'numpy.dtypes.{name}'] = getattr(np.dtypes, name)
     return allowed
 
 
@@ -167,7 +156,7 @@ def _allowed_globals() -> Dict[str, Any]:
     global _ALLOWED, _GETATTR_PAIRS
     if _ALLOWED is None:
         allowed = _torch_allowed_globals()
-        allowed.update(_numpy_allowed_globals())
+        allowed.update(numpy_allowed_globals())
         mm_globals, _GETATTR_PAIRS = _mmengine_references()
         allowed.update(mm_globals)
         allowed['builtins.getattr'] = _restricted_getattr
@@ -185,18 +174,15 @@ def _restricted_getattr(obj: Any, name: str, *default) -> Any:
         f'{name!r}) is not allowed in a checkpoint')
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler whose ``find_class`` only returns allowlisted globals."""
+class _RestrictedUnpickler(RestrictedUnpickler):
+    """Unpickler whose ``find_class`` only returns the globals allowlisted
+    for checkpoints."""
 
-    def find_class(self, module: str, name: str) -> Any:
-        if module == '__builtin__':  # protocol-2 pickles written by Python 3
-            module = 'builtins'
-        allowed = _allowed_globals()
-        key = f'{module}.{name}'
-        if key in allowed:
-            return allowed[key]
-        raise UnsafeCheckpointError(
-            f"global '{key}' is not allowed in a checkpoint")
+    error = UnsafeCheckpointError
+    what = 'checkpoint'
+
+    def allowed_globals(self) -> Dict[str, Any]:
+        return _allowed_globals()
 
 
 def _restricted_load(file, **kwargs):
@@ -494,15 +480,69 @@ def patch_spconv_cpu_backward() -> bool:
     return True
 
 
+def spconv_scatter_add_cpu(out, inp, inds) -> None:
+    """``out[inds[i]] += inp[i]`` for ``i < len(inds)``, in place.
+
+    The replacement of spconv's ``SpconvOps.scatter_add_cpu`` (see
+    :func:`patch_spconv_cpu_scatter_add`), with its signature.
+
+    Args:
+        out (cumm.tensorview.Tensor): (M, C) float CPU tensor, updated in
+            place.
+        inp (cumm.tensorview.Tensor): (N', C) rows to add, N' >= N; only the
+            first N are read (spconv passes its whole work buffer).
+        inds (cumm.tensorview.Tensor): (N,) int32 destination rows.
+    """
+    idx = torch.from_numpy(inds.numpy_view()).long()
+    dst = torch.from_numpy(out.numpy_view())
+    src = torch.from_numpy(inp.numpy_view())
+    dst.index_add_(0, idx, src[:idx.shape[0]])
+
+
+def patch_spconv_cpu_scatter_add() -> bool:
+    """Replace spconv's racy CPU scatter-add with :func:`spconv_scatter_add_cpu`.
+
+    spconv 2.3's ``GatherCPU::scatter_add`` (``spconv/csrc/sparse/gather.py``,
+    used by ``indice_conv`` forward and by the input gradient of
+    ``indice_conv_backward`` on CPU tensors) declares its row pointers ``buf``
+    and ``out_ptr`` outside the ``tv::kernel_1d`` lambda and captures them by
+    reference, so the OpenMP threads share them: one thread re-points them
+    between another's assignment and its adds, and rows receive another
+    row's values. With one thread it is exact, with two it was wrong in 372
+    of 2000 random calls on this project's machines, and a sparse conv
+    checked against a dense ``conv3d`` was wrong in most runs. The gather
+    (locals inside the lambda) and the weight gradient (``torch.mm``) are
+    not affected. torch's ``index_add_`` does the same thing
+    deterministically. Applied whether or not CUDA is present: CPU tensors
+    take this path on any machine.
+
+    Returns:
+        bool: True if spconv was patched now (False without spconv or when
+        already patched).
+    """
+    try:
+        from spconv.core_cc.csrc.sparse.all import SpconvOps
+    except ImportError:
+        return False
+    if getattr(SpconvOps.scatter_add_cpu, '_cmkd_exact', False):
+        return False
+    fn = staticmethod(spconv_scatter_add_cpu)
+    spconv_scatter_add_cpu._cmkd_exact = True
+    SpconvOps.scatter_add_cpu = fn
+    return True
+
+
 def apply_all() -> None:
     """Apply every shim once (called by ``import cmkd_mmdet3d``)."""
     global _APPLIED
     if _APPLIED:
         return
     register_safe_checkpoint_loader()
+    patch_mmengine_pickle_handler()
     install_rotate_iou()
     patch_numpy_long()
     register_config_scope()
     patch_atomic_local_put()
     patch_spconv_cpu_backward()
+    patch_spconv_cpu_scatter_add()
     _APPLIED = True

@@ -174,6 +174,10 @@ class KittiRawDataset(KittiDataset):
     The pipeline of a pseudo-labeled dataset must not drop boxes
     (no ``ObjectRangeFilter`` / ``ObjectNameFilter``: the hook keeps only
     in-range boxes of known classes); ``PackCMKDInputs`` checks it.
+    A cache whose class list is not the dataset's is refused (its label ids
+    would mean other classes), and so is an info instance with a
+    non-finite box or score or a box size <= 0 (the message names the
+    info file, the frame and the instance index).
     """
 
     def __init__(self, *args, data_prefix: dict = dict(pts='', img=''),
@@ -204,8 +208,53 @@ class KittiRawDataset(KittiDataset):
         key = (path, st.st_mtime_ns, st.st_size)
         if self._pseudo_cache[0] != key:
             from .pseudo_labels import load_pseudo_labels
-            self._pseudo_cache = (key, load_pseudo_labels(path)['frames'])
+            cache = load_pseudo_labels(path)
+            self.check_pseudo_label_classes(cache, path)
+            self._pseudo_cache = (key, cache['frames'])
         return self._pseudo_cache[1]
+
+    def check_pseudo_label_classes(self, cache: dict, path: str) -> None:
+        """Refuse a cache whose label ids mean other classes than ours.
+
+        Args:
+            cache (dict): A pseudo-label cache (``meta['classes']`` lists
+                the class of each label id).
+            path (str): Its file (for the message).
+
+        Raises:
+            ValueError: Naming the file and both class lists, when the
+                cache's class list is missing or differs from
+                ``self.metainfo['classes']`` (its label ids would be read
+                as other classes).
+        """
+        ours = list(self.metainfo['classes'])
+        theirs = cache.get('meta', {}).get('classes')
+        if theirs is None or list(theirs) != ours:
+            raise ValueError(
+                f'pseudo-label cache {path} was made for the classes '
+                f'{None if theirs is None else list(theirs)}, this dataset '
+                f'has {ours}: its label ids would mean other classes. '
+                'Relabel with this class list (PseudoLabelHook) or give '
+                'the dataset the classes of the cache.')
+
+    def parse_data_info(self, info: dict) -> dict:
+        """Check the info's instances (imported pseudo-labels), then
+        mmdet3d's parsing.
+
+        Args:
+            info (dict): One raw entry of the info file's ``data_list``.
+
+        Returns:
+            dict: As :meth:`KittiDataset.parse_data_info`.
+
+        Raises:
+            ValueError: Naming the info file, the frame and the instance
+                index, for a 3D box with a non-finite value or a size <= 0
+                or a non-finite score.
+        """
+        from .pseudo_labels import check_info_instances
+        check_info_instances(info, self.ann_file)
+        return super().parse_data_info(info)
 
     def parse_ann_info(self, info: dict) -> dict:
         ann_info = super().parse_ann_info(info)

@@ -9,6 +9,9 @@ Cache (a pickle, written atomically)::
                                 labels_3d=(N,) int64, scores_3d=(N,) float32)},
          failed={frame_id: reason})
 
+read back with an allowlist unpickler (numpy and plain containers only,
+:mod:`cmkd_mmdet3d.utils.safe_pickle`), so a crafted file cannot run code.
+
 KITTI label files: the 15 columns of ``label_2`` plus a 16th, the score;
 a frame without boxes gets one ``DontCare`` line (as the reference's V1).
 """
@@ -74,11 +77,28 @@ def atomic_pickle(obj, path: str) -> None:
 
 
 def load_pseudo_labels(path: str) -> dict:
-    """Read a pseudo-label cache; a ValueError names the file when it is
-    not one."""
+    """Read a pseudo-label cache (``latest.pkl``, ``labels.pkl``, a
+    ``part-*.pkl`` shard) with the allowlist unpickler.
+
+    Args:
+        path (str): The cache file.
+
+    Returns:
+        dict: ``frames``, ``failed`` and ``meta`` (the latter two default
+        to empty dicts).
+
+    Raises:
+        UnsafePickleError: If the file names a global other than numpy's
+            and a few builtin containers' (nothing from it has run then).
+        ValueError: If the file is not a readable pseudo-label cache.
+        The messages name the file.
+    """
+    from ..utils.safe_pickle import UnsafePickleError, safe_pickle_load
     with open(path, 'rb') as f:
         try:
-            data = pickle.load(f)
+            data = safe_pickle_load(f, source=path)
+        except UnsafePickleError:
+            raise
         except Exception as e:       # truncated or foreign file
             raise ValueError(f'{path} is not a readable pseudo-label cache: '
                              f'{type(e).__name__}: {e}') from None
@@ -86,14 +106,36 @@ def load_pseudo_labels(path: str) -> dict:
                                                     dict):
         raise ValueError(f'{path} is not a pseudo-label cache (expected a '
                          "dict with 'frames')")
+    classes = (data.get('meta') or {}).get('classes')
     for key, entry in data['frames'].items():
+        if not isinstance(entry, dict) or not {
+                'bboxes_3d', 'labels_3d', 'scores_3d'} <= set(entry):
+            raise ValueError(f'{path}: frame {key} is not a dict with '
+                             'bboxes_3d, labels_3d and scores_3d')
         boxes = np.asarray(entry['bboxes_3d'])
+        scores = np.asarray(entry['scores_3d']).reshape(-1)
         n = {boxes.shape[0] if boxes.ndim == 2 and boxes.shape[1] == 7
              else -1, len(np.asarray(entry['labels_3d']).reshape(-1)),
-             len(np.asarray(entry['scores_3d']).reshape(-1))}
+             len(scores)}
         if len(n) != 1 or -1 in n:
             raise ValueError(f'{path}: frame {key} has boxes (N, 7), labels '
                              'and scores of different lengths')
+        bad = ~np.isfinite(boxes.astype(np.float64)).all(1) | \
+            ~np.isfinite(scores.astype(np.float64)) | \
+            (boxes[:, 3:6] <= 0).any(1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f'{path}: frame {key}, box {i}: non-finite value or size '
+                f'(l, w, h) <= 0 (box {boxes[i].tolist()}, score '
+                f'{scores[i]})')
+        labels = np.asarray(entry['labels_3d']).reshape(-1)
+        num = len(classes) if classes is not None else np.inf
+        if len(labels) and (labels.dtype.kind not in 'iu' or
+                            labels.min() < 0 or labels.max() >= num):
+            raise ValueError(
+                f'{path}: frame {key}: labels {labels.tolist()} are not '
+                f'ids of the classes {classes}')
     data.setdefault('failed', {})
     data.setdefault('meta', {})
     return data
@@ -172,10 +214,125 @@ def export_kitti_labels(cache: dict, infos: List[dict], out_dir: str,
     return n
 
 
+_LABEL_COLUMNS = ('truncated', 'occluded', 'alpha', 'bbox left',
+                  'bbox top', 'bbox right', 'bbox bottom', 'h', 'w', 'l',
+                  'x', 'y', 'z', 'rotation_y', 'score')
+
+
+def _parse_label_line(path: str, n: int, cols: List[str]) -> List[float]:
+    """The numbers of a KITTI label line (15 columns, or 16 with a score).
+
+    Args:
+        path (str): The label file (for messages).
+        n (int): The 1-based line number (for messages).
+        cols (list[str]): The line's columns, the type first.
+
+    Returns:
+        list[float]: The 14 (15 with a score) numbers after the type.
+
+    Raises:
+        ValueError: ``path:line``, when a value is not a finite number or
+            a size (h, w, l) is not positive.
+    """
+    try:
+        v = [float(c) for c in cols[1:]]
+    except ValueError as e:
+        raise ValueError(f'{path}:{n}: {e}') from None
+    for name, x in zip(_LABEL_COLUMNS, v):
+        if not np.isfinite(x):
+            raise ValueError(f'{path}:{n}: {cols[0]} has {name} = {x} (not '
+                             'a finite number)')
+    for name, x in zip(('h', 'w', 'l'), v[7:10]):
+        if x <= 0:
+            raise ValueError(f'{path}:{n}: {cols[0]} has {name} = {x}; box '
+                             'sizes must be positive')
+    return v
+
+
+def check_kitti_label_file(path: str) -> int:
+    """Check a KITTI ``label_2`` file (15 columns, or 16 with a score)
+    before a converter reads it.
+
+    ``DontCare`` lines (whose sizes are -1 by convention) are skipped.
+
+    Args:
+        path (str): The label file.
+
+    Returns:
+        int: The number of boxes checked.
+
+    Raises:
+        ValueError: Naming the file and line, for a line with another
+            number of columns, a value that is not a finite number or a
+            size h, w or l <= 0.
+    """
+    boxes = 0
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            cols = line.split()
+            if not cols or cols[0] == 'DontCare':
+                continue
+            if len(cols) not in (15, 16):
+                raise ValueError(f'{path}:{n}: {len(cols)} columns, expected '
+                                 '15 (KITTI label) or 16 (with a score)')
+            _parse_label_line(path, n, cols)
+            boxes += 1
+    return boxes
+
+
+def check_info_instances(info: dict, source: str) -> None:
+    """Refuse the instances of one info (mmdet3d v2 format) whose 3D box
+    has a non-finite value or a size <= 0.
+
+    Instances with ``bbox_label_3d == -1`` (``DontCare``, dropped by the
+    KITTI datasets) are not checked.
+
+    Args:
+        info (dict): One entry of an info file's ``data_list``.
+        source (str): The info file (for messages).
+
+    Raises:
+        ValueError: Naming the info file, the frame (``frame_id``, else
+            ``sample_idx``, else the LiDAR path) and the instance index.
+    """
+    frame = info.get('frame_id') or info.get('sample_idx', info.get(
+        'lidar_points', {}).get('lidar_path'))
+    for i, inst in enumerate(info.get('instances') or []):
+        if inst.get('bbox_label_3d', 0) == -1 or 'bbox_3d' not in inst:
+            continue
+        box = np.asarray(inst['bbox_3d'], dtype=np.float64).reshape(-1)
+        # camera boxes x, y, z, l, h, w, ry (LiDAR ones: x, y, z, l, w, h,
+        # yaw): the sizes are columns 3 to 5 either way
+        if len(box) < 7 or not np.isfinite(box).all() or \
+                (box[3:6] <= 0).any():
+            raise ValueError(
+                f'{source}: frame {frame}, instance {i}: bbox_3d '
+                f'{box.tolist()} has a non-finite value or a size <= 0')
+        score = inst.get('score')
+        if score is not None and not np.isfinite(float(score)):
+            raise ValueError(f'{source}: frame {frame}, instance {i}: score '
+                             f'{score} is not a finite number')
+
+
 def read_kitti_label_file(path: str, classes: Sequence[str]) -> List[dict]:
     """Instances (mmdet3d v2 info format, camera boxes ``bbox_3d`` = x, y,
-    z, l, h, w, ry) with a ``score`` from a 16-column label file;
-    ``DontCare`` and classes not in ``classes`` are left out."""
+    z, l, h, w, ry) with a ``score`` from a 16-column label file.
+
+    ``DontCare`` and classes not in ``classes`` are left out; every other
+    line is checked first.
+
+    Args:
+        path (str): The label file.
+        classes (Sequence[str]): Class names by label id.
+
+    Returns:
+        list[dict]: The instances of the file.
+
+    Raises:
+        ValueError: Naming the file and line, for a line without 16
+            columns, with a value that is not a finite number (NaN / inf
+            score, coordinates ...) or with a size h, w or l <= 0.
+    """
     out = []
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -185,9 +342,9 @@ def read_kitti_label_file(path: str, classes: Sequence[str]) -> List[dict]:
             if len(cols) != 16:
                 raise ValueError(f'{path}:{n}: {len(cols)} columns, expected '
                                  '16 (KITTI label + score)')
+            v = _parse_label_line(path, n, cols)
             if cols[0] not in classes:
                 continue
-            v = [float(c) for c in cols[1:]]
             h, w, l, x, y, z, ry = v[7:14]
             out.append(dict(
                 bbox=v[3:7], bbox_label=classes.index(cols[0]),

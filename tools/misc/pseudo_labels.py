@@ -19,6 +19,10 @@ columns: type, truncated, occluded, alpha, 2D box (4), h, w, l, x, y, z
 (camera, bottom centre), rotation_y, score; ``DontCare`` for an empty
 frame. Imported infos carry ``instances`` with a ``score`` and
 ``pseudo_labeled=True``; point ``KittiRawDataset(ann_file=...)`` at them.
+``import`` refuses a line with a NaN / inf value or a size (h, w, l) <= 0,
+naming the file and line; ``export`` refuses ``--classes`` that differ from
+the cache's class list. Caches and infos are read with an allowlist
+unpickler (numpy and plain containers only).
 """
 import argparse
 import os
@@ -29,6 +33,7 @@ import cmkd_mmdet3d  # noqa: F401
 from cmkd_mmdet3d.datasets.pseudo_labels import (export_kitti_labels,
                                                  import_kitti_labels,
                                                  load_pseudo_labels)
+from cmkd_mmdet3d.utils.safe_pickle import UnsafePickleError
 
 CLASSES = ('Pedestrian', 'Cyclist', 'Car')
 
@@ -49,18 +54,32 @@ def parse_args():
     i.add_argument('--out', required=True)
     for q in (e, i):
         q.add_argument('--classes', nargs='+', default=None,
-                       help=f'class names by label id (default: the '
-                       f"cache's, else {' '.join(CLASSES)})")
+                       help='class names by label id (export: must '
+                       "match the cache's list, which is the default; "
+                       f"import: default {' '.join(CLASSES)})")
     return p.parse_args()
 
 
 def main():
     import mmengine
     args = parse_args()
-    infos = mmengine.load(args.infos)
+    try:
+        infos = mmengine.load(args.infos)
+        cache = load_pseudo_labels(args.cache) if args.cmd == 'export' \
+            else None
+    except (ValueError, UnsafePickleError) as e:  # the message names it
+        sys.exit(f'error: {e}')
     if args.cmd == 'export':
-        cache = load_pseudo_labels(args.cache)
-        classes = args.classes or cache['meta'].get('classes') or CLASSES
+        cached = cache['meta'].get('classes')
+        if cached is None and args.classes is None:
+            sys.exit(f'{args.cache} does not list its classes; give them '
+                     'with --classes (class names by label id)')
+        if cached is not None and args.classes is not None and \
+                list(args.classes) != list(cached):
+            sys.exit(f'{args.cache} was made for the classes {list(cached)}'
+                     f', --classes gives {list(args.classes)}: its label '
+                     'ids would be written as other classes')
+        classes = args.classes or cached
         n = export_kitti_labels(cache, infos['data_list'], args.out_dir,
                                 list(classes), args.digits)
         unknown = len(cache['frames']) - n
@@ -69,7 +88,10 @@ def main():
                  if unknown else ''))
     else:
         classes = list(args.classes or CLASSES)
-        out = import_kitti_labels(infos, args.label_dir, classes)
+        try:
+            out = import_kitti_labels(infos, args.label_dir, classes)
+        except ValueError as e:  # a bad line: the message names it
+            sys.exit(f'refusing to import: {e}')
         n = sum(bool(d.get('pseudo_labeled')) for d in out['data_list'])
         if n == 0:
             sys.exit(f'no label file of the frames of {args.infos} under '

@@ -295,7 +295,22 @@ def create_kitti_infos(root: str,
                        prefix: str = 'kitti',
                        with_gt_database: bool = True) -> Dict[str, str]:
     """Infos, FOV-reduced point clouds and the GT database, through
-    mmdet3d's own KITTI converters (``tools/dataset_converters``)."""
+    mmdet3d's own KITTI converters (``tools/dataset_converters``).
+
+    Every ``training/label_2`` file is checked first
+    (:func:`~cmkd_mmdet3d.datasets.pseudo_labels.check_kitti_label_file`):
+    a box with a size <= 0 or a value that is not a finite number is
+    refused with the file and line.
+
+    Args:
+        root (str): The KITTI-layout root.
+        prefix (str): Prefix of the info files. Defaults to 'kitti'.
+        with_gt_database (bool): Also write the GT database. Defaults to
+            True.
+
+    Returns:
+        dict: Split name -> info file path.
+    """
     from mmdet3d.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     root = osp.abspath(root)
@@ -312,6 +327,14 @@ def create_kitti_infos(root: str,
     import shutil
     import tempfile
 
+    # mmdet3d's converter takes label_2 files as they are: a box with a
+    # size <= 0 or a NaN would reach the training samples
+    from ..pseudo_labels import check_kitti_label_file
+    label_dir = osp.join(root, 'training', 'label_2')
+    for name in sorted(os.listdir(label_dir)) if osp.isdir(label_dir) \
+            else []:
+        if name.endswith('.txt'):
+            check_kitti_label_file(osp.join(label_dir, name))
     # mmdet3d's v1 -> v2 updater sleeps 5 s when it overwrites its input, so
     # the v1 infos go to a scratch folder outside the root.
     v1_dir = tempfile.mkdtemp(prefix='cmkd_v1_infos_')

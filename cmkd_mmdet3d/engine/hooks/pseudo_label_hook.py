@@ -199,8 +199,15 @@ class PseudoLabelHook(Hook):
                                   f'{self.dataset_types} in the train set; '
                                   'nothing to label')
             return None
-        labeler = self.labeler(runner)
         classes = list(datasets[0].metainfo['classes'])
+        for ds in datasets[1:]:
+            if list(ds.metainfo['classes']) != classes:
+                raise ValueError(
+                    'PseudoLabelHook: the datasets to label have different '
+                    f'class lists ({classes} and '
+                    f"{list(ds.metainfo['classes'])}); one cache cannot "
+                    'label both')
+        labeler = self.labeler(runner)
         thr = class_thresholds(self.score_thr, classes)
         vl = getattr(labeler.data_preprocessor, 'voxel_layer', None)
         pcr = list(vl.point_cloud_range) if vl is not None else None

@@ -1,0 +1,10 @@
+"""Small helpers shared by the datasets, hooks, tools and compat shims."""
+from .safe_pickle import (UnsafePickleError, data_allowed_globals,
+                          load_pickle_file, numpy_allowed_globals,
+                          patch_mmengine_pickle_handler, safe_pickle_load)
+
+__all__ = [
+    'UnsafePickleError', 'data_allowed_globals', 'load_pickle_file',
+    'numpy_allowed_globals', 'patch_mmengine_pickle_handler',
+    'safe_pickle_load'
+]

@@ -65,20 +65,54 @@ def fov_mask(xyz: np.ndarray, lidar2cam: np.ndarray, cam2img: np.ndarray,
 
 def mirror_through_image(xyz: np.ndarray, lidar2cam: np.ndarray,
                          cam2img: np.ndarray, width: int,
-                         align: str = 'caddn') -> np.ndarray:
+                         align: str = 'caddn',
+                         projection: str = 'geometric') -> np.ndarray:
     """Mirror LiDAR points through the image: project, replace u by
     ``W - u`` and back-project with the same depth and calibration.
 
-    ``align='caddn'`` keeps the reference's ``W - u`` (a half-pixel shift
-    against the flipped image, kept for fidelity); ``'exact'`` uses
-    ``W - 1 - u``, which maps a pixel centre onto the centre of its mirror
-    pixel in ``img[:, ::-1]``.
+    Args:
+        xyz (np.ndarray): (N, 3) LiDAR points.
+        lidar2cam (np.ndarray): (4, 4) R0_rect @ Tr_velo_to_cam.
+        cam2img (np.ndarray): (3 or 4, 4) P2.
+        width (int): image width W.
+        align (str): ``'caddn'`` keeps the reference's ``W - u`` (a
+            half-pixel shift against the flipped image, kept for fidelity);
+            ``'exact'`` uses ``W - 1 - u``, which maps a pixel centre onto
+            the centre of its mirror pixel in ``img[:, ::-1]``.
+        projection (str): ``'geometric'`` (default) divides by
+            ``w' = z_rect + P2[2, 3]``, the true perspective division of
+            ``P2 @ [x y z 1]``, so mirrored points project exactly onto the
+            mirrored pixels. ``'reference'`` reproduces OpenPCDet's
+            ``calibration_kitti.rect_to_img`` / ``img_to_rect`` used by
+            ``Cc-Hy/CMKD``'s ``random_image_pc_flip``, which divide by the
+            rectified ``z`` instead; the two pairs are each self-consistent
+            and differ, for a mirrored point, by a constant
+            ``W * P2[2, 3] / f_u`` along the camera x axis (KITTI P2:
+            1242 * 2.7e-3 / 721.5 = 4.7 mm).
+
+    Returns:
+        np.ndarray: (N, 3) mirrored LiDAR points.
     """
     if align not in ('caddn', 'exact'):
         raise ValueError(f"align must be 'caddn' or 'exact', got {align!r}")
-    uvd = project_to_image(xyz, lidar2cam, cam2img)
-    uvd[:, 0] = (width if align == 'caddn' else width - 1) - uvd[:, 0]
-    return unproject_from_image(uvd, lidar2cam, cam2img)
+    if projection not in ('geometric', 'reference'):
+        raise ValueError("projection must be 'geometric' or 'reference', "
+                         f'got {projection!r}')
+    off = width if align == 'caddn' else width - 1
+    if projection == 'geometric':
+        uvd = project_to_image(xyz, lidar2cam, cam2img)
+        uvd[:, 0] = off - uvd[:, 0]
+        return unproject_from_image(uvd, lidar2cam, cam2img)
+    # the reference's pair: u = (P2 @ [x y z 1])_0 / z_rect, and back
+    l2c, c2i = check_calibration(lidar2cam, cam2img)
+    cam = xyz[:, :3] @ l2c[:3, :3].T + l2c[:3, 3]
+    uvw = cam @ c2i[:, :3].T + c2i[:, 3]
+    d = uvw[:, 2] - c2i[2, 3]
+    with np.errstate(divide='ignore', invalid='ignore'):
+        u, v = off - uvw[:, 0] / d, uvw[:, 1] / d
+    rhs = np.stack([u * d, v * d, d + c2i[2, 3]], 1) - c2i[:, 3]
+    cam = np.linalg.solve(c2i[:, :3], rhs.T).T
+    return (cam - l2c[:3, 3]) @ np.linalg.inv(l2c[:3, :3]).T
 
 
 def depth_map_from_points(xyz: np.ndarray, lidar2cam: np.ndarray,

@@ -178,14 +178,27 @@ class ImageSpaceFlip3D(BaseTransform):
         align (str): 'caddn' mirrors u -> W - u as the reference (half a
             pixel off the flipped image, kept for fidelity); 'exact' mirrors
             u -> W - 1 - u. Defaults to 'caddn'.
+        projection (str): 'geometric' (default) projects with the true
+            perspective division by ``w' = z_rect + P2[2, 3]``, so image,
+            points and calibration stay exactly consistent. The reference
+            (``Cc-Hy/CMKD``'s ``random_image_pc_flip`` through OpenPCDet's
+            ``calibration_kitti.rect_to_img`` / ``img_to_rect``) divides by
+            the rectified z instead: its mirrored points and boxes sit a
+            constant ``W * P2[2, 3] / f_u`` further along the camera x axis
+            (4.7 mm with KITTI's P2). 'reference' reproduces that. See
+            :func:`mirror_through_image`.
     """
 
     def __init__(self, flip_ratio: float = 0.5,
-                 align: str = 'caddn') -> None:
+                 align: str = 'caddn', projection: str = 'geometric') -> None:
         if align not in ('caddn', 'exact'):
             raise ValueError(f"align must be 'caddn' or 'exact', got "
                              f'{align!r}')
+        if projection not in ('geometric', 'reference'):
+            raise ValueError("projection must be 'geometric' or "
+                             f"'reference', got {projection!r}")
         self.flip_ratio, self.align = flip_ratio, align
+        self.projection = projection
 
     def transform(self, results: dict) -> dict:
         flip = bool(np.random.rand() < self.flip_ratio)
@@ -202,13 +215,13 @@ class ImageSpaceFlip3D(BaseTransform):
         if 'points' in results:
             pts = results['points']
             xyz = mirror_through_image(pts.tensor[:, :3].numpy(), l2c, c2i,
-                                       w, self.align)
+                                       w, self.align, self.projection)
             pts.tensor[:, :3] = torch.from_numpy(xyz).to(pts.tensor.dtype)
         boxes = results.get('gt_bboxes_3d')
         if boxes is not None and len(boxes):
             t = boxes.tensor
             xyz = mirror_through_image(t[:, :3].numpy(), l2c, c2i, w,
-                                       self.align)
+                                       self.align, self.projection)
             t[:, :3] = torch.from_numpy(xyz).to(t.dtype)
             t[:, 6] = -t[:, 6]
         if results.get('gt_bboxes') is not None and \

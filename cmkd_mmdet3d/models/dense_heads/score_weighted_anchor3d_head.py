@@ -38,9 +38,14 @@ def match_box_scores(target_boxes: Tensor, gt_boxes: Tensor,
 class ScoreWeightedAnchor3DHead(CMKDAnchor3DHead, IoUAwareAnchor3DHead):
     """``CMKDAnchor3DHead`` trained on boxes with scores (pseudo-labels):
 
-    - classification target: the 3D IoU of the decoded prediction with its
-      assigned box, in that box's class channel (``IoUAwareAnchor3DHead``;
-      use ``loss_cls=dict(type='mmdet.QualityFocalLoss', ...)``);
+    - classification target: ``IoUAwareAnchor3DHead``'s, by default
+      (``qfl_target='best_gt'``) the 3D IoU of every anchor's decoded
+      prediction with the box it overlaps most, in that box's class channel,
+      as the reference's ``AnchorHeadSingleCMKD``
+      (``Cc-Hy/CMKD:pcdet/models/dense_heads/anchor_head_single_cmkd.py``);
+      ``qfl_target='assigned'`` keeps the IoU with the assigned box at the
+      positives only; use ``loss_cls=dict(type='mmdet.QualityFocalLoss',
+      ...)``;
     - each positive anchor's classification and box losses are multiplied
       by :func:`pseudo_label_weight` of its box's score
       (``gt_instances_3d.scores_3d``; frames without scores are ground truth,

@@ -4,16 +4,26 @@
 # conv + 5 convs, 128 ch) so that the teacher BEV map has 0.32 m cells, the
 # student's grid; then SECOND [5, 5] / SECONDFPN and an anchor head at stride 2
 # of the pillar grid. cls 1.0, loc 2.0, dir 0.2; one-cycle AdamW, 80 epochs.
+# Augmentation as Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-pp/
+# pointpillar_teacher.yaml: GT sampling Car 15 / Pedestrian 15 / Cyclist 15
+# (>= 5 points) on road planes (infos need `--with-plane`), no per-object
+# noise, points and boxes cropped to the PointPillars range. The reference
+# sets LIMIT_WHOLE_SCENE: False here (15 sampled on top of the frame's own
+# objects); mmdet3d's DataBaseSampler always counts the frame's objects, so
+# this config samples up to 15 minus the frame's count.
 _base_ = [
     'mmdet3d::_base_/models/pointpillars_hv_secfpn_kitti.py',
-    'mmdet3d::_base_/datasets/kitti-3d-3class.py',
+    '../../_base_/datasets/kitti-3d-3class_cmkd-teacher.py',
     '../../_base_/schedules/cyclic-80e.py',
     'mmdet3d::_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
 
 model = dict(
-    voxel_encoder=dict(feat_channels=[128]),
+    # legacy=False: the point features keep their absolute xyz, as the
+    # reference's PillarVFE (USE_ABSLOTE_XYZ); mmdet3d's default legacy=True
+    # overwrites them in place with the offsets from the pillar centre.
+    voxel_encoder=dict(feat_channels=[128], legacy=False),
     middle_encoder=dict(
         type='PointPillarsScatterConv', in_channels=128,
         output_shape=[496, 432], out_channels=128, stride=2, num_convs=5),
@@ -33,3 +43,34 @@ model = dict(
 train_dataloader = dict(batch_size=8, num_workers=4)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5))
 auto_scale_lr = dict(enable=False, base_batch_size=64)
+
+pp_range = [0, -39.68, -3, 69.12, 39.68, 1]
+db_sampler = dict(
+    data_root='data/kitti/',
+    info_path='data/kitti/kitti_dbinfos_train.pkl',
+    rate=1.0,
+    prepare=dict(
+        filter_by_difficulty=[-1],
+        filter_by_min_points=dict(Car=5, Pedestrian=5, Cyclist=5)),
+    classes=['Pedestrian', 'Cyclist', 'Car'],
+    sample_groups=dict(Car=15, Pedestrian=15, Cyclist=15),
+    points_loader=dict(
+        type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
+        use_dim=4))
+train_pipeline = [
+    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
+         use_dim=4),
+    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
+    dict(type='ObjectSample', db_sampler=db_sampler, use_ground_plane=True),
+    dict(type='RandomFlip3D', flip_ratio_bev_horizontal=0.5),
+    dict(
+        type='GlobalRotScaleTrans',
+        rot_range=[-0.78539816, 0.78539816],
+        scale_ratio_range=[0.95, 1.05]),
+    dict(type='PointsRangeFilter', point_cloud_range=pp_range),
+    dict(type='ObjectRangeFilter', point_cloud_range=pp_range),
+    dict(type='PointShuffle'),
+    dict(type='Pack3DDetInputs',
+         keys=['points', 'gt_bboxes_3d', 'gt_labels_3d'])
+]
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))

@@ -21,6 +21,7 @@ model = dict(
             max_voxels=(12000, 20000))),
     voxel_encoder=dict(
         feat_channels=[64],
+        legacy=False,   # absolute xyz kept, as the reference's PillarVFE
         voxel_size=voxel_size,
         point_cloud_range=point_cloud_range),
     middle_encoder=dict(in_channels=64, output_shape=[188, 140]),

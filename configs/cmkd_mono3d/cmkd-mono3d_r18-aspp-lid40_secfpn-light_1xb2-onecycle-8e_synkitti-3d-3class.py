@@ -17,7 +17,8 @@ epochs = 8
 num_bins = 40
 model = dict(
     img_backbone=dict(
-        backbone=dict(depth=18, init_cfg=None),
+        # mmdet's dilation (every block of a stage alike), as before
+        backbone=dict(depth=18, torchvision_dilation=False, init_cfg=None),
         num_bins=num_bins,
         feat_in_channels=256,
         deep_in_channels=512,

@@ -1,14 +1,29 @@
-"""Depth distribution network of the CMKD student (spec section 2, rows
-1-3): a dilated ResNet at output stride 8, a DeepLabV3 ASPP head giving
-D + 1 depth logits, and the channel-reduced stride-8 image feature."""
-from typing import Dict, Optional, Sequence
+"""Depth distribution network of the CMKD student: a dilated ResNet at output
+stride 8, a DeepLabV3 ASPP head giving D + 1 depth logits, and the
+channel-reduced stride-8 image feature.
+
+Reference: the ``DDNDeepLabV3`` of Cc-Hy/CMKD
+(``pcdet/models/backbones_3d/vfe/image_vfe_modules/ffn/ddn/ddn_template.py``,
+``ddn_deeplabv3.py``), i.e. torchvision's ``deeplabv3_resnet50`` initialised
+from the COCO checkpoint, plus the ``CHANNEL_REDUCE`` block of its frustum
+feature network (``ffn/depth_ffn.py``); Hong et al., "Cross-Modality
+Knowledge Distillation Network for Monocular 3D Object Detection", ECCV
+2022.
+"""
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmdet3d.registry import MODELS
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
+
+from ..utils.deeplabv3_converter import (LAST_CONV, check_converted_keys,
+                                         convert_deeplabv3_state_dict,
+                                         is_deeplabv3_state_dict)
+from .dilated_resnet import DilatedResNet  # noqa: F401 (registers it)
 
 
 class ASPP(nn.Module):
@@ -61,12 +76,27 @@ class DepthDistributionNet(BaseModule):
 
     Args:
         backbone (dict): An image backbone returning (stride-8 feature,
-            deepest feature), e.g. ``mmdet.ResNet`` with
-            ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
-            out_indices=(2, 3)`` (torchvision's DeepLabV3 dilation pattern,
-            ``replace_stride_with_dilation=[False, True, True]``). Pretrained
-            weights through its ``init_cfg``, e.g.
-            ``dict(type='Pretrained', checkpoint='torchvision://resnet50')``.
+            deepest feature). The reference's is ``DilatedResNet`` (mmdet's
+            ResNet with torchvision's dilation pattern, this package) with
+            ``depth=50, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4),
+            out_indices=(2, 3), torchvision_dilation=True`` (torchvision's
+            ``replace_stride_with_dilation=[False, True, True]``: the first
+            block of layer3 / layer4 keeps dilation 1 / 2). ``mmdet.ResNet``
+            with the same arguments dilates every block of a stage.
+            Pretrained weights through its ``init_cfg``
+            ``dict(type='Pretrained', checkpoint=...)``:
+
+            * a torchvision DeepLabV3 checkpoint (e.g.
+              ``https://download.pytorch.org/models/
+              deeplabv3_resnet50_coco-cd0a2569.pth``, or a file written by
+              ``tools/model_converters/deeplabv3_to_cmkd.py``) initialises
+              the backbone, the ASPP and the head's 3x3 conv, as the
+              reference does; only the last conv (``depth_head.1``) and the
+              channel reduction keep their initialisation (see
+              :meth:`init_weights`);
+            * any other checkpoint (an ImageNet ResNet such as
+              ``https://download.pytorch.org/models/resnet50-0676ba61.pth``)
+              goes to the backbone alone, through mmengine.
         num_bins (int): D; the head predicts D + 1 classes, the last one
             "beyond the range".
         feat_in_channels (int): Channels of the stride-8 feature (1024 for
@@ -76,8 +106,19 @@ class DepthDistributionNet(BaseModule):
             to 64.
         aspp_channels (int): Defaults to 256.
         aspp_dilations (Sequence[int]): Defaults to (12, 24, 36).
+        dropout (float): Dropout of the ASPP projection. Defaults to 0.5.
         stride (int): Output stride of the backbone, checked at run time.
             Defaults to 8.
+        norm_cfg (dict, optional): Norm of the ASPP, head and reduction.
+            Defaults to ``dict(type='BN')``.
+        init_cfg (dict, optional): mmengine init config of the whole
+            network.
+
+    The ASPP and head have torchvision's ``DeepLabHead`` structure (1x1
+    branch, 3x3 atrous branches, image pooling, 1x1 projection + BN + ReLU +
+    Dropout; 3x3 conv + BN + ReLU; 1x1 conv to ``num_bins + 1``), so with
+    ``aspp_channels=256`` and three dilations every DeepLabV3 tensor but the
+    last conv has a home.
     """
 
     def __init__(self,
@@ -106,6 +147,112 @@ class DepthDistributionNet(BaseModule):
         self.reduce = ConvModule(feat_in_channels, feat_channels, 1,
                                  bias=False, norm_cfg=norm_cfg)
 
+    def _pretrained_checkpoint(self) -> Optional[str]:
+        """The checkpoint of the backbone's ``Pretrained`` init_cfg, if any."""
+        cfg = getattr(self.backbone, 'init_cfg', None)
+        if isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained':
+            return cfg.get('checkpoint')
+        return None
+
+    def init_weights(self) -> None:
+        """mmengine initialisation; a DeepLabV3 checkpoint in the backbone's
+        ``init_cfg`` is converted and loaded into backbone + ASPP + head.
+
+        The checkpoint (local path or URL, read with mmengine's
+        ``CheckpointLoader``; a torchvision state dict or one written by
+        ``tools/model_converters/deeplabv3_to_cmkd.py``) is loaded after the
+        default initialisation of every module, instead of the backbone's
+        ``Pretrained`` step, as ``DDNTemplate.get_model`` of
+        Cc-Hy/CMKD:pcdet/models/backbones_3d/vfe/image_vfe_modules/ffn/ddn/
+        ddn_template.py does. Any other checkpoint is left to mmengine
+        (backbone only).
+
+        Raises:
+            ValueError: If the DeepLabV3 checkpoint does not fill the
+                network exactly up to the last conv (keys and file named).
+        """
+        checkpoint = self._pretrained_checkpoint()
+        state = None
+        if checkpoint is not None:
+            from mmengine.runner.checkpoint import CheckpointLoader
+            ckpt = CheckpointLoader.load_checkpoint(checkpoint,
+                                                    map_location='cpu')
+            state = ckpt
+            for wrapper in ('state_dict', 'model'):
+                if isinstance(state, Mapping) and wrapper in state and \
+                        isinstance(state[wrapper], Mapping):
+                    state = state[wrapper]
+            if not self._is_depth_net_state(state):
+                state = None                   # e.g. an ImageNet ResNet
+        if state is None:
+            super().init_weights()
+            return
+        saved = self.backbone.init_cfg
+        self.backbone.init_cfg = None          # not the ResNet alone
+        try:
+            super().init_weights()
+        finally:
+            self.backbone.init_cfg = saved
+        dropped = self.load_deeplabv3_state_dict(state, source=checkpoint)
+        print_log(
+            f'DepthDistributionNet: loaded {checkpoint} (DeepLabV3); '
+            f'dropped {len(dropped)} tensors ({_summary(dropped)})',
+            logger='current')
+
+    @staticmethod
+    def _is_depth_net_state(state: Mapping) -> bool:
+        """torchvision DeepLabV3 names, or ours (already converted)."""
+        if not isinstance(state, Mapping):
+            return False
+        keys = list(state)
+        return is_deeplabv3_state_dict(state) or (
+            any(k.startswith('aspp.') for k in keys)
+            and any(k.startswith('backbone.') for k in keys))
+
+    def load_deeplabv3_state_dict(self, state_dict: Mapping,
+                                  source: str = '<state dict>') -> List[str]:
+        """Load a DeepLabV3 state dict into backbone, ASPP and head.
+
+        Args:
+            state_dict (Mapping): torchvision ``deeplabv3_resnet*`` names
+                (converted with :func:`convert_deeplabv3_state_dict`; the
+                last conv is kept only if it has ``num_bins + 1`` classes)
+                or ours (already converted).
+            source (str): Name of the checkpoint, for error messages.
+
+        Returns:
+            list[str]: The torchvision keys that were dropped
+            (``aux_classifier.*``, ``classifier.4.*``).
+
+        Raises:
+            ValueError: Unless the keys of backbone + ``aspp`` +
+                ``depth_head`` that stay unloaded are exactly the last conv
+                (``depth_head.1.*``) when it was dropped (none when kept),
+                nothing is unexpected and every shape matches; the message
+                names the file and the keys. ``reduce`` (the reference's
+                ``CHANNEL_REDUCE``, outside its DeepLabV3) is never loaded.
+        """
+        if is_deeplabv3_state_dict(state_dict):
+            converted, dropped = convert_deeplabv3_state_dict(
+                state_dict, self.num_bins + 1, source)
+        else:
+            converted, dropped = dict(state_dict), []
+        own = {k: v for k, v in self.state_dict().items()
+               if not k.startswith('reduce.')}
+        check_converted_keys(
+            missing=[k for k in own if k not in converted],
+            unexpected=[k for k in converted if k not in own],
+            allowed_missing=[k for k in LAST_CONV if k not in converted],
+            source=source)
+        bad = [f'{k}: {tuple(v.shape)} (file) vs {tuple(own[k].shape)}'
+               for k, v in converted.items()
+               if k in own and tuple(v.shape) != tuple(own[k].shape)]
+        if bad:
+            raise ValueError(f'{source} does not fit the depth network '
+                             f'(shapes differ): {bad}')
+        self.load_state_dict(converted, strict=False)
+        return dropped
+
     def forward(self, img: Tensor) -> Dict[str, Tensor]:
         """(B, 3, H, W) normalised image -> dict(depth_logits, feats)."""
         h, w = img.shape[-2:]
@@ -124,3 +271,13 @@ class DepthDistributionNet(BaseModule):
             logits = F.interpolate(logits, feat.shape[-2:], mode='bilinear',
                                    align_corners=False)
         return dict(depth_logits=logits, feats=self.reduce(feat))
+
+
+def _summary(keys: List[str]) -> str:
+    """'aux_classifier.* (6), classifier.4.* (2)'."""
+    groups: Dict[str, int] = {}
+    for k in keys:
+        head = 'aux_classifier.*' if k.startswith('aux_classifier.') \
+            else k.rsplit('.', 1)[0] + '.*'
+        groups[head] = groups.get(head, 0) + 1
+    return ', '.join(f'{k} ({n})' for k, n in groups.items()) or 'none'

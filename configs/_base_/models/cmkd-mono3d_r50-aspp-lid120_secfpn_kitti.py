@@ -1,5 +1,6 @@
-# The CMKD camera student for KITTI (spec section 2, SECOND / PointPillars
-# teacher grid): dilated ResNet-50 (output stride 8) + ASPP depth head with
+# The CMKD camera student for KITTI (SECOND / PointPillars teacher grid;
+# Cc-Hy/CMKD tools/cfgs/kitti_models/CMKD/CMKD-scd/cmkd_kitti_R50_scd_bev.yaml
+# and its siblings): DeepLabV3-ResNet-50 (output stride 8, COCO weights) +
 # 120 LID bins over [2, 46.8] m + 1024 -> 64 reduction; lift into the
 # 140 x 188 x 10 grid of 0.32 x 0.32 x 0.4 m voxels; collapse 640 -> 128;
 # 4 SCNet blocks; SECOND [5, 5] / SECONDFPN; anchor head with CMKD's
@@ -20,19 +21,31 @@ model = dict(
         pad_size_divisor=1),
     img_backbone=dict(
         type='DepthDistributionNet',
+        # the reference's DDNDeepLabV3 (torchvision deeplabv3_resnet50):
+        # torchvision's dilation pattern (block 0 of layer3 / layer4 keeps
+        # dilation 1 / 2) and the whole COCO checkpoint (backbone, ASPP,
+        # head 3x3 conv; the last conv and the 1024 -> 64 reduction start
+        # fresh), fetched by mmengine's HTTP loader into the torch hub cache
+        # (no torchvision needed). Offline: a local copy of the file, or of
+        # tools/model_converters/deeplabv3_to_cmkd.py's output. ImageNet
+        # ResNet-50 alone instead (backbone only): checkpoint=
+        # 'https://download.pytorch.org/models/resnet50-0676ba61.pth'.
         backbone=dict(
-            type='mmdet.ResNet',
+            type='DilatedResNet',
             depth=50,
             num_stages=4,
             strides=(1, 2, 1, 1),
             dilations=(1, 1, 2, 4),
+            torchvision_dilation=True,
             out_indices=(2, 3),
             frozen_stages=-1,
             norm_cfg=dict(type='BN', requires_grad=True),
             norm_eval=False,
             style='pytorch',
-            init_cfg=dict(type='Pretrained',
-                          checkpoint='torchvision://resnet50')),
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint='https://download.pytorch.org/models/'
+                'deeplabv3_resnet50_coco-cd0a2569.pth')),
         num_bins=depth_cfg['num_bins'],
         feat_in_channels=1024,
         deep_in_channels=2048,

@@ -15,10 +15,13 @@ mmdet3d's own converters. With real KITTI use mmdet3d's
 writes infos without instances (image / LiDAR paths, lidar2cam, cam2img,
 lidar2img, image size) for the unlabeled KITTI raw frames of a split file,
 with the calibration of each drive's date; missing or corrupt frames are
-skipped and listed in ``<out>.skipped.txt``. The synthetic world writes its
+skipped and listed in ``<out>.skipped.txt``; a split file none of whose
+frames is usable is an error (exit status 1, the message names the split
+file and the number of missing frames). The synthetic world writes its
 own (``raw/kitti_infos_eigen_clean.pkl``) when ``--num-unlabeled`` > 0.
 """
 import argparse
+import sys
 import time
 
 import cmkd_mmdet3d  # noqa: F401
@@ -69,8 +72,11 @@ def main():
             print(f'  {split:9s} infos: {path}')
     elif args.dataset == 'kitti-raw':
         from cmkd_mmdet3d.datasets import create_kitti_raw_infos
-        n, skipped = create_kitti_raw_infos(args.root, args.split_file,
-                                            args.out)
+        try:
+            n, skipped = create_kitti_raw_infos(args.root, args.split_file,
+                                                args.out)
+        except ValueError as e:       # no usable frame: names the split
+            sys.exit(f'create_data.py kitti-raw: {e}')
         print(f'\n{n} unlabeled frames -> {args.out} in '
               f'{time.time() - t0:.1f} s')
         if skipped:

@@ -14,12 +14,16 @@ optional extension is ignored).
 import os
 import os.path as osp
 import struct
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
+import cv2
 import numpy as np
 from mmdet3d.datasets import KittiDataset
 from mmdet3d.registry import DATASETS
 from mmengine.logging import print_log
+
+from .checks import check_class_names, load_data_list_checked
+from .transforms.image_geometry import check_calibration
 
 RAW_CLASSES = ('Pedestrian', 'Cyclist', 'Car')
 
@@ -71,7 +75,8 @@ def png_size(path: str) -> Tuple[int, int]:
     with open(path, 'rb') as f:
         head = f.read(24)
     if len(head) < 24 or head[:8] != b'\x89PNG\r\n\x1a\n':
-        raise ValueError(f'{path} is not a PNG file')
+        raise ValueError(f'{path} is not a PNG file '
+                         f'({osp.getsize(path)} bytes)')
     width, height = struct.unpack('>II', head[16:24])
     return height, width
 
@@ -91,18 +96,51 @@ def _frame_problem(img: str, lidar: str) -> Optional[str]:
     return None
 
 
+def _checked_calib(date_dir: str):
+    """:func:`read_raw_calib` of a date folder whose matrices are usable,
+    else the problem (a str naming the files)."""
+    try:
+        calib = read_raw_calib(date_dir)
+        check_calibration(calib['lidar2cam'], calib['cam2img'],
+                          f'the calibration files of {date_dir}')
+    except (OSError, ValueError) as e:
+        return f'bad calibration: {e}'
+    return calib
+
+
 def create_kitti_raw_infos(root: str, split_file: str, out_file: str,
                            progress: bool = True) -> Tuple[int, List[str]]:
     """Write mmdet3d v2-style infos without instances for the frames of
-    ``split_file`` under ``root`` (atomically). Returns (number of frames
-    written, problems of the skipped frames)."""
+    ``split_file`` under ``root`` (atomically).
+
+    Missing or corrupt frames, and the frames of a date whose calibration
+    files are missing, malformed or singular, are skipped and listed in
+    ``<out_file>.skipped.txt``.
+
+    Args:
+        root (str): The KITTI raw root (the folder of the date folders).
+        split_file (str): One ``DATE/DRIVE/image_02/data/NNNNNNNNNN`` a
+            line.
+        out_file (str): The info pickle to write.
+        progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        tuple[int, list[str]]: The number of frames written and the
+        problems of the skipped frames.
+
+    Raises:
+        ValueError: Naming the split file and the number of missing frames
+            when no frame is usable (nothing is written but the
+            ``.skipped.txt`` list), or when the split file is empty.
+    """
     import mmengine
     with open(split_file) as f:
         frames = [ln.strip() for ln in f if ln.strip()]
     if not frames:
         raise ValueError(f'{split_file} lists no frames')
-    calib_cache: Dict[str, dict] = {}
+    calib_cache: Dict[str, object] = {}
     data_list, problems = [], []
+    missing = 0
     iterator = mmengine.track_iter_progress(frames) if progress else frames
     for rel in iterator:
         rel = osp.splitext(rel)[0] if rel.endswith(('.png', '.bin')) \
@@ -118,11 +156,15 @@ def create_kitti_raw_infos(root: str, split_file: str, out_file: str,
         problem = _frame_problem(osp.join(root, img_rel),
                                  osp.join(root, lidar_rel))
         if problem:
+            missing += problem.startswith('missing ')
             problems.append(problem)
             continue
         if date not in calib_cache:
-            calib_cache[date] = read_raw_calib(osp.join(root, date))
+            calib_cache[date] = _checked_calib(osp.join(root, date))
         calib = calib_cache[date]
+        if isinstance(calib, str):
+            problems.append(f'{rel}: {calib}')
+            continue
         h, w = png_size(osp.join(root, img_rel))
         data_list.append(dict(
             sample_idx=len(data_list),
@@ -134,6 +176,14 @@ def create_kitti_raw_infos(root: str, split_file: str, out_file: str,
                 lidar2img=(calib['cam2img'] @ calib['lidar2cam']).tolist())),
             lidar_points=dict(num_pts_feats=4, lidar_path=lidar_rel),
             instances=[]))
+    if not data_list:
+        skipped = out_file + '.skipped.txt'
+        with open(skipped, 'w') as f:
+            f.write('\n'.join(problems) + '\n')
+        raise ValueError(
+            f'{split_file}: none of its {len(frames)} frames is usable under '
+            f'{root} ({missing} missing, {len(problems) - missing} bad; all '
+            f'listed in {skipped}), e.g. {problems[0]}; no infos written')
     infos = dict(
         metainfo=dict(dataset='kitti_raw', info_version='1.1',
                       categories={c: i for i, c in enumerate(RAW_CLASSES)},
@@ -177,7 +227,15 @@ class KittiRawDataset(KittiDataset):
     A cache whose class list is not the dataset's is refused (its label ids
     would mean other classes), and so is an info instance with a
     non-finite box or score or a box size <= 0 (the message names the
-    info file, the frame and the instance index).
+    info file, the frame and the instance index), a class name that KITTI
+    does not know and an info file that is not one (empty, truncated,
+    foreign: the message names the file).
+
+    Skipped frames are recorded in ``self.skipped`` (frame id -> the file
+    at fault and the reason) and logged once: a frame whose calibration
+    is singular or non-finite is left out when the infos are read, a frame
+    whose files fail to load (missing, zero-byte or corrupt image or
+    sweep, OpenCV decoding errors included) is replaced by another one.
     """
 
     def __init__(self, *args, data_prefix: dict = dict(pts='', img=''),
@@ -185,7 +243,13 @@ class KittiRawDataset(KittiDataset):
                  filter_empty_gt: bool = False,
                  pseudo_labels: Optional[str] = None, **kwargs) -> None:
         self._bad = set()
+        self.skipped: Dict[str, str] = {}
         self.pseudo_labels = pseudo_labels
+        classes = (kwargs.get('metainfo') or {}).get('classes')
+        if classes is not None:
+            check_class_names(classes, self.METAINFO['classes'],
+                              f"{type(self).__name__}(ann_file="
+                              f"{kwargs.get('ann_file', '')})")
         self._pseudo_cache = (None, None)       # (stat key, labels)
         super().__init__(*args, data_prefix=data_prefix, modality=modality,
                          filter_empty_gt=filter_empty_gt, **kwargs)
@@ -237,15 +301,34 @@ class KittiRawDataset(KittiDataset):
                 'Relabel with this class list (PseudoLabelHook) or give '
                 'the dataset the classes of the cache.')
 
-    def parse_data_info(self, info: dict) -> dict:
-        """Check the info's instances (imported pseudo-labels), then
-        mmdet3d's parsing.
+    def load_data_list(self) -> List[dict]:
+        """mmengine's ``load_data_list``, refusing an empty, truncated or
+        foreign info file with its name
+        (:func:`cmkd_mmdet3d.datasets.checks.load_data_list_checked`).
+
+        Returns:
+            list[dict]: The parsed infos of the usable frames.
+        """
+        return load_data_list_checked(self, super().load_data_list)
+
+    def _skip(self, frame: str, reason: str) -> None:
+        if frame not in self.skipped:
+            self.skipped[frame] = reason
+            print_log(f'KittiRawDataset: skipping frame {frame}: {reason}',
+                      logger='current', level=30)
+
+    def parse_data_info(self, info: dict) -> Union[dict, List[dict]]:
+        """Check the info's instances (imported pseudo-labels) and its
+        calibration, then mmdet3d's parsing.
 
         Args:
             info (dict): One raw entry of the info file's ``data_list``.
 
         Returns:
-            dict: As :meth:`KittiDataset.parse_data_info`.
+            dict | list: As :meth:`KittiDataset.parse_data_info`, or an
+            empty list (the frame is left out and recorded in
+            ``self.skipped``) when its calibration is unusable (singular or
+            non-finite ``lidar2cam`` / ``cam2img``).
 
         Raises:
             ValueError: Naming the info file, the frame and the instance
@@ -254,6 +337,15 @@ class KittiRawDataset(KittiDataset):
         """
         from .pseudo_labels import check_info_instances
         check_info_instances(info, self.ann_file)
+        cam = (info.get('images') or {}).get(self.default_cam_key) or {}
+        if 'lidar2cam' in cam and 'cam2img' in cam:
+            frame = self.frame_key(info)
+            try:
+                check_calibration(cam['lidar2cam'], cam['cam2img'],
+                                  f'frame {frame} in {self.ann_file}')
+            except ValueError as e:
+                self._skip(frame, f'{self.ann_file}: {e}')
+                return []
         return super().parse_data_info(info)
 
     def parse_ann_info(self, info: dict) -> dict:
@@ -289,14 +381,31 @@ class KittiRawDataset(KittiDataset):
         return info
 
     def prepare_data(self, index: int):
+        """The sample of frame ``index``, or None (mmengine then draws
+        another frame) when it fails to load; the frame is recorded in
+        ``self.skipped`` with the file at fault and the reason.
+
+        Args:
+            index (int): The frame index.
+
+        Returns:
+            dict | None: The pipeline's output, or None.
+        """
         try:
             return super().prepare_data(index)
-        except (OSError, ValueError, RuntimeError, AssertionError) as e:
+        except (OSError, ValueError, RuntimeError, AssertionError,
+                cv2.error) as e:
             if index not in self._bad:
                 self._bad.add(index)
                 info = self.get_data_info(index)
-                print_log(f'KittiRawDataset: skipping frame '
-                          f"{info.get('lidar_points', {}).get('lidar_path')}"
-                          f': {type(e).__name__}: {e}', logger='current',
-                          level=30)
+                img = info.get('img_path') or ''
+                lidar = info.get('lidar_points', {}).get('lidar_path') or ''
+                problem = _frame_problem(img, lidar) if img and lidar \
+                    else None
+                reason = f'{type(e).__name__}: {e}'
+                if problem:
+                    reason = f'{problem} ({reason})'
+                elif lidar and lidar not in reason and img not in reason:
+                    reason = f'{lidar}: {reason}'
+                self._skip(self.frame_key(info), reason)
             return None

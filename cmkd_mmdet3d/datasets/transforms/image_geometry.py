@@ -27,6 +27,9 @@ def check_calibration(lidar2cam: np.ndarray, cam2img: np.ndarray,
         raise ValueError(f'calibration{at} has non-finite entries')
     if abs(np.linalg.det(c2i[:3, :3])) < 1e-9:
         raise ValueError(f'cam2img{at} has a singular 3x3 part: {c2i[:3]}')
+    if abs(np.linalg.det(l2c[:3, :3])) < 1e-9:
+        raise ValueError(f'lidar2cam{at} has a singular 3x3 part: '
+                         f'{l2c[:3, :3]}')
     return l2c, c2i[:3]
 
 

@@ -4,8 +4,9 @@ The student sees the image, the teacher (issue "distillation") the points of
 the same sample; every geometric augmentation must therefore move image,
 depth map, points and boxes together while the calibration stays valid.
 """
+import numbers
 import os.path as osp
-from typing import Optional
+from typing import Optional, Set
 
 import cv2
 import numpy as np
@@ -13,7 +14,9 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmdet3d.datasets.transforms import Pack3DDetInputs
 from mmdet3d.registry import TRANSFORMS
+from mmengine.logging import print_log
 
+from ..pseudo_labels import check_info_instances
 from .image_geometry import (check_calibration, depth_map_from_points,
                              fov_mask, mirror_through_image, sparse_avg_pool)
 
@@ -43,21 +46,118 @@ def _image_shape(results: dict):
                    'LoadImageFromFile before this transform')
 
 
+def _info_image_size(results: dict):
+    """(camera key, height, width) that the info gives for the loaded image,
+    or None when the info has no size for it."""
+    images = results.get('images') or {}
+    img_path = results.get('img_path')
+    for key, cam in images.items():
+        if isinstance(cam, dict) and cam.get('img_path') == img_path and \
+                'height' in cam and 'width' in cam:
+            return key, int(cam['height']), int(cam['width'])
+    return None
+
+
+def check_image_size(results: dict) -> None:
+    """Refuse an image whose size is not the one of its info, or whose
+    calibration puts the principal point outside it.
+
+    mmdet3d 1.4 infos record the image size as ``images.CAM2.height`` /
+    ``width``; ``LoadImageFromFile`` stores the size of the decoded file as
+    ``ori_shape`` (kept by :class:`ScaleImage3D`). A principal point of
+    ``cam2img`` (P2) outside the current image means that the calibration
+    belongs to another image size (KITTI's P2 has it near the centre).
+    Without an image in ``results`` nothing is checked.
+
+    Args:
+        results (dict): The pipeline results.
+
+    Raises:
+        ValueError: Naming the image file, its size and the expected size.
+    """
+    if 'img' not in results:
+        return
+    h, w = results['img'].shape[:2]
+    loaded = tuple(results.get('ori_shape') or (h, w))[:2]
+    expected = _info_image_size(results)
+    if expected is not None and loaded != expected[1:]:
+        raise ValueError(
+            f'image {_where(results)} is {loaded[0]}x{loaded[1]} (HxW), its '
+            f'info (images.{expected[0]}.height/width) expects '
+            f'{expected[1]}x{expected[2]}: the file does not belong to this '
+            'info (regenerate the infos or restore the image)')
+    if 'cam2img' in results:
+        c2i = np.asarray(results['cam2img'], dtype=np.float64)
+        if c2i.ndim == 2 and c2i.shape[0] >= 3 and c2i.shape[1] >= 3 and \
+                c2i[2, 2] != 0:
+            cu, cv = c2i[0, 2] / c2i[2, 2], c2i[1, 2] / c2i[2, 2]
+            if not (0 <= cu < w and 0 <= cv < h):
+                raise ValueError(
+                    f'image {_where(results)} is {h}x{w} (HxW) but the '
+                    f'principal point ({cu:.1f}, {cv:.1f}) of its cam2img '
+                    'lies outside it: the calibration expects an image of '
+                    f'about {2 * cv:.0f}x{2 * cu:.0f}')
+
+
 @TRANSFORMS.register_module()
 class FOVFilterPoints(BaseTransform):
-    """Keep the points that project into the image with depth >= 0.
+    """Keep the finite points that project into the image with depth >= 0.
 
     Required keys: points, lidar2cam, cam2img, img (or img_shape).
-    Raises a ValueError naming the sample when no point is left (an empty
-    sweep, or a calibration that does not belong to the sweep).
+    A point with any non-finite feature (a NaN intensity as well as a NaN
+    coordinate) is dropped: the teacher would turn it into a NaN BEV
+    feature and loss. Their number is stored as
+    ``results['num_nonfinite_points']`` and logged once per file at the
+    warning level.
+
+    Args:
+        allow_empty (bool): Keep a sample without any point in the image
+            instead of raising. Defaults to False.
+
+    Raises:
+        ValueError: Naming the file, when every point has a non-finite
+            feature, or when no point is left (an empty sweep, or a
+            calibration that does not belong to the sweep); also the image
+            checks of :func:`check_image_size`.
     """
+
+    _warned: Set[str] = set()     # files already reported (per process)
 
     def __init__(self, allow_empty: bool = False) -> None:
         self.allow_empty = allow_empty
 
-    def transform(self, results: dict) -> dict:
-        l2c, c2i = _calibration(results)
+    def _drop_nonfinite(self, results: dict):
         points = results['points']
+        finite = torch.isfinite(points.tensor).all(1)
+        bad = int((~finite).sum())
+        results['num_nonfinite_points'] = bad
+        if not bad:
+            return points
+        path = results.get('lidar_path') or _where(results)
+        if bad == len(points):
+            raise ValueError(f'every one of the {bad} LiDAR points of {path} '
+                             'has a non-finite feature (NaN / inf): a '
+                             'corrupt sweep')
+        if path not in self._warned:
+            self._warned.add(path)
+            print_log(f'FOVFilterPoints: dropped {bad} of {len(points)} '
+                      f'LiDAR points of {path} with a non-finite feature '
+                      '(NaN / inf)', logger='current', level=30)
+        return points[finite]
+
+    def transform(self, results: dict) -> dict:
+        """Drop the non-finite points, then those outside the image.
+
+        Args:
+            results (dict): The pipeline results.
+
+        Returns:
+            dict: ``results`` with the kept ``points`` and
+            ``num_nonfinite_points``.
+        """
+        check_image_size(results)
+        l2c, c2i = _calibration(results)
+        points = self._drop_nonfinite(results)
         mask = fov_mask(points.tensor[:, :3].numpy(), l2c, c2i,
                         _image_shape(results))
         if not mask.any() and not self.allow_empty:
@@ -78,7 +178,9 @@ class LoadDepthMap(BaseTransform):
     ``depth_dir`` (KITTI: ``training/image_2/000001.png`` ->
     ``training/depth_2/000001.png``, CaDDN's completed maps). Without the
     file nothing is loaded (``MakeDepthTarget`` then projects the LiDAR), or
-    a FileNotFoundError is raised when ``required``.
+    a FileNotFoundError is raised when ``required``. A zero-byte or
+    unreadable map, or one of another size than its image, is a ValueError
+    naming the file.
     """
 
     def __init__(self,
@@ -110,6 +212,10 @@ class LoadDepthMap(BaseTransform):
                 raise FileNotFoundError(f'depth map {path} of '
                                         f"{results['img_path']} not found")
             return results
+        check_image_size(results)
+        if osp.getsize(path) == 0:
+            raise ValueError(f'depth map {path} of {results["img_path"]} is '
+                             'empty (0 bytes)')
         raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
         if raw is None or raw.ndim != 2:
             raise ValueError(f'{path} is not a single-channel depth PNG')
@@ -140,6 +246,7 @@ class ScaleImage3D(BaseTransform):
         self.scale = scale
 
     def transform(self, results: dict) -> dict:
+        check_image_size(results)
         img = results['img']
         h, w = img.shape[:2]
         size = (max(1, int(round(w * self.scale))),
@@ -240,14 +347,36 @@ class MakeDepthTarget(BaseTransform):
 
     From the loaded depth map when there is one, else from the LiDAR points
     projected into the (possibly flipped) image; then the sparse average
-    pooling of the reference (spec 4.2). Non-finite or negative depth in a
-    loaded map is an error naming the file.
+    pooling of the reference implementation (``Cc-Hy/CMKD``, whose depth
+    targets follow CaDDN, Reading et al., CVPR 2021). Non-finite or
+    negative depth in a loaded map is an error naming the file.
+
+    Args:
+        stride (int): The output stride of the depth network (8 for the
+            dilated ResNet of the reference). The target is refused by the
+            model when it is not the stride of its feature map.
     """
 
     def __init__(self, stride: int = 8) -> None:
-        self.stride = stride
+        if isinstance(stride, bool) or \
+                not isinstance(stride, numbers.Integral) or stride < 1:
+            raise ValueError(f'MakeDepthTarget: stride must be a positive '
+                             f'int, got {stride!r}')
+        self.stride = int(stride)
 
     def transform(self, results: dict) -> dict:
+        """Make ``gt_depth`` and record its stride as ``depth_stride``.
+
+        Args:
+            results (dict): The pipeline results.
+
+        Returns:
+            dict: ``results`` with ``gt_depth`` (ceil(H / s), ceil(W / s))
+            and ``depth_stride`` = s (packed as a meta key by
+            :class:`PackCMKDInputs`, so that the model can refuse a target
+            of another stride than its feature map's).
+        """
+        check_image_size(results)
         dm: Optional[np.ndarray] = results.pop('depth_map', None)
         if dm is not None:
             bad = ~np.isfinite(dm) | (dm < 0)
@@ -264,6 +393,7 @@ class MakeDepthTarget(BaseTransform):
                 results['points'].tensor[:, :3].numpy(), l2c, c2i,
                 _image_shape(results))
         results['gt_depth'] = sparse_avg_pool(dm, self.stride)
+        results['depth_stride'] = self.stride
         return results
 
 
@@ -272,7 +402,18 @@ class PackCMKDInputs(Pack3DDetInputs):
     """``Pack3DDetInputs`` that also packs the depth target as
     ``data_sample.gt_depth`` (Hd, Wd), pseudo-label scores
     (``gt_scores_3d`` -> ``gt_instances_3d.scores_3d``) and the
-    ``lidar2cam`` / ``has_labels`` meta keys."""
+    ``lidar2cam`` / ``has_labels`` / ``depth_stride`` meta keys.
+
+    Before packing it refuses, naming the file (and the frame): an image
+    whose size is not its info's or whose calibration does not fit it
+    (:func:`check_image_size`), a depth target whose shape is not the
+    image's at its ``depth_stride`` (a resize after ``MakeDepthTarget``),
+    and, for training samples (with ``ann_info``), an info instance whose
+    3D box has a non-finite value or a size <= 0 (a real KITTI
+    ``label_2`` line with a negative h / w / l, read by mmdet3d's
+    ``KittiDataset`` without a check;
+    :func:`cmkd_mmdet3d.datasets.pseudo_labels.check_info_instances`).
+    """
 
     def __init__(self, keys: tuple, meta_keys: Optional[tuple] = None,
                  **kwargs) -> None:
@@ -280,11 +421,35 @@ class PackCMKDInputs(Pack3DDetInputs):
             meta_keys = Pack3DDetInputs.__init__.__defaults__[0]
         meta_keys = tuple(meta_keys) + tuple(
             k for k in ('lidar2cam', 'cam2img', 'flip', 'img_shape',
-                        'has_labels') if k not in meta_keys)
+                        'has_labels', 'depth_stride') if k not in meta_keys)
         super().__init__(keys=keys, meta_keys=meta_keys, **kwargs)
 
     def transform(self, results: dict) -> dict:
+        """Check the sample, then pack it as ``Pack3DDetInputs`` does.
+
+        Args:
+            results (dict): The pipeline results.
+
+        Returns:
+            dict: ``inputs`` and ``data_samples`` (with ``gt_depth`` and
+            ``gt_instances_3d.scores_3d`` when the results have them).
+        """
+        check_image_size(results)
+        if 'ann_info' in results and results.get('instances'):
+            check_info_instances(
+                results, results.get('lidar_path') or _where(results))
         depth = results.pop('gt_depth', None)
+        if depth is not None and 'img' in results and \
+                'depth_stride' in results:
+            s = results['depth_stride']
+            h, w = results['img'].shape[:2]
+            expected = (-(-h // s), -(-w // s))
+            if tuple(depth.shape) != expected:
+                raise ValueError(
+                    f'{_where(results)}: depth target {tuple(depth.shape)} '
+                    f'is not the {h}x{w} image at its stride {s} '
+                    f'{expected}: put MakeDepthTarget after every transform '
+                    'that resizes the image')
         scores = results.pop('gt_scores_3d', None)
         if scores is not None and 'gt_labels_3d' in results and \
                 len(scores) != len(results['gt_labels_3d']):

@@ -16,7 +16,9 @@ project gets them. Each shim is idempotent, narrow and tested on its own
    reference (``HistoryBuffer.mean`` ..., ``OneCycleParamScheduler``'s
    annealing functions). Anything else is refused with
    :class:`UnsafeCheckpointError`, which names the file and the global, before
-   it can run. mmengine's local-file scheme is re-registered with this loader,
+   it can run; a file that cannot be unpickled at all (truncated, not a
+   checkpoint) raises :class:`CorruptCheckpointError` naming it. mmengine's
+   local-file scheme is re-registered with this loader,
    which covers ``load_from``, ``--resume``, ``mim test``,
    ``init_cfg=Pretrained``
    and teacher checkpoints. ``mmengine.load`` of ``.pkl`` files (info
@@ -54,9 +56,13 @@ project gets them. Each shim is idempotent, narrow and tested on its own
 """
 import os
 import os.path as osp
+import pickle
+import struct
 import sys
 import types
 import warnings
+import weakref
+import zipfile
 from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
@@ -67,7 +73,8 @@ from .utils.safe_pickle import (RestrictedUnpickler, UnsafePickleError,
                                 patch_mmengine_pickle_handler)
 
 __all__ = [
-    'UnsafeCheckpointError', 'safe_load_checkpoint', 'restricted_pickle',
+    'UnsafeCheckpointError', 'CorruptCheckpointError', 'safe_load_checkpoint',
+    'last_loaded_checkpoint', 'restricted_pickle',
     'register_safe_checkpoint_loader', 'rotate_iou_cpu', 'rotate_iou_eval',
     'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
     'register_config_scope', 'patch_atomic_local_put',
@@ -82,6 +89,51 @@ __all__ = [
 
 class UnsafeCheckpointError(UnsafePickleError):
     """A checkpoint references a global outside the allowlist."""
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A checkpoint file cannot be read: truncated (e.g. a run killed while
+    saving, an interrupted copy) or not a checkpoint at all."""
+
+
+# (file name, weak reference to one of its tensors) of the last checkpoint
+# read by safe_load_checkpoint, so that a model refusing a state dict can
+# name the file it came from (see last_loaded_checkpoint).
+_LAST_LOADED: Optional[Tuple[str, Any]] = None
+
+
+def _first_tensor(obj: Any) -> Optional[torch.Tensor]:
+    state = obj.get('state_dict', obj) if isinstance(obj, dict) else None
+    if isinstance(state, dict):
+        for value in state.values():
+            if isinstance(value, torch.Tensor):
+                return value
+    return None
+
+
+def last_loaded_checkpoint(state_dict: Optional[dict] = None
+                           ) -> Optional[str]:
+    """The file of the last checkpoint read by :func:`safe_load_checkpoint`.
+
+    Args:
+        state_dict (dict, optional): When given, the file is returned only if
+            this state dict holds a tensor of that checkpoint (the same
+            object; mmengine's key revision and our renaming keep them),
+            so a state dict built elsewhere is never blamed on a file.
+
+    Returns:
+        str | None: The file name, or None when unknown.
+    """
+    if _LAST_LOADED is None:
+        return None
+    filename, ref = _LAST_LOADED
+    if state_dict is None:
+        return filename
+    tensor = ref() if ref is not None else None
+    if tensor is None:
+        return None
+    return filename if any(v is tensor for v in state_dict.values()) \
+        else None
 
 
 # Globals that torch's own weights-only unpickler considers safe, minus the two
@@ -211,7 +263,11 @@ def safe_load_checkpoint(filename: str, map_location: Any = None) -> Any:
         FileNotFoundError: If the file does not exist.
         UnsafeCheckpointError: If the checkpoint references a global that is
             not allowlisted. Nothing from the checkpoint has run by then.
+        CorruptCheckpointError: If the file cannot be unpickled at all
+            (truncated or not a checkpoint), naming the file, its size and
+            the underlying error.
     """
+    global _LAST_LOADED
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file not found: {filename}')
@@ -222,7 +278,7 @@ def safe_load_checkpoint(filename: str, map_location: Any = None) -> Any:
         # else. weights_only is left unset so that nobody can turn the
         # restriction off here; TORCH_FORCE_WEIGHTS_ONLY_LOAD=1 makes torch
         # refuse the call instead, which is stricter still.
-        return torch.load(
+        ckpt = torch.load(
             filename, map_location=map_location,
             pickle_module=restricted_pickle)
     except UnsafeCheckpointError as err:
@@ -231,6 +287,28 @@ def safe_load_checkpoint(filename: str, map_location: Any = None) -> Any:
             'numpy arrays/scalars and mmengine logging/scheduler state are '
             'accepted; re-save the file as a plain state dict if you trust '
             'it.') from None
+    except (EOFError, pickle.UnpicklingError, zipfile.BadZipFile,
+            struct.error, RuntimeError, OSError) as err:
+        # torch reports a truncated zip checkpoint as "PytorchStreamReader
+        # failed reading zip archive", "[Errno 22] Invalid argument" or
+        # "unexpected EOF"; a truncated legacy one as EOFError / "pickle data
+        # was truncated". Errors that are not about the file's bytes
+        # (permissions, a CUDA map_location on a CPU machine) pass through.
+        if isinstance(err, (PermissionError, IsADirectoryError)) or (
+                isinstance(err, RuntimeError)
+                and 'CUDA' in str(err) and 'zip' not in str(err)):
+            raise
+        size = osp.getsize(filename)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ''
+        raise CorruptCheckpointError(
+            f'cannot read checkpoint {filename} ({size} bytes): truncated or '
+            f'not a checkpoint ({type(err).__name__}: {first}). Was it '
+            'copied or saved completely? Use another epoch_N.pth or save it '
+            'again.') from err
+    tensor = _first_tensor(ckpt)
+    _LAST_LOADED = (filename, weakref.ref(tensor) if tensor is not None
+                    else None)
+    return ckpt
 
 
 def load_from_local_safe(filename: str, map_location: Any = None) -> Any:
@@ -545,4 +623,8 @@ def apply_all() -> None:
     patch_atomic_local_put()
     patch_spconv_cpu_backward()
     patch_spconv_cpu_scatter_add()
+    # clear errors (file named) from mmdet3d's stock loaders; imported here,
+    # not at the top, because the datasets package imports mmdet3d
+    from .datasets.checks import install_input_checks
+    install_input_checks()
     _APPLIED = True

@@ -7,11 +7,16 @@
 
 ``mim test cmkd_mmdet3d CONFIG --checkpoint CKPT`` calls this script.
 Checkpoints are loaded through the allowlist loader of
-:mod:`cmkd_mmdet3d.compat`.
+:mod:`cmkd_mmdet3d.compat` (a truncated file is refused, naming it). A CMKD
+checkpoint (``student.*`` / ``teacher.*``) given with a student-only
+``cmkd_mono3d`` config loads its student (a log line says so); a checkpoint
+matching none of the model's keys is refused instead of evaluating random
+weights.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
@@ -82,6 +87,13 @@ def enable_visualization(cfg: Config, args) -> Config:
 
 def main():
     args = parse_args()
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+        # before the (slow) runner is built; a truncated file, one matching
+        # none of the model's keys or an unextracted CMKD checkpoint given
+        # to the student are handled where it is loaded (compat /
+        # CheckpointKeysGuard of the CMKD detectors)
+        sys.exit(f'tools/test.py: checkpoint file {args.checkpoint} not '
+                 'found')
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

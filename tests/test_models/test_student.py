@@ -223,6 +223,26 @@ def test_student_bad_inputs_fail_with_clear_errors(synthetic_world):
         model(**nodepth, mode='loss')
 
 
+def test_depth_target_of_another_stride_is_refused_by_the_student(
+        synthetic_world):
+    """A depth target made at stride 16 for a stride-8 network names both
+    strides instead of being pasted into a corner of the feature map."""
+    MODELS = _registry()
+    cfg, batch = _student_batch(synthetic_world, [0], train=True)
+    model = MODELS.build(cfg.model)
+    data = model.data_preprocessor(batch, training=True)
+    s = data['data_samples'][0]
+    assert s.metainfo['depth_stride'] == model.img_backbone.stride == 8
+    hf, wf = s.gt_depth.shape
+    targets = model.depth_targets([s], (hf, wf), 'cpu')
+    assert targets.shape == (1, hf, wf)
+    s.set_metainfo(dict(depth_stride=16))
+    s.gt_depth = s.gt_depth[::2, ::2]
+    with pytest.raises(ValueError, match=r'000000.png was made at stride 16'
+                       r'.*predicts at stride 8'):
+        model.depth_targets([s], (hf, wf), 'cpu')
+
+
 def test_student_with_center_head_trains_and_predicts(synthetic_world):
     """The student with the CenterPoint teacher's BEV parts (SECOND /
     SECONDFPN / one-task CenterHead) on the teacher's 0.4 m grid."""

@@ -20,6 +20,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from ..utils.config_checks import check_num_bins
 from ..utils.deeplabv3_converter import (LAST_CONV, check_converted_keys,
                                          convert_deeplabv3_state_dict,
                                          is_deeplabv3_state_dict)
@@ -134,9 +135,10 @@ class DepthDistributionNet(BaseModule):
                  norm_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        # refused before anything is built (D + 1 output classes)
+        self.num_bins = check_num_bins(num_bins, 'DepthDistributionNet')
         norm_cfg = norm_cfg or dict(type='BN')
         self.backbone = MODELS.build(backbone)
-        self.num_bins = num_bins
         self.stride = stride
         self.aspp = ASPP(deep_in_channels, aspp_channels, aspp_dilations,
                          dropout, norm_cfg)

@@ -1,4 +1,9 @@
 from .cmkd import CMKD
 from .cmkd_mono3d import CMKDMono3D
+from .guards import (CheckpointKeysGuard, NonFiniteLossError,
+                     NonFiniteLossGuard, NonFiniteLossWarning)
 
-__all__ = ['CMKD', 'CMKDMono3D']
+__all__ = [
+    'CMKD', 'CMKDMono3D', 'CheckpointKeysGuard', 'NonFiniteLossError',
+    'NonFiniteLossGuard', 'NonFiniteLossWarning'
+]

@@ -8,6 +8,8 @@ from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
 from mmengine.logging import print_log
 
+from ..utils.config_checks import check_voxel_grid
+from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 from .teacher_utils import (build_frozen_teacher, copy_teacher_bev_weights,
                             load_teacher_checkpoint, model_cfg_from,
                             teacher_bev_and_outputs, teacher_bev_grid)
@@ -18,7 +20,7 @@ def _prefixed(losses: dict, prefix: str) -> dict:
 
 
 @MODELS.register_module()
-class CMKD(Base3DDetector):
+class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     """`CMKD <https://arxiv.org/abs/2211.07171>`_ distiller.
 
     Composes the camera ``student`` (a ``CMKDMono3D`` config, usable alone)
@@ -55,6 +57,11 @@ class CMKD(Base3DDetector):
             checkpoint. Required when ``init_bev_from_teacher``.
         init_bev_from_teacher (bool): Stage 2: initialise the student's
             ``backbone`` / ``neck`` / ``bbox_head`` from the teacher's.
+        nonfinite_loss (str | dict, optional): What a NaN / inf loss does:
+            ``'raise'`` (default: training stops, naming the loss keys, e.g.
+            ``distill.loss_bev``, the iteration and the frames) or
+            ``dict(action='skip', max_consecutive=5)``; see
+            :class:`~cmkd_mmdet3d.models.detectors.guards.NonFiniteLossGuard`.
     """
 
     def __init__(self,
@@ -68,9 +75,11 @@ class CMKD(Base3DDetector):
                  stage1_ckpt: Optional[str] = None,
                  init_bev_from_teacher: bool = False,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 nonfinite_loss: Union[None, str, dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        self._init_nonfinite_guard(nonfinite_loss)
         self.student = MODELS.build(model_cfg_from(student, 'student'))
         self.teacher = build_frozen_teacher(teacher)
         self.teacher_ckpt = teacher_ckpt
@@ -97,6 +106,10 @@ class CMKD(Base3DDetector):
         if vl is None:
             raise ValueError('CMKD needs a data_preprocessor with voxel=True '
                              'and the teacher\'s voxel_layer settings')
+        check_voxel_grid(list(vl.point_cloud_range), list(vl.voxel_size),
+                         'CMKD', 'data_preprocessor.voxel_layer.'
+                         'point_cloud_range',
+                         'data_preprocessor.voxel_layer.voxel_size')
         t = teacher_bev_grid(self.teacher, list(vl.point_cloud_range),
                              list(vl.voxel_size))
         neck = self.student.lift_neck

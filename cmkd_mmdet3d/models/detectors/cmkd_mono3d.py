@@ -9,6 +9,7 @@ from mmdet3d.structures import Det3DDataSample
 from torch import Tensor
 
 from ..utils.depth_bins import bin_depths
+from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 
 
 def _matrix(value, rows: Tuple[int, ...], key: str, sample: Det3DDataSample,
@@ -25,7 +26,7 @@ def _matrix(value, rows: Tuple[int, ...], key: str, sample: Det3DDataSample,
 
 
 @MODELS.register_module()
-class CMKDMono3D(Base3DDetector):
+class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     """Monocular BEV detector: image -> depth distribution and features
     (``img_backbone``) -> voxel grid -> BEV map (``lift_neck``, the map that
     CMKD distils) -> ``backbone`` / ``neck`` / ``bbox_head`` (mmdet3d's
@@ -43,7 +44,20 @@ class CMKDMono3D(Base3DDetector):
         lift_neck (dict): ``DepthLiftNeck``.
         backbone, neck, bbox_head (dict, optional): BEV detector parts.
         loss_depth (dict, optional): e.g. ``DepthFocalLoss``.
+        nonfinite_loss (str | dict, optional): What a NaN / inf loss does:
+            ``'raise'`` (default: training stops, naming the loss keys, the
+            iteration and the frames) or ``dict(action='skip',
+            max_consecutive=5)`` (the step is skipped without an optimizer
+            update; more consecutive skips stop training). See
+            :class:`~cmkd_mmdet3d.models.detectors.guards.NonFiniteLossGuard`.
+
+    Loading (``load_from``, ``tools/test.py CONFIG CKPT``): an unextracted
+    CMKD checkpoint (``student.*`` / ``teacher.*``) loads its student with a
+    log line; a checkpoint matching no key is refused, naming the file
+    (:class:`~cmkd_mmdet3d.models.detectors.guards.CheckpointKeysGuard`).
     """
+
+    strip_student_prefix = True
 
     def __init__(self,
                  img_backbone: dict,
@@ -55,9 +69,11 @@ class CMKDMono3D(Base3DDetector):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 nonfinite_loss: Union[None, str, dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        self._init_nonfinite_guard(nonfinite_loss)
         self.img_backbone = MODELS.build(img_backbone)
         self.lift_neck = MODELS.build(lift_neck)
         if self.img_backbone.num_bins != self.lift_neck.num_bins:
@@ -66,6 +82,7 @@ class CMKDMono3D(Base3DDetector):
                 f'lift_neck expects {self.lift_neck.num_bins}')
         self.backbone = MODELS.build(backbone) if backbone else None
         self.neck = MODELS.build(neck) if neck else None
+        self._check_bev_input_channels()
         if bbox_head is not None:
             bbox_head = dict(bbox_head, train_cfg=train_cfg,
                              test_cfg=test_cfg)
@@ -74,6 +91,23 @@ class CMKDMono3D(Base3DDetector):
             self.bbox_head = None
         self.loss_depth = MODELS.build(loss_depth) if loss_depth else None
         self.train_cfg, self.test_cfg = train_cfg, test_cfg
+
+    def _check_bev_input_channels(self) -> None:
+        """The BEV backbone must take the lift neck's BEV map (C, Y, X):
+        ``backbone.in_channels`` == ``lift_neck.out_channels``."""
+        if self.backbone is None:
+            return
+        first = next((m for m in self.backbone.modules()
+                      if isinstance(m, torch.nn.Conv2d)), None)
+        c_in = first.in_channels if first is not None else getattr(
+            self.backbone, 'in_channels', None)
+        c_bev = self.lift_neck.out_channels
+        if c_in is not None and c_in != c_bev:
+            raise ValueError(
+                f'backbone.in_channels ({c_in}) differs from '
+                f'lift_neck.out_channels ({c_bev}): the BEV backbone takes '
+                f'the lifted BEV map {tuple(self.lift_neck.bev_shape)} '
+                '(C, Y, X)')
 
     # ------------------------------------------------------------------
     def camera_inputs(self, batch_inputs_dict: dict,
@@ -130,6 +164,15 @@ class CMKDMono3D(Base3DDetector):
                     'MakeDepthTarget and PackCMKDInputs to the pipeline or '
                     'drop loss_depth')
             d = s.gt_depth
+            where = s.metainfo.get('img_path')
+            made = s.metainfo.get('depth_stride')
+            net = getattr(self.img_backbone, 'stride', None)
+            if net is not None and made is not None and made != net:
+                raise ValueError(
+                    f'depth target of {where} was made at stride {made} '
+                    f'{tuple(d.shape)}, the depth network predicts at stride '
+                    f'{net} (feature map {tuple(feat_shape)}): set '
+                    f'MakeDepthTarget(stride={net})')
             if d.shape[0] > hf or d.shape[1] > wf:
                 raise ValueError(f'depth target {tuple(d.shape)} is larger '
                                  f'than the feature map {feat_shape}')

@@ -1,5 +1,5 @@
 """Depth-lifting neck of the CMKD student: depth logits + image features ->
-voxel features -> BEV map (spec 2, rows 4-7)."""
+voxel features -> BEV map (CaDDN, Reading et al., CVPR 2021, Sec. 3.2-3.3)."""
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -9,6 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from ..layers import SCBottleneck
+from ..utils.config_checks import check_depth_bins, check_voxel_grid
 from ..utils.frustum_lift import ALIGN_MODES, lift_frustum_to_voxels
 
 
@@ -40,6 +41,12 @@ class DepthLiftNeck(BaseModule):
         num_blocks (int): SCBottleneck blocks. The reference's
             ``NUM_BLOCKS: 5`` builds 4 (its loop starts at 1), so the KITTI
             configs set 4. Defaults to 4.
+
+    Raises:
+        ValueError: at build time, naming the key and the value, for a
+            non-positive voxel size, a range that is not a whole number of
+            voxels, ``depth_min >= depth_max``, ``num_bins <= 0`` or an
+            unknown mode (:mod:`~cmkd_mmdet3d.models.utils.config_checks`).
     """
 
     def __init__(self,
@@ -59,9 +66,18 @@ class DepthLiftNeck(BaseModule):
         if align not in ALIGN_MODES:
             raise ValueError(f'align must be one of {ALIGN_MODES}, got '
                              f'{align!r}')
-        if len(point_cloud_range) != 6 or len(voxel_size) != 3:
-            raise ValueError('point_cloud_range needs 6 and voxel_size 3 '
-                             f'values, got {point_cloud_range}, {voxel_size}')
+        if len(voxel_size) != 3:
+            raise ValueError('DepthLiftNeck: voxel_size needs 3 values '
+                             f'[vx, vy, vz], got {voxel_size}')
+        # refused here, when the model is built, not at the first forward
+        check_voxel_grid(point_cloud_range, voxel_size, 'DepthLiftNeck')
+        check_depth_bins(mode, depth_min, depth_max, num_bins,
+                         'DepthLiftNeck')
+        for key, value in (('in_channels', in_channels),
+                           ('out_channels', out_channels)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f'DepthLiftNeck: {key} must be a positive '
+                                 f'integer, got {value!r}')
         norm_cfg = norm_cfg or dict(type='BN')
         self.point_cloud_range = [float(x) for x in point_cloud_range]
         self.voxel_size = [float(x) for x in voxel_size]

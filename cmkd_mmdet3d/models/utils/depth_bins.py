@@ -1,8 +1,9 @@
-"""Depth discretisation of CaDDN / CMKD (spec section 2.1)."""
+"""Depth discretisation of CaDDN / CMKD (CaDDN, Reading et al., CVPR 2021,
+Sec. 3.1)."""
 import torch
 from torch import Tensor
 
-MODES = ('UD', 'SID', 'LID')
+from .config_checks import MODES, check_depth_bins  # noqa: F401
 
 
 def bin_depths(depth: Tensor,
@@ -28,13 +29,12 @@ def bin_depths(depth: Tensor,
     Returns:
         Tensor: float indices in [0, N] for in-range depths, or int64 classes
         in [0, N] when ``target``.
+
+    Raises:
+        ValueError: for a bad mode, depth range or ``num_bins``
+            (:func:`check_depth_bins`), naming the key and the value.
     """
-    if mode not in MODES:
-        raise ValueError(f'unknown depth binning mode {mode!r}; use one of '
-                         f'{MODES}')
-    if not depth_max > depth_min:
-        raise ValueError(f'depth_max ({depth_max}) must exceed depth_min '
-                         f'({depth_min})')
+    check_depth_bins(mode, depth_min, depth_max, num_bins, 'bin_depths')
     depth = depth.float()
     if mode == 'UD':
         index = (depth - depth_min) / ((depth_max - depth_min) / num_bins)
@@ -56,7 +56,13 @@ def bin_edges(mode: str = 'LID',
               depth_min: float = 2.0,
               depth_max: float = 46.8,
               num_bins: int = 120) -> Tensor:
-    """Lower edges of the N bins and the upper edge of the last, (N + 1,)."""
+    """Lower edges of the N bins and the upper edge of the last, (N + 1,).
+
+    Raises:
+        ValueError: for a bad mode, depth range or ``num_bins``
+            (:func:`check_depth_bins`).
+    """
+    check_depth_bins(mode, depth_min, depth_max, num_bins, 'bin_edges')
     i = torch.arange(num_bins + 1, dtype=torch.float64)
     if mode == 'UD':
         edges = depth_min + (depth_max - depth_min) * i / num_bins
@@ -67,6 +73,6 @@ def bin_edges(mode: str = 'LID',
         lo, hi = (torch.log1p(torch.tensor(float(x), dtype=torch.float64))
                   for x in (depth_min, depth_max))
         edges = torch.expm1(lo + (hi - lo) * i / num_bins)
-    else:
+    else:  # pragma: no cover (refused by check_depth_bins)
         raise ValueError(f'unknown depth binning mode {mode!r}')
     return edges.float()

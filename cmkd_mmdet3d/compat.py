@@ -68,6 +68,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from .utils.atomic_io import atomic_open
 from .utils.safe_pickle import (RestrictedUnpickler, UnsafePickleError,
                                 numpy_allowed_globals,
                                 patch_mmengine_pickle_handler)
@@ -509,15 +510,8 @@ def patch_atomic_local_put() -> None:
         return
 
     def put(self, obj: bytes, filepath) -> None:
-        filepath = os.fspath(filepath)
-        os.makedirs(os.path.dirname(os.path.abspath(filepath)),
-                    exist_ok=True)
-        tmp = f'{filepath}.tmp{os.getpid()}'
-        with open(tmp, 'wb') as f:
+        with atomic_open(filepath, 'wb') as f:
             f.write(obj)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
 
     put._cmkd_atomic = True
     put.__doc__ = LocalBackend.put.__doc__

@@ -268,4 +268,3 @@ def install_input_checks() -> bool:
         _install(Det3DDataset, '__init__', _wrap_det3d_init),
     ]
     return any(done)
-

@@ -22,6 +22,7 @@ from mmdet3d.datasets import KittiDataset
 from mmdet3d.registry import DATASETS
 from mmengine.logging import print_log
 
+from ..utils.atomic_io import atomic_path
 from .checks import check_class_names, load_data_list_checked
 from .transforms.image_geometry import check_calibration
 
@@ -189,10 +190,8 @@ def create_kitti_raw_infos(root: str, split_file: str, out_file: str,
                       categories={c: i for i, c in enumerate(RAW_CLASSES)},
                       split_file=osp.basename(split_file)),
         data_list=data_list)
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    tmp = out_file + '.tmp.pkl'
-    mmengine.dump(infos, tmp)
-    os.replace(tmp, out_file)
+    with atomic_path(out_file) as tmp:
+        mmengine.dump(infos, tmp)
     if problems:
         with open(out_file + '.skipped.txt', 'w') as f:
             f.write('\n'.join(problems) + '\n')

@@ -15,12 +15,13 @@ read back with an allowlist unpickler (numpy and plain containers only,
 KITTI label files: the 15 columns of ``label_2`` plus a 16th, the score;
 a frame without boxes gets one ``DontCare`` line (as the reference's V1).
 """
-import os
 import os.path as osp
 import pickle
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
+
+from ..utils.atomic_io import atomic_open
 
 ScoreThr = Union[float, Sequence[float], Dict[str, float]]
 
@@ -67,13 +68,8 @@ def select_pseudo_boxes(bboxes: np.ndarray, labels: np.ndarray,
 
 def atomic_pickle(obj, path: str) -> None:
     """Write ``obj`` to ``path`` through a temporary file and a rename."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'wb') as f:
+    with atomic_open(path, 'wb') as f:
         pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def load_pseudo_labels(path: str) -> dict:
@@ -206,10 +202,8 @@ def export_kitti_labels(cache: dict, infos: List[dict], out_dir: str,
                                   np.array(cam['cam2img']),
                                   (cam['height'], cam['width']), digits)
         path = osp.join(out_dir, label_file_for(key))
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(path + '.tmp', 'w') as f:
+        with atomic_open(path, 'w') as f:
             f.write('\n'.join(lines) + '\n')
-        os.replace(path + '.tmp', path)
         n += 1
     return n
 

@@ -226,4 +226,3 @@ def patch_mmengine_pickle_handler() -> bool:
                                  '(numpy and plain containers only).')
     PickleHandler.load_from_fileobj = load_from_fileobj
     return True
-

@@ -25,7 +25,6 @@ the cache's class list. Caches and infos are read with an allowlist
 unpickler (numpy and plain containers only).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -33,6 +32,7 @@ import cmkd_mmdet3d  # noqa: F401
 from cmkd_mmdet3d.datasets.pseudo_labels import (export_kitti_labels,
                                                  import_kitti_labels,
                                                  load_pseudo_labels)
+from cmkd_mmdet3d.utils.atomic_io import atomic_path
 from cmkd_mmdet3d.utils.safe_pickle import UnsafePickleError
 
 CLASSES = ('Pedestrian', 'Cyclist', 'Car')
@@ -96,9 +96,8 @@ def main():
         if n == 0:
             sys.exit(f'no label file of the frames of {args.infos} under '
                      f'{args.label_dir}')
-        tmp = args.out + '.tmp.pkl'
-        mmengine.dump(out, tmp)
-        os.replace(tmp, args.out)
+        with atomic_path(args.out) as tmp:
+            mmengine.dump(out, tmp)
         boxes = sum(len(d['instances']) for d in out['data_list'])
         print(f'{n} of {len(out["data_list"])} frames pseudo-labeled '
               f'({boxes} boxes) -> {args.out}')

@@ -16,25 +16,27 @@ into the depth network's backbone ``init_cfg``:
 """
 import argparse
 import importlib.util
-import os
 import os.path as osp
 import sys
-import tempfile
 
 
-def _converter():
-    """The pure converter module, imported by path (no mmdet3d import)."""
+def _module(name: str, *parts: str):
+    """A pure module of the package, imported by path (no mmdet3d import,
+    so the tool also runs where only torch is installed)."""
     path = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..',
-                    'cmkd_mmdet3d', 'models', 'utils',
-                    'deeplabv3_converter.py')
+                    'cmkd_mmdet3d', *parts)
     if osp.isfile(path):
-        spec = importlib.util.spec_from_file_location('deeplabv3_converter',
-                                                      path)
+        spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         return mod
-    from cmkd_mmdet3d.models.utils import deeplabv3_converter   # installed
-    return deeplabv3_converter
+    return importlib.import_module(                          # installed
+        'cmkd_mmdet3d.' + '.'.join(parts)[:-len('.py')])
+
+
+def _converter():
+    return _module('deeplabv3_converter', 'models', 'utils',
+                   'deeplabv3_converter.py')
 
 
 def convert_file(src: str, dst: str, num_classes=None) -> dict:
@@ -69,20 +71,9 @@ def convert_file(src: str, dst: str, num_classes=None) -> dict:
     meta = dict(source=osp.basename(src), dropped=dropped,
                 num_tensors=len(converted),
                 converter='tools/model_converters/deeplabv3_to_cmkd.py')
-    out_dir = osp.dirname(osp.abspath(dst))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(dst), dir=out_dir)
-    os.close(fd)
-    try:
+    atomic_io = _module('atomic_io', 'utils', 'atomic_io.py')
+    with atomic_io.atomic_path(dst) as tmp:
         torch.save(dict(meta=meta, state_dict=converted), tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)          # mkstemp's file is 0600
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
     return meta
 
 

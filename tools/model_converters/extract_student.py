@@ -6,7 +6,6 @@ student-only config (configs/cmkd_mono3d/...) loads strictly.
     mim test cmkd_mmdet3d cmkd-mono3d_<...>.py --checkpoint student.pth
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -17,6 +16,7 @@ def extract_student(src: str, dst: str) -> int:
     """Keep ``student.*`` (prefix removed), drop the teacher and the
     optimizer; written atomically. Returns the number of tensors."""
     from cmkd_mmdet3d.compat import safe_load_checkpoint
+    from cmkd_mmdet3d.utils.atomic_io import atomic_path
     if not osp.isfile(src):
         raise FileNotFoundError(f'checkpoint {src} not found')
     ckpt = safe_load_checkpoint(src, map_location='cpu')
@@ -30,10 +30,8 @@ def extract_student(src: str, dst: str) -> int:
     meta = {k: v for k, v in meta.items()
             if isinstance(v, (str, int, float, bool))}
     meta['extracted_from'] = osp.abspath(src)
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    tmp = dst + '.tmp'
-    torch.save(dict(meta=meta, state_dict=student), tmp)
-    os.replace(tmp, dst)
+    with atomic_path(dst) as tmp:
+        torch.save(dict(meta=meta, state_dict=student), tmp)
     return len(student)
 
 

@@ -7,6 +7,7 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
+from ...utils.atomic_io import atomic_path
 from .frame import KITTI_IMG_SHAPE, make_frame
 from .geometry import CALIB_DATES, Calibration, calibration_for_date
 
@@ -100,9 +101,10 @@ def frame_seed(seed: int, split: str, index: int) -> int:
 
 
 def _atomic_write(path: str, write) -> None:
-    tmp = f'{path}.tmp{os.getpid()}{osp.splitext(path)[1]}'
-    write(tmp)
-    os.replace(tmp, path)
+    # no fsync per frame: a world of thousands of files is regenerated, not
+    # recovered, after a crash; the rename alone keeps readers safe
+    with atomic_path(path, fsync=False) as tmp:
+        write(tmp)
 
 
 def _write_image(path, image):

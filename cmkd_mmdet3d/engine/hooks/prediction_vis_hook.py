@@ -8,6 +8,7 @@ import numpy as np
 from mmengine.hooks import Hook
 
 from mmdet3d.registry import HOOKS
+from ...utils.atomic_io import atomic_path
 from ...visualization import render_prediction_panel
 
 
@@ -75,9 +76,8 @@ class PredictionVisHook(Hook):
             os.makedirs(out_dir, exist_ok=True)
             picture, name = self.render_sample(dataset, sample)
             path = osp.join(out_dir, f'{name}.png')
-            tmp = path + '.tmp.png'
-            cv2.imwrite(tmp, picture)
-            os.replace(tmp, path)
+            with atomic_path(path, fsync=False) as tmp:
+                cv2.imwrite(tmp, picture)
             self.written.append(path)
 
     def render_sample(self, dataset, sample):

@@ -15,6 +15,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from mmdet3d.registry import HOOKS, TRANSFORMS
+from ...utils.atomic_io import atomic_open
 from ...datasets.pseudo_labels import (ScoreThr, atomic_pickle,
                                        class_thresholds, load_pseudo_labels,
                                        select_pseudo_boxes)
@@ -345,10 +346,8 @@ class PseudoLabelHook(Hook):
         meta['num_frames'] = len(out['frames'])
         meta['num_failed'] = len(out['failed'])
         atomic_pickle(out, merged)
-        with open(osp.join(vdir, 'manifest.json.tmp'), 'w') as f:
+        with atomic_open(osp.join(vdir, 'manifest.json'), 'w') as f:
             json.dump(dict(meta, failed=out['failed']), f, indent=1)
-        os.replace(osp.join(vdir, 'manifest.json.tmp'),
-                   osp.join(vdir, 'manifest.json'))
 
     def _report(self, runner, data: dict, version: str, labeled: int,
                 seconds: float) -> None:

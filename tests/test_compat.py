@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from cmkd_mmdet3d import compat
+from cmkd_mmdet3d.evaluation import rotate_iou as riou
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -140,14 +141,14 @@ def test_dispatch_falls_back_to_cpu_when_the_kernel_fails(monkeypatch):
     def broken():
         raise AttributeError("module 'numpy' has no attribute 'row_stack'")
 
-    monkeypatch.setattr(compat, '_CUDA_KERNEL', None)
-    monkeypatch.setattr(compat, '_cuda_rotate_iou_usable', lambda: True)
-    monkeypatch.setattr(compat, '_load_cuda_kernel', broken)
+    monkeypatch.setattr(riou, '_CUDA_KERNEL', None)
+    monkeypatch.setattr(riou, '_cuda_rotate_iou_usable', lambda: True)
+    monkeypatch.setattr(riou, '_load_cuda_kernel', broken)
     boxes = _random_boxes(np.random.default_rng(1), 4)
     with pytest.warns(UserWarning, match='exact CPU path'):
         out = compat.rotate_iou_eval(boxes, boxes)
     np.testing.assert_allclose(out, compat.rotate_iou_cpu(boxes, boxes))
-    assert compat._CUDA_KERNEL is False
+    assert riou._CUDA_KERNEL is False
 
 
 def test_dispatch_uses_a_working_kernel(monkeypatch):
@@ -157,14 +158,14 @@ def test_dispatch_uses_a_working_kernel(monkeypatch):
         calls.append(criterion)
         return np.full((len(b), len(q)), 0.5, np.float32)
 
-    monkeypatch.setattr(compat, '_CUDA_KERNEL', None)
-    monkeypatch.setattr(compat, '_cuda_rotate_iou_usable', lambda: True)
-    monkeypatch.setattr(compat, '_load_cuda_kernel', lambda: kernel)
+    monkeypatch.setattr(riou, '_CUDA_KERNEL', None)
+    monkeypatch.setattr(riou, '_cuda_rotate_iou_usable', lambda: True)
+    monkeypatch.setattr(riou, '_load_cuda_kernel', lambda: kernel)
     boxes = _random_boxes(np.random.default_rng(1), 3)
     assert (compat.rotate_iou_eval(boxes, boxes, 2) == 0.5).all()
     assert calls == [2]
     monkeypatch.setenv('CMKD_KITTI_IOU', 'cpu')
-    monkeypatch.setattr(compat, '_CUDA_KERNEL', None)
+    monkeypatch.setattr(riou, '_CUDA_KERNEL', None)
     compat.rotate_iou_eval(boxes, boxes)
     assert calls == [2]
 

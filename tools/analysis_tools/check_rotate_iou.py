@@ -58,7 +58,7 @@ def main():
         boxes, qboxes = data['boxes'], data['qboxes']
         cpu = {c: data[f'cpu_{c + 1}'] for c in CRITERIA}
     else:
-        from cmkd_mmdet3d.compat import rotate_iou_cpu
+        from cmkd_mmdet3d.evaluation.rotate_iou import rotate_iou_cpu
         rng = np.random.default_rng(args.seed)
         boxes, qboxes = random_boxes(rng, args.num), random_boxes(
             rng, args.num // 2)

@@ -124,9 +124,9 @@ def test_kitti_anchor_matrix_matches_the_reference(family, bev, cls, loc,
 
 def test_onecycle_schedule_numbers():
     """lr: peak / 10 -> peak at 40 % -> about peak / 1e4; beta1 0.95 ->
-    0.85 -> 0.95 (spec section 7)."""
+    0.85 -> 0.95 (the reference's adam_onecycle)."""
     from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import PARAM_SCHEDULERS
+    from mmdet3d.registry import PARAM_SCHEDULERS
     _registry()
     cfg = Config.fromfile(os.path.join(
         REPO_ROOT, 'configs', '_base_', 'schedules', 'onecycle-adamw-60e.py'))

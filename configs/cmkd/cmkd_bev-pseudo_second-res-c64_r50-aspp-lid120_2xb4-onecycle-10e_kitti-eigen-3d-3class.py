@@ -24,12 +24,7 @@ model = dict(
                 type='mmdet.QualityFocalLoss',
                 use_sigmoid=True,
                 beta=2.0,
-                loss_weight=4.0),
-            loss_bbox=dict(
-                type='mmdet.SmoothL1Loss', beta=1.0 / 9.0, loss_weight=2.0),
-            loss_dir=dict(
-                type='mmdet.CrossEntropyLoss', use_sigmoid=False,
-                loss_weight=0.2))),
+                loss_weight=4.0))),
     with_response=False,
     with_gt_loss=True)
 

@@ -1,79 +1,18 @@
 # CMKD stage 2, CenterPoint (one-task CenterHead, 0.05 m voxels) teacher, KITTI
 # train (labels unused): the full student, BEV backbone / neck / head
 # initialised from the teacher and the image branch from stage 1; BEV (weight
-# 32.0) + response (heatmap 1.0, box maps 4 x 8 = 32) losses. 20 epochs, 2 GPUs
-# x 4, one-cycle AdamW peak 0.0002 (spec Appendix A).
+# 32.0) + response (heatmap 1.0, box maps 4 x 8 = 32) losses, no depth loss.
+# 20 epochs, 2 GPUs x 4, one-cycle AdamW peak 0.0002 (spec Appendix A).
 #
 #   bash tools/dist_train.sh configs/cmkd/<this config> 2 \
 #       --cfg-options model.teacher_ckpt=<teacher>.pth \
 #       model.stage1_ckpt=<stage-1 work_dir>/epoch_60.pth
 _base_ = [
-    '../cmkd_mono3d/'
-    'cmkd-mono3d_r50-aspp-lid120_secfpn_head-center_'
-    '2xb4-onecycle-60e_kitti-3d-3class.py'
+    '../_base_/models/cmkd_centerpoint-res_r50-head-center_kitti.py',
+    '../_base_/cmkd-stage2_kitti.py'
 ]
 
-teacher_cfg = ('cmkd_mmdet3d::teachers/'
-               'centerpoint/centerpoint_res_secfpn_head-1task_8xb8-80e_kitti'
-               '-3d-3class.py')
-student_cfg = ('cmkd_mmdet3d::cmkd_mono3d/'
-               'cmkd-mono3d_r50-aspp-lid120_secfpn_head-center_2xb4-onecycle'
-               '-60e_kitti-3d-3class.py')
-
-model = dict(
-    _delete_=True,
-    type='CMKD',
-    student=dict(cfg_path=student_cfg, loss_depth=None),
-    teacher=dict(
-        cfg_path=teacher_cfg,
-        # rebuilt on the student's range: 0.05 m voxels -> 896 x 1200
-        pts_middle_encoder=dict(sparse_shape=[41, 1200, 896]),
-        pts_bbox_head=dict(bbox_coder=dict(
-            post_center_range=[2, -30, -3, 46.8, 30, 1], pc_range=[2, -30])),
-        train_cfg=dict(pts=dict(grid_size=[896, 1200, 41],
-                                point_cloud_range=[2, -30, -3, 46.8, 30, 1])),
-        test_cfg=dict(pts=dict(
-            post_center_limit_range=[2, -30, -3, 46.8, 30, 1],
-            pc_range=[2, -30]))),
-    teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
-    stage1_ckpt=None,           # --cfg-options model.stage1_ckpt=...
-    init_bev_from_teacher=True,
-    with_response=True,
-    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0),
-    data_preprocessor=dict(
-        type='Det3DDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=1,
-        # the teacher's voxelisation on the student's range
-        voxel=True,
-        voxel_layer=dict(
-            max_num_points=5,
-            point_cloud_range=[2, -30, -3, 46.8, 30, 1],
-            voxel_size=[0.05, 0.05, 0.1],
-            max_voxels=(16000, 40000))),
-)
-
-# 20 epochs of the one-cycle schedule (see _base_/schedules/onecycle-adamw-
-# 60e.py; ratios, so only the lr differs between configs)
-epochs = 20
-optim_wrapper = dict(optimizer=dict(lr=0.00002))
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=epochs * 0.4, eta_min_ratio=10,
-         begin=0, end=epochs * 0.4, by_epoch=True, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=epochs * 0.6, eta_min_ratio=1e-3,
-         begin=epochs * 0.4, end=epochs, by_epoch=True,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.4,
-         eta_min_ratio=0.85 / 0.95, begin=0, end=epochs * 0.4, by_epoch=True,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.6,
-         eta_min_ratio=1.0, begin=epochs * 0.4, end=epochs, by_epoch=True,
-         convert_to_iter_based=True)
-]
-train_cfg = dict(max_epochs=epochs, val_interval=epochs)
-
-# the student's pipeline plus the LiDAR points of the same sample
-train_dataloader = dict(
-    dataset=dict(pipeline={{_base_.distill_train_pipeline}}))
+# stage 2: the full student (without depth loss), initialised from the
+# teacher and stage 1
+model = dict(student=dict(loss_depth=None), stage1_ckpt=None,
+             init_bev_from_teacher=True, with_response=True)

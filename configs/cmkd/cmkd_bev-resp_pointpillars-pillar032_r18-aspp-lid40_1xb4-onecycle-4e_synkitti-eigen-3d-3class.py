@@ -10,16 +10,9 @@
 #       model.teacher_ckpt=<teacher>/epoch_12.pth \
 #       model.stage1_ckpt=<stage 1>/epoch_4.pth
 _base_ = [
-    './cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_'
-    'synkitti-3d-3class.py'
+    '../_base_/models/cmkd_pointpillars-pillar032_r18-aspp-lid40_synkitti.py',
+    '../_base_/cmkd-stage2_synkitti-eigen.py'
 ]
 
-train_dataloader = dict(
-    batch_size=4,
-    sampler=dict(_delete_=True, type='MixedBatchSampler',
-                 source_ratio=[2, 2]),
-    dataset=dict(
-        _delete_=True,
-        type='ConcatDataset',
-        ignore_keys=['dataset', 'categories', 'info_version', 'split_file'],
-        datasets={{_base_.eigen_train_datasets}}))
+model = dict(stage1_ckpt=None, init_bev_from_teacher=True, with_response=True,
+             with_gt_loss=True)

@@ -9,19 +9,9 @@
 #   mim train cmkd_mmdet3d <this config> \
 #       --cfg-options model.teacher_ckpt=work_dirs/<teacher>/epoch_12.pth
 _base_ = [
-    './cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_'
-    'synkitti-3d-3class.py'
+    '../_base_/models/cmkd_pointpillars-pillar032_r18-aspp-lid40_synkitti.py',
+    '../_base_/cmkd-stage1_synkitti-eigen.py'
 ]
 
-# synthetic train + the unlabeled raw frames (eigen_train_datasets of
-# _base_/datasets/synkitti-image-3class.py), 2 + 2 per batch
-train_dataloader = dict(
-    batch_size=4,
-    sampler=dict(_delete_=True, type='MixedBatchSampler',
-                 source_ratio=[2, 2]),
-    dataset=dict(
-        _delete_=True,
-        type='ConcatDataset',
-        # the raw infos' own metainfo differs from KITTI's
-        ignore_keys=['dataset', 'categories', 'info_version', 'split_file'],
-        datasets={{_base_.eigen_train_datasets}}))
+model = dict(student=dict(backbone=None, neck=None, bbox_head=None),
+             with_response=False)

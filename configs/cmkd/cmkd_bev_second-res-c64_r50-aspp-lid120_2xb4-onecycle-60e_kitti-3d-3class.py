@@ -6,58 +6,9 @@
 #   bash tools/dist_train.sh configs/cmkd/<this config> 2 \
 #       --cfg-options model.teacher_ckpt=<teacher>.pth
 _base_ = [
-    '../cmkd_mono3d/'
-    'cmkd-mono3d_r50-aspp-lid120_secfpn_2xb4-onecycle-60e_'
-    'kitti-3d-3class.py'
+    '../_base_/models/cmkd_second-res-c64_r50-aspp-lid120_kitti.py',
+    '../_base_/cmkd-stage1_kitti.py'
 ]
 
-teacher_cfg = ('cmkd_mmdet3d::teachers/'
-               'second/second_res-c64_secfpn_head-iouqfl_8xb8-80e_kitti-3d-3'
-               'class.py')
-student_cfg = ('cmkd_mmdet3d::cmkd_mono3d/'
-               'cmkd-mono3d_r50-aspp-lid120_secfpn_2xb4-onecycle-60e_kitti-3'
-               'd-3class.py')
-
-model = dict(
-    _delete_=True,
-    type='CMKD',
-    student=dict(cfg_path=student_cfg, backbone=None, neck=None,
-                 bbox_head=None,
-                 loss_depth=dict(loss_weight=0.5)),
-    teacher=dict(
-        cfg_path=teacher_cfg,
-        # rebuilt on the student's range: 0.04 m voxels -> 1120 x 1504
-        middle_encoder=dict(sparse_shape=[41, 1504, 1120]),
-        bbox_head=dict(anchor_generator=dict(
-                ranges=[
-                    [2, -30.08, -0.6, 46.8, 30.08, -0.6],
-                    [2, -30.08, -0.6, 46.8, 30.08, -0.6],
-                    [2, -30.08, -1.78, 46.8, 30.08, -1.78],
-                ]))),
-    teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
-    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0),
-    data_preprocessor=dict(
-        type='Det3DDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=1,
-        # the teacher's voxelisation on the student's range
-        voxel=True,
-        voxel_layer=dict(
-            max_num_points=5,
-            point_cloud_range=[2, -30.08, -3, 46.8, 30.08, 1],
-            voxel_size=[0.04, 0.04, 0.1],
-            max_voxels=(16000, 40000))),
-)
-optim_wrapper = dict(optimizer=dict(lr=0.0002))
-
-# stage 1 has no head: no validation
-val_cfg = None
-val_dataloader = None
-val_evaluator = None
-custom_hooks = []
-
-# the student's pipeline plus the LiDAR points of the same sample
-train_dataloader = dict(
-    dataset=dict(pipeline={{_base_.distill_train_pipeline}}))
+# stage 1: the student without BEV backbone, neck and head
+model = dict(student=dict(backbone=None, neck=None, bbox_head=None))

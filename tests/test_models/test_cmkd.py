@@ -158,10 +158,12 @@ def test_grid_mismatch_raises_with_both_grids():
     from mmengine.config import Config
     MODELS = _registry()
     cfg = Config.fromfile(STAGE1)
-    cfg.model.student['lift_neck'] = dict(voxel_size=[0.4, 0.4, 0.4])
+    # 0.64 m cells tile the student range but give half the teacher's grid
+    cfg.model.student['lift_neck'] = dict(cfg.model.student.lift_neck,
+                                          voxel_size=[0.64, 0.64, 0.4])
     with pytest.raises(ValueError,
                        match=r'teacher \(C, Y, X\) \(64, 188, 140\).*'
-                       r'student \(C, Y, X\) \(64, 150, 112\)'):
+                       r'student \(C, Y, X\) \(64, 94, 70\)'):
         MODELS.build(cfg.model)
 
 

@@ -62,5 +62,9 @@ train_pipeline = [
         type='Pack3DDetInputs',
         keys=['points', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
+# 8 GPUs x 8 samples
 train_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
     dataset=dict(dataset=dict(pipeline=train_pipeline)))
+auto_scale_lr = dict(enable=False, base_batch_size=16)

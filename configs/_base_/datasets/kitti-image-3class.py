@@ -14,22 +14,8 @@ backend_args = None
 # the depth network's output stride
 depth_stride = 8
 
-train_pipeline = [
-    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-         use_dim=4, backend_args=backend_args),
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-    dict(type='LoadDepthMap'),
-    dict(type='FOVFilterPoints'),
-    dict(type='ImageSpaceFlip3D', flip_ratio=0.5),
-    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='MakeDepthTarget', stride=depth_stride),
-    dict(type='PackCMKDInputs',
-         keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
-# + the LiDAR points of the same (flipped) sample for the teacher, for the
-# CMKD distillation configs; test pipelines load no points
+# the student's pipeline plus the LiDAR points of the same (flipped) sample
+# for the teacher: the train pipeline of the CMKD distillation configs
 distill_train_pipeline = [
     dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
          use_dim=4, backend_args=backend_args),
@@ -45,6 +31,11 @@ distill_train_pipeline = [
     dict(type='PackCMKDInputs',
          keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
+# the student alone (test pipelines load no points)
+train_pipeline = [
+    t for t in distill_train_pipeline if t['type'] != 'PointsRangeFilter'
+][:-1] + [dict(type='PackCMKDInputs',
+               keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])]
 # unlabeled raw frames: no box filters, so that pseudo-label scores stay
 # aligned with their boxes (PseudoLabelHook keeps in-range known classes)
 raw_train_pipeline = [
@@ -76,6 +67,12 @@ eigen_train_datasets = [
         metainfo=metainfo,
         box_type_3d='LiDAR')
 ]
+# ... as one dataset: the train set of those configs
+eigen_train_dataset = dict(
+    type='ConcatDataset',
+    # the raw infos' own metainfo differs from KITTI's
+    ignore_keys=['dataset', 'categories', 'info_version', 'split_file'],
+    datasets=eigen_train_datasets)
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='PackCMKDInputs', keys=['img'])
@@ -99,24 +96,15 @@ train_dataloader = dict(
         metainfo=metainfo,
         box_type_3d='LiDAR',
         backend_args=backend_args))
+# the same dataset, in test mode, on the val split with the test pipeline
 val_dataloader = dict(
+    train_dataloader,
     batch_size=1,
     num_workers=1,
-    persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='kitti_infos_val.pkl',
-        data_prefix=dict(
-            pts='training/velodyne_reduced', img='training/image_2'),
-        pipeline=test_pipeline,
-        modality=input_modality,
-        test_mode=True,
-        metainfo=metainfo,
-        box_type_3d='LiDAR',
-        backend_args=backend_args))
+    dataset=dict(train_dataloader['dataset'], ann_file='kitti_infos_val.pkl',
+                 pipeline=test_pipeline, test_mode=True))
 test_dataloader = val_dataloader
 val_evaluator = dict(
     type='KittiMetric',
@@ -128,3 +116,6 @@ test_evaluator = val_evaluator
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='Det3DLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+
+# the reference trains with 2 GPUs x 4 samples
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -9,23 +9,8 @@ image_scale = 0.5
 class_names = ['Pedestrian', 'Cyclist', 'Car']
 point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
 
-train_pipeline = [
-    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-         use_dim=4),
-    dict(type='LoadImageFromFile'),
-    dict(type='ScaleImage3D', scale=image_scale),
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-    dict(type='FOVFilterPoints'),
-    dict(type='ImageSpaceFlip3D', flip_ratio=0.5),
-    dict(type='ObjectRangeFilter',
-         point_cloud_range=point_cloud_range),
-    dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='MakeDepthTarget', stride=8),
-    dict(type='PackCMKDInputs',
-         keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
-# + the LiDAR points of the same (flipped) sample for the teacher, for the
-# CMKD distillation configs
+# the student's pipeline plus the LiDAR points of the same (flipped) sample
+# for the teacher: the train pipeline of the CMKD distillation configs
 distill_train_pipeline = [
     dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
          use_dim=4),
@@ -41,6 +26,11 @@ distill_train_pipeline = [
     dict(type='PackCMKDInputs',
          keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
+# the student alone (test pipelines load no points)
+train_pipeline = [
+    t for t in distill_train_pipeline if t['type'] != 'PointsRangeFilter'
+][:-1] + [dict(type='PackCMKDInputs',
+               keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])]
 # unlabeled (raw) frames: no box filters, so that pseudo-label scores stay
 # aligned with their boxes (PseudoLabelHook keeps in-range known classes)
 raw_train_pipeline = [
@@ -71,6 +61,8 @@ eigen_train_datasets = [
         metainfo=dict(classes=class_names),
         box_type_3d='LiDAR')
 ]
+eigen_train_dataset = dict(
+    _base_.eigen_train_dataset, datasets=eigen_train_datasets)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='ScaleImage3D', scale=image_scale),
@@ -85,3 +77,4 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'kitti_infos_val.pkl')
 test_evaluator = val_evaluator
+auto_scale_lr = dict(base_batch_size=2)

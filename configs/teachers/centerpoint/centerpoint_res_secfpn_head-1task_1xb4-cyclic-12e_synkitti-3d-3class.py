@@ -6,9 +6,8 @@ _base_ = [
     '../../_base_/models/centerpoint_res_secfpn_head-1task_kitti.py',
     '../../_base_/datasets/synkitti-3d-3class.py',
     '../../_base_/schedules/cyclic-12e.py',
-    'mmdet3d::_base_/default_runtime.py'
+    '../../_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
 point_cloud_range = [2, -30, -3, 46.8, 30, 1]
 model = dict(
     data_preprocessor=dict(

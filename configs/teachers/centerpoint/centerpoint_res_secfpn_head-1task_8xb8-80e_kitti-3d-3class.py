@@ -8,12 +8,9 @@ _base_ = [
     '../../_base_/models/centerpoint_res_secfpn_head-1task_kitti.py',
     '../../_base_/datasets/kitti-3d-3class_cmkd-teacher.py',
     '../../_base_/schedules/cyclic-80e.py',
-    'mmdet3d::_base_/default_runtime.py'
+    '../../_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
-train_dataloader = dict(batch_size=8, num_workers=4)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5))
-auto_scale_lr = dict(enable=False, base_batch_size=16)
 
 # Optimisation of Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-ctp/
 # centerpoint_teacher.yaml: torch AdamW (betas (0.9, 0.999), weight decay
@@ -22,20 +19,7 @@ auto_scale_lr = dict(enable=False, base_batch_size=16)
 # 0.95 -> 0.85 -> 0.95 on beta1). Unlike the SECOND / PointPillars teachers
 # (OpenPCDet's adam_onecycle, which ends at peak / 1e5) the rate ends at
 # (peak / 10) / 1000 = peak / 1e4, and beta2 is 0.999, not 0.99.
-lr = 0.0003   # = peak 3e-3 / 10; cyclic-80e raises it to 10 x lr
-epochs = 80
 optim_wrapper = dict(optimizer=dict(betas=(0.95, 0.999)))
-param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=epochs * 0.4, eta_min=lr * 10,
-         begin=0, end=epochs * 0.4, by_epoch=True, convert_to_iter_based=True),
-    # end at lr * 1e-3 = peak / 1e4 (cyclic-80e: lr * 1e-4 = peak / 1e5)
-    dict(type='CosineAnnealingLR', T_max=epochs * 0.6, eta_min=lr * 1e-3,
-         begin=epochs * 0.4, end=epochs, by_epoch=True,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.4,
-         eta_min=0.85, begin=0, end=epochs * 0.4, by_epoch=True,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingMomentum', T_max=epochs * 0.6, eta_min=0.95,
-         begin=epochs * 0.4, end=epochs, by_epoch=True,
-         convert_to_iter_based=True)
-]
+# the lr's second phase down to 1e-3 x lr = peak / 1e4 (cyclic-80e: 1e-4)
+param_scheduler = [dict(p) for p in _base_.param_scheduler]
+param_scheduler[1].update(eta_min_ratio=1e-3)

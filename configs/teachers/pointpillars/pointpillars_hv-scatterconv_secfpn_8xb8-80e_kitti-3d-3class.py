@@ -15,9 +15,8 @@ _base_ = [
     'mmdet3d::_base_/models/pointpillars_hv_secfpn_kitti.py',
     '../../_base_/datasets/kitti-3d-3class_cmkd-teacher.py',
     '../../_base_/schedules/cyclic-80e.py',
-    'mmdet3d::_base_/default_runtime.py'
+    '../../_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
 
 model = dict(
     # legacy=False: the point features keep their absolute xyz, as the
@@ -40,9 +39,8 @@ model = dict(
         feat_channels=512,
         dir_offset=0.78539,
         dir_limit_offset=0))
-train_dataloader = dict(batch_size=8, num_workers=4)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5))
-auto_scale_lr = dict(enable=False, base_batch_size=64)
+auto_scale_lr = dict(base_batch_size=64)
 
 pp_range = [0, -39.68, -3, 69.12, 39.68, 1]
 db_sampler = dict(
@@ -73,4 +71,8 @@ train_pipeline = [
     dict(type='Pack3DDetInputs',
          keys=['points', 'gt_bboxes_3d', 'gt_labels_3d'])
 ]
-train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
+# 8 per GPU, as the name says (a second assignment in this file had
+# silently reset it to mmdet3d's 6 for a few commits)
+train_dataloader = dict(
+    batch_size=8,
+    dataset=dict(dataset=dict(pipeline=train_pipeline)))

@@ -5,11 +5,11 @@ _base_ = [
     'mmdet3d::_base_/models/pointpillars_hv_secfpn_kitti.py',
     '../../_base_/datasets/synkitti-3d-3class.py',
     '../../_base_/schedules/cyclic-12e.py',
-    'mmdet3d::_base_/default_runtime.py'
+    '../../_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
 
-point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
+# the student grid of the dataset base
+point_cloud_range = _base_.point_cloud_range
 voxel_size = [0.32, 0.32, 4]
 
 model = dict(

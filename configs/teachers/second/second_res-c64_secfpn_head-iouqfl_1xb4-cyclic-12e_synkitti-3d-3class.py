@@ -6,10 +6,10 @@ _base_ = [
     '../../_base_/models/second_res-c64_secfpn_head-iouqfl_kitti.py',
     '../../_base_/datasets/synkitti-3d-3class.py',
     '../../_base_/schedules/cyclic-12e.py',
-    'mmdet3d::_base_/default_runtime.py'
+    '../../_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
-point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
+# the student grid of the dataset base
+point_cloud_range = _base_.point_cloud_range
 model = dict(
     data_preprocessor=dict(
         voxel_layer=dict(point_cloud_range=point_cloud_range,

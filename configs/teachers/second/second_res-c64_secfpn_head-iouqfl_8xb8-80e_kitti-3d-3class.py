@@ -10,9 +10,6 @@ _base_ = [
     '../../_base_/models/second_res-c64_secfpn_head-iouqfl_kitti.py',
     '../../_base_/datasets/kitti-3d-3class_cmkd-teacher.py',
     '../../_base_/schedules/cyclic-80e.py',
-    'mmdet3d::_base_/default_runtime.py'
+    '../../_base_/default_runtime.py'
 ]
-custom_imports = dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)
-train_dataloader = dict(batch_size=8, num_workers=4)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5))
-auto_scale_lr = dict(enable=False, base_batch_size=16)

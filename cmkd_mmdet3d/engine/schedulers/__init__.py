@@ -1,0 +1,3 @@
+from .onecycle import CosinePhaseLR, CosinePhaseMomentum
+
+__all__ = ['CosinePhaseLR', 'CosinePhaseMomentum']

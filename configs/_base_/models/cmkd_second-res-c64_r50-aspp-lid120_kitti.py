@@ -1,0 +1,41 @@
+# CMKD with the SECOND teacher (IoU-aware QFL head, 0.04 m voxels;
+# teachers/second/second_res-c64_secfpn_head-iouqfl_8xb8-80e_kitti-3d-3class)
+# and the R50 camera student of cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py:
+# the teacher is rebuilt on the student's range (0.04 m voxels -> 1120 x 1504,
+# the student's anchors), so that its 128-channel BEV map at 0.32 m
+# coincides cell for cell with the student's; the data preprocessor
+# normalises the student's images and voxelises the points as the teacher.
+# BEV loss weight 32. Stage 1 configs drop the student's BEV backbone, neck
+# and head; stage 2 ones add the response losses.
+_base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py']
+
+model = dict(
+    _delete_=True,
+    type='CMKD',
+    # stage 2's response losses: cls 2.0 x 4 samples = 8.0 (the reference
+    # sums over its 4 samples per GPU), box 2.0, direction 0.4
+    student=dict(
+        _base_.model,
+        bbox_head=dict(
+            _base_.model.bbox_head,
+            loss_resp_cls=dict(type='SoftQualityFocalLoss',
+                               loss_weight=8.0),
+            loss_resp_bbox=dict(type='SoftBoxRegressionLoss',
+                                loss_weight=2.0),
+            loss_resp_dir=dict(type='SoftDirectionLoss', loss_weight=0.4))),
+    teacher=dict(
+        cfg_path='cmkd_mmdet3d::teachers/second/second_res-c64_secfpn_'
+        'head-iouqfl_8xb8-80e_kitti-3d-3class.py',
+        middle_encoder=dict(sparse_shape=[41, 1504, 1120]),
+        bbox_head=dict(anchor_generator=dict(
+            ranges=_base_.model.bbox_head.anchor_generator.ranges))),
+    teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
+    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0),
+    data_preprocessor=dict(
+        _base_.model.data_preprocessor,
+        voxel=True,
+        voxel_layer=dict(
+            max_num_points=5,
+            point_cloud_range=_base_.grid_range,
+            voxel_size=[0.04, 0.04, 0.1],
+            max_voxels=(16000, 40000))))

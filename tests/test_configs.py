@@ -129,13 +129,13 @@ def test_onecycle_schedule_numbers():
     from mmdet3d.registry import PARAM_SCHEDULERS
     _registry()
     cfg = Config.fromfile(os.path.join(
-        REPO_ROOT, 'configs', '_base_', 'schedules', 'onecycle-adamw-60e.py'))
+        REPO_ROOT, 'configs', '_base_', 'schedules', 'onecycle-adamw.py'))
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)
     opt = wrapper.optimizer
     epoch_len = 5
     scheds = []
     for s in cfg.param_scheduler:
-        s = dict(s)
+        s = dict(dict(end=60), **s)   # the Runner's max_epochs
         s.pop('convert_to_iter_based')
         cls = PARAM_SCHEDULERS.get(s.pop('type'))
         scheds.append(cls.build_iter_from_epoch(opt, epoch_length=epoch_len,

@@ -31,24 +31,29 @@ SCHEDULES = [
     (PP, 3e-3, 1e-5, 80, 125),
     (CTP, 3e-3, 1e-4, 80, 50),
     (SYN[0], 2e-2, 1e-5, 12, 1000),
-    ('_base_/schedules/onecycle-adamw-20e.py', 2e-3, 1e-4, 20, 200),
-    ('_base_/schedules/onecycle-adamw-60e.py', 2e-3, 1e-4, 60, 70),
+    ('_base_/schedules/onecycle-adamw.py', 2e-3, 1e-4, 20, 200),
+    ('_base_/schedules/onecycle-adamw.py', 2e-3, 1e-4, 60, 70),
 ]
 
 
-def _schedule(rel, epoch_len):
+def _schedule(rel, epoch_len, epochs=None):
     """lr and beta1 of every iteration, from the config's optimizer and
-    param_scheduler built as mmengine's Runner does (iteration-based)."""
+    param_scheduler built as mmengine's Runner does (iteration-based; a
+    phase without ``end`` ends at ``train_cfg.max_epochs``, which
+    ``epochs`` sets)."""
     from mmdet3d.utils import register_all_modules
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import PARAM_SCHEDULERS
     register_all_modules(init_default_scope=True)
     import cmkd_mmdet3d  # noqa: F401
     cfg = Config.fromfile(os.path.join(CFG, rel))
+    if epochs is not None:
+        cfg.train_cfg.max_epochs = epochs
     wrapper = build_optim_wrapper(torch.nn.Linear(2, 2), cfg.optim_wrapper)
     scheds = [
         PARAM_SCHEDULERS.build(
-            dict(s), default_args=dict(optimizer=wrapper,
+            dict(dict(end=cfg.train_cfg.max_epochs), **s),
+            default_args=dict(optimizer=wrapper,
                                        epoch_length=epoch_len))
         for s in cfg.param_scheduler
     ]
@@ -68,7 +73,7 @@ def _cosine(start, end, t):
 
 @pytest.mark.parametrize('rel,peak,final,epochs,epoch_len', SCHEDULES)
 def test_one_cycle_lr_and_beta1(rel, peak, final, epochs, epoch_len):
-    cfg, lrs, b1 = _schedule(rel, epoch_len)
+    cfg, lrs, b1 = _schedule(rel, epoch_len, epochs)
     total = epochs * epoch_len
     n1 = int(0.4 * total)
     n2 = total - n1

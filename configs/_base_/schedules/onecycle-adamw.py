@@ -1,4 +1,4 @@
-# One-cycle AdamW, the schedule of every CMKD model (spec section 7; the
+# One-cycle AdamW, the schedule of every CMKD model (CMKD, Hong et al. ECCV 2022, Sec. 4; the
 # reference's torch OneCycleLR / OpenPCDet adam_onecycle), stepped per
 # iteration: the learning rate rises from the optimizer's lr (= peak / 10)
 # to the peak over the first 40 % of the training (cosine), then falls to
@@ -10,7 +10,8 @@
 # train_cfg.max_epochs: a config sets the length of its schedule with
 #     train_cfg = dict(max_epochs=20, val_interval=20)
 # and its peak with optim_wrapper.optimizer.lr (= peak / 10), nothing else.
-# Built without a Runner, every phase needs `end` (see onecycle-adamw-60e.py).
+# Built without a Runner, every phase needs `end` = max_epochs (as the tests
+# do).
 #
 # eta_min_ratio is relative to the optimizer's lr (beta1: to 0.95);
 # CosineAnnealingMomentum's eta_min would be an absolute beta1 (mmdet3d's

@@ -1,5 +1,6 @@
 # CMKD stage 1 on KITTI train (labels unused), with any teacher family: as
-# cmkd-stage2_kitti.py but 60 epochs at peak 2e-3 (spec Appendix A), and with
+# cmkd-stage2_kitti.py but 60 epochs at peak 2e-3 (the reference's
+# cmkd_kitti_R50_*_bev.yaml), and with
 # no head yet (the config sets the student's backbone, neck and bbox_head to
 # None) nothing to evaluate.
 _base_ = ['./cmkd-stage2_kitti.py']

@@ -1,6 +1,7 @@
 # CMKD stage 2 on KITTI train (labels unused), with any teacher family
 # (models/cmkd_<teacher>_..._kitti.py): the data and runtime of the R50
-# student, 20 epochs of one-cycle AdamW peak 2e-4 (spec Appendix A), the
+# student, 20 epochs of one-cycle AdamW peak 2e-4 (the reference's
+# cmkd_kitti_R50_*_V2.yaml), the
 # points of every sample for the teacher; evaluated on the student alone.
 _base_ = [
     './datasets/kitti-image-3class.py',

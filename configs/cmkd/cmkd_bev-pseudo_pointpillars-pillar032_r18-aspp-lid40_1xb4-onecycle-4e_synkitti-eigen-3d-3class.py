@@ -1,4 +1,5 @@
-# CMKD stage 2 with offline pseudo-labels (spec 5.3, the paper's method),
+# CMKD stage 2 with offline pseudo-labels (the paper's semi-supervised method,
+# CMKD, Hong et al. ECCV 2022),
 # synthetic world (CPU): before training, PseudoLabelHook runs the frozen
 # teacher over the 160 unlabeled raw frames and writes its boxes (score >=
 # 0.1 per class, the reference's threshold) into a versioned cache in the

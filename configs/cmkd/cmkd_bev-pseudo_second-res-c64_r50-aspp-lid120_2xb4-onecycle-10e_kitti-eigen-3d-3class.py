@@ -1,4 +1,5 @@
-# CMKD stage 2 with offline pseudo-labels (spec 5.3, the paper's V1 method)
+# CMKD stage 2 with offline pseudo-labels (the paper's semi-supervised method,
+# CMKD, Hong et al. ECCV 2022)
 # on KITTI train + eigen-clean KITTI raw: before training PseudoLabelHook
 # runs the frozen SECOND teacher over the raw frames (its post-processing:
 # score > 0.1, NMS 0.01; then score >= 0.1 per class), caches the boxes in

@@ -2,7 +2,8 @@
 # train (labels unused): the full student, BEV backbone / neck / head
 # initialised from the teacher and the image branch from stage 1; BEV (weight
 # 32.0) + response (heatmap 1.0, box maps 4 x 8 = 32) losses, no depth loss.
-# 20 epochs, 2 GPUs x 4, one-cycle AdamW peak 0.0002 (spec Appendix A).
+# 20 epochs, 2 GPUs x 4, one-cycle AdamW peak 0.0002
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-ctp/cmkd_kitti_R50_ctp_V2.yaml).
 #
 #   bash tools/dist_train.sh configs/cmkd/<this config> 2 \
 #       --cfg-options model.teacher_ckpt=<teacher>.pth \

@@ -1,5 +1,7 @@
 # CMKD stage 2 with unlabeled frames, synthetic world (CPU), online soft
-# targets (spec 5.1): as the 4-epoch synkitti stage 2, but every batch holds
+# targets (the released code's V2,
+# Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-pp/cmkd_kitti_eigen_R50_pp_V2.yaml):
+# as the 4-epoch synkitti stage 2, but every batch holds
 # 2 labeled + 2 unlabeled raw frames (MixedBatchSampler): the same 320 steps
 # and labeled-frame schedule as the labeled-only stage 2, the raw frames on
 # top. BEV, response and depth losses on every frame; the ground-truth

@@ -2,8 +2,8 @@
 # teacher, KITTI train (labels unused): the full student, BEV backbone / neck /
 # head initialised from the teacher and the image branch from stage 1; BEV
 # (weight 4.0) + response (cls 1.0 x 4 samples = 4.0, box 2.0, direction 0.2) +
-# depth (1.0) losses. 20 epochs, 2 GPUs x 4, one-cycle AdamW peak 0.0002 (spec
-# Appendix A).
+# depth (1.0) losses. 20 epochs, 2 GPUs x 4, one-cycle AdamW peak 0.0002 (
+# Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-pp/cmkd_kitti_R50_pp_V2.yaml).
 #
 #   bash tools/dist_train.sh configs/cmkd/<this config> 2 \
 #       --cfg-options model.teacher_ckpt=<teacher>.pth \

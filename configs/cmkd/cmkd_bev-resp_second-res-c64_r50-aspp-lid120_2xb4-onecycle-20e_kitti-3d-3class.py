@@ -2,7 +2,8 @@
 # (labels unused): the full student, BEV backbone / neck / head initialised
 # from the teacher and the image branch from stage 1; BEV (weight 32.0) +
 # response (cls 2.0 x 4 samples = 8.0, box 2.0, direction 0.4) + depth (0.5)
-# losses. 20 epochs, 2 GPUs x 4, one-cycle AdamW peak 0.0001 (spec Appendix A).
+# losses. 20 epochs, 2 GPUs x 4, one-cycle AdamW peak 0.0001
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-scd/cmkd_kitti_R50_scd_V2.yaml).
 #
 #   bash tools/dist_train.sh configs/cmkd/<this config> 2 \
 #       --cfg-options model.teacher_ckpt=<teacher>.pth \

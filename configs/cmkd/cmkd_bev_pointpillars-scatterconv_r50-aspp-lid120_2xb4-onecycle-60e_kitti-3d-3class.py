@@ -2,7 +2,8 @@
 # teacher, KITTI train (labels unused): the student's image branch learns the
 # teacher's BEV map (MSE weight 4.0) and the LiDAR depth (focal loss weight
 # 1.0); no BEV backbone / head. 60 epochs, 2 GPUs x 4, one-cycle AdamW peak
-# 2e-3 (spec Appendix A).
+# 2e-3
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-pp/cmkd_kitti_R50_pp_bev.yaml).
 #
 #   bash tools/dist_train.sh configs/cmkd/<this config> 2 \
 #       --cfg-options model.teacher_ckpt=<teacher>.pth

@@ -2,7 +2,7 @@
 # cmkd_bev_second-res-c64_r50-aspp-lid120_2xb4-onecycle-60e_kitti-3d-3class but
 # on KITTI train + eigen-clean KITTI raw (about 18.6k frames), 30 epochs, peak
 # lr 0.002, BEV weight 32, no depth loss (no depth maps for the raw frames),
-# spec Appendix A.
+# Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-scd/cmkd_kitti_eigen_R50_scd_bev.yaml.
 _base_ = [
     '../_base_/models/cmkd_second-res-c64_r50-aspp-lid120_kitti.py',
     '../_base_/cmkd-stage1_kitti-eigen.py'

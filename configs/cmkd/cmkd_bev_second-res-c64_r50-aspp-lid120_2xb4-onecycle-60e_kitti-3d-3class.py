@@ -1,7 +1,8 @@
 # CMKD stage 1, SECOND (IoU-aware QFL head, 0.04 m voxels) teacher, KITTI train
 # (labels unused): the student's image branch learns the teacher's BEV map (MSE
 # weight 32.0) and the LiDAR depth (focal loss weight 0.5); no BEV backbone /
-# head. 60 epochs, 2 GPUs x 4, one-cycle AdamW peak 2e-3 (spec Appendix A).
+# head. 60 epochs, 2 GPUs x 4, one-cycle AdamW peak 2e-3
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-scd/cmkd_kitti_R50_scd_bev.yaml).
 #
 #   bash tools/dist_train.sh configs/cmkd/<this config> 2 \
 #       --cfg-options model.teacher_ckpt=<teacher>.pth

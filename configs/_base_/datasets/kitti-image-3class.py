@@ -1,4 +1,6 @@
-# KITTI for the camera student (spec section 6): full-resolution images with
+# KITTI for the camera student
+# (Cc-Hy/CMKD:pcdet/datasets/kitti/kitti_dataset_cmkd.py): full-resolution
+# images with
 # lidar2cam / cam2img metainfo, FOV LiDAR points for the depth targets (and
 # for the teacher in the distillation configs), the image-space flip that
 # keeps image, points and boxes consistent, depth targets at stride 8.

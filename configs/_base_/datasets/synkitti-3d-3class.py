@@ -8,7 +8,9 @@ dataset_type = 'KittiDataset'
 data_root = 'data/synthetic_kitti/'
 class_names = ['Pedestrian', 'Cyclist', 'Car']
 metainfo = dict(classes=class_names)
-# The CMKD student grid (spec section 2.2): x in [2, 46.8], y in +-30.08.
+# The CMKD student grid
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-scd/cmkd_kitti_R50_scd_bev.yaml):
+# x in [2, 46.8], y in +-30.08.
 point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
 input_modality = dict(use_lidar=True, use_camera=False)
 backend_args = None

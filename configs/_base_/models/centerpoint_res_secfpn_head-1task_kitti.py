@@ -1,4 +1,6 @@
-# CMKD's CenterPoint teacher (spec section 3): a residual sparse encoder
+# CMKD's CenterPoint teacher
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-ctp/centerpoint_teacher.yaml):
+# a residual sparse encoder
 # (VoxelResBackBone8x) whose height compression gives the 256-channel BEV map
 # that the student imitates, SECOND [5] / SECONDFPN up 2, and a CenterHead
 # with one task of the three KITTI classes and no velocity.

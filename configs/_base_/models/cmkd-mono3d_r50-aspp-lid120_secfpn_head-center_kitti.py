@@ -1,5 +1,6 @@
 # The CMKD camera student with the CenterPoint teacher's grid and BEV parts
-# (spec 2.5, "ctp"): cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py on the range
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-ctp/cmkd_kitti_R50_ctp_bev.yaml):
+# cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py on the range
 # [2, 46.8] x [-30, 30] with 0.4 m voxels (112 x 150 x 10), collapse
 # 640 -> 256, 4 SCNet blocks at 256, SECOND [5] / SECONDFPN up 2 and a
 # one-task CenterHead at 0.2 m (224 x 300), class-agnostic rotated NMS: the

@@ -1,4 +1,6 @@
-# CMKD's SECOND teacher (spec section 3): MeanVFE, a residual sparse encoder
+# CMKD's SECOND teacher
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-scd/second_teacher.yaml):
+# MeanVFE, a residual sparse encoder
 # with 64 channels in its last stage (VoxelResBackBone8x_c64) whose height
 # compression gives the 128-channel BEV map that the student imitates, SECOND
 # [5, 5] / SECONDFPN, and the IoU-aware quality-focal classification head.

@@ -1,4 +1,6 @@
-# CMKD CenterPoint teacher on KITTI (spec section 3): range [0, 70.4] x
+# CMKD CenterPoint teacher on KITTI
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-ctp/centerpoint_teacher.yaml):
+# range [0, 70.4] x
 # [-40, 40], 0.05 x 0.05 x 0.1 m voxels; BEV map at stride 8 (0.4 m), head at
 # stride 4; one task with the three classes, no velocity; 80 epochs, 8/GPU.
 # Augmentation as the reference (kitti-3d-3class_cmkd-teacher.py): GT sampling

@@ -1,4 +1,6 @@
-# CMKD PointPillars teacher on KITTI (spec section 3): range [0, 69.12] x
+# CMKD PointPillars teacher on KITTI
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-pp/pointpillar_teacher.yaml):
+# range [0, 69.12] x
 # [-39.68, 39.68], 0.16 m pillars (32 points, 16000 / 40000 pillars), 128
 # pillar channels; the scatter is followed by CMKD's BEV stem (3x3 stride-2
 # conv + 5 convs, 128 ch) so that the teacher BEV map has 0.32 m cells, the

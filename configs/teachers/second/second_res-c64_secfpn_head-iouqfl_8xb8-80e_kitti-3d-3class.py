@@ -1,4 +1,6 @@
-# CMKD SECOND teacher on KITTI (spec section 3): range [0, 70.4] x [-40, 40],
+# CMKD SECOND teacher on KITTI
+# (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/CMKD-scd/second_teacher.yaml): range
+# [0, 70.4] x [-40, 40],
 # 0.04 x 0.04 x 0.1 m voxels, so the BEV map (stride 8) has 0.32 m cells and
 # coincides with the student's grid at distillation time; IoU-aware QFL head
 # (cls 8.0, loc 2.0, dir 0.2); one-cycle AdamW 3e-3, 80 epochs, 8 per GPU.

@@ -1,5 +1,5 @@
 """Every config parses and builds; the distillation matrix carries the
-reference's numbers (spec Appendix A); the one-cycle schedule does what its
+reference's numbers (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/); the one-cycle schedule does what its
 comment says."""
 import glob
 import os

@@ -310,7 +310,7 @@ def test_mim_semi_supervised_pseudo_labels_export_import(
     assert n == {k: len(e['labels_3d']) for k, e in cache['frames'].items()}
 
 
-# the KITTI recipe itself (spec Appendix A) for the two sparse-conv teacher
+# the KITTI recipe itself (the reference's yaml configs) for the two sparse-conv teacher
 # families, pointed at the synthetic world (KITTI layout), ResNet-18 instead
 # of the COCO-initialised ResNet-50 (no download in tests), 2 frames
 KITTI_STAGES = {

@@ -14,7 +14,7 @@ PCR = [2, -30.08, -3, 46.8, 30.08, 1]
 
 
 def test_lid_bins_by_hand():
-    # spec 2.1: delta = 89.6 / 14520, bin i starts at 2 + delta i (i + 1) / 2
+    # CaDDN LID: delta = 89.6 / 14520, bin i starts at 2 + delta i (i + 1) / 2
     delta = 2 * (46.8 - 2.0) / (120 * 121)
     edges = bin_edges('LID', 2.0, 46.8, 120)
     assert edges[0] == pytest.approx(2.0)

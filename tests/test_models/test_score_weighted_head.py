@@ -1,5 +1,5 @@
 """ScoreWeightedAnchor3DHead: pseudo-label scores weight the losses of the
-anchors assigned to their boxes (spec 5.3)."""
+anchors assigned to their boxes (the paper's pseudo-label weighting)."""
 import os
 
 import pytest

@@ -23,7 +23,7 @@ KITTI = [
     'centerpoint/centerpoint_res_secfpn_head-1task_8xb8-80e_kitti-3d-3class.py',  # noqa: E501
 ]
 # (channels, rows = y cells, cols = x cells) of the BEV map the student
-# imitates (spec section 2.5 / 3 "at distillation time")
+# imitates (the reference's cmkd_kitti_R50_*_bev.yaml grids)
 STUDENT_GRID = {
     'pointpillars': (64, 188, 140),   # synthetic: light pillar features
     'second': (128, 188, 140),

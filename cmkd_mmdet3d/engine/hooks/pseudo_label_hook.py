@@ -1,4 +1,6 @@
-"""Offline pseudo-labels (spec 5.3) for the unlabeled frames of a run."""
+"""Offline pseudo-labels for the unlabeled frames of a run (the paper's
+semi-supervised method, CMKD, Hong et al. ECCV 2022; the reference's V1,
+``Cc-Hy/CMKD:pcdet/models/dense_heads/anchor_head_single_cmkd.py``)."""
 import copy
 import hashlib
 import json
@@ -94,8 +96,8 @@ def _collate(batch):
 @HOOKS.register_module()
 class PseudoLabelHook(Hook):
     """Label the unlabeled frames of the training set with a LiDAR teacher
-    before training and every ``interval`` epochs (spec 5.3, the paper's
-    offline method).
+    before training and every ``interval`` epochs (the paper's offline
+    pseudo-label method).
 
     The labeler is the distiller's frozen teacher (``runner.model.teacher``)
     unless ``teacher`` (a model config, config path or ``dict(cfg_path=...,

@@ -1,5 +1,6 @@
 """SCNet self-calibrated bottleneck, the "domain adaptation" of CMKD
-(spec 2.3): maps image-BEV features towards the LiDAR-BEV domain before the
+(``Cc-Hy/CMKD:pcdet/models/backbones_2d/domain_adaptation/scnet.py``):
+maps image-BEV features towards the LiDAR-BEV domain before the
 feature distillation."""
 import torch
 import torch.nn.functional as F

@@ -1,4 +1,6 @@
-"""Depth distribution loss of the CMKD student (spec 4.2)."""
+"""Depth distribution loss of the CMKD student (CaDDN, Reading et al.
+CVPR 2021, Sec. 3.4; ``Cc-Hy/CMKD:pcdet/models/backbones_3d/vfe/
+image_vfe_modules/ffn/ddn_loss/ddn_loss.py``)."""
 from typing import Optional
 
 import torch

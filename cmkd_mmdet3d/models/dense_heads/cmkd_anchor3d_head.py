@@ -1,4 +1,6 @@
-"""Anchor head of the CMKD student (spec 2.4)."""
+"""Anchor head of the CMKD student (CMKD, Hong et al., ECCV 2022: the
+student's BEV detection head, the SECOND-style anchor head of the reference,
+``Cc-Hy/CMKD:pcdet/models/dense_heads/anchor_head_single.py``)."""
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -36,8 +38,10 @@ class CMKDAnchor3DHead(Anchor3DHead):
     ``max_num`` 500 in the CMKD configs). Same parameters as
     ``Anchor3DHead``, so teacher head weights load into it.
 
-    :meth:`loss_by_teacher` is the response distillation of spec 4.3
-    against the raw outputs of a teacher head with the same anchors:
+    :meth:`loss_by_teacher` is the paper's response distillation (CMKD,
+    Hong et al., ECCV 2022; ``Cc-Hy/CMKD:pcdet/models/dense_heads/
+    anchor_head_single_cmkd.py``) against the raw outputs of a teacher head
+    with the same anchors:
     ``loss_resp_cls`` (``SoftQualityFocalLoss``), ``loss_resp_bbox``
     (``SoftBoxRegressionLoss``) and ``loss_resp_dir``
     (``SoftDirectionLoss``), the last two weighted by the teacher's
@@ -75,9 +79,26 @@ class CMKDAnchor3DHead(Anchor3DHead):
 
     def loss_by_teacher(self, student_outs: tuple,
                         teacher_outs: tuple) -> Dict[str, Tensor]:
-        """Response distillation from the raw outputs ``(cls_scores,
-        bbox_preds, dir_cls_preds)`` of this head and of the teacher's
-        (lists over levels of (B, A * k, H, W))."""
+        """Response distillation from the teacher head's raw outputs.
+
+        Args:
+            student_outs (tuple): This head's ``(cls_scores, bbox_preds,
+                dir_cls_preds)``, lists over levels of (B, A * C, H, W),
+                (B, A * 7, H, W) and (B, A * 2, H, W).
+            teacher_outs (tuple): The teacher head's, of the same shapes
+                (same anchors).
+
+        Returns:
+            dict[str, Tensor]: Scalars ``loss_resp_cls``, ``loss_resp_bbox``
+            and ``loss_resp_dir`` (those whose loss is configured); box and
+            direction are weighted per anchor by the teacher's confidence
+            (:func:`~cmkd_mmdet3d.models.losses.teacher_confidence_weights`:
+            summed sigmoid scores above ``resp_pos_thr``, normalised per
+            sample).
+
+        Raises:
+            ValueError: If the two heads' outputs differ in shape.
+        """
         from ..losses import teacher_confidence_weights
         if len(student_outs) != len(teacher_outs) or any(
                 s.shape != t.shape for ss, ts in zip(student_outs,

@@ -11,8 +11,8 @@ from torch import Tensor
 @MODELS.register_module()
 class CMKDCenterHead(CenterHead):
     """``CenterHead`` for 7-DoF boxes, as CMKD's CenterPoint teacher and
-    student (spec 2.4: one task with the 3 KITTI classes, heads reg 2,
-    height 1, dim 3, rot 2).
+    student (``Cc-Hy/CMKD:pcdet/models/dense_heads/center_head.py``: one
+    task with the 3 KITTI classes, heads reg 2, height 1, dim 3, rot 2).
 
     mmdet3d 1.4's ``CenterHead`` always unpacks a velocity from
     ``bboxes_3d[:, 7:]`` into the regression target and concatenates a
@@ -23,7 +23,9 @@ class CMKDCenterHead(CenterHead):
     ``code_weights`` has 8 entries. Parameters are ``CenterHead``'s, so
     weights load either way.
 
-    :meth:`loss_by_teacher` is the response distillation of spec 4.4
+    :meth:`loss_by_teacher` is the paper's response distillation (CMKD,
+    Hong et al., ECCV 2022;
+    ``Cc-Hy/CMKD:pcdet/models/dense_heads/center_head_soft.py``)
     (``loss_resp_heatmap``: ``SoftHeatmapLoss``, ``loss_resp_bbox``:
     ``SoftCenterRegressionLoss`` on the 8 box maps), with configurable
     weights where the reference hard-codes them.

@@ -1,7 +1,7 @@
 """Anchor3DHead with the IoU-aware quality-focal classification of CMKD's
 SECOND teacher (``AnchorHeadSingleQFL``,
 ``Cc-Hy/CMKD:pcdet/models/dense_heads/anchor_head_single_qfl.py``)."""
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -98,11 +98,18 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
       that box's class channel (:func:`iou_quality_targets`); no anchor is
       ignored; the loss of each sample is divided by its number of anchors
       with IoU > 0 and the samples are **summed** (as the reference, whose
-      ``cls_weight`` 8.0 was tuned with 8 samples per GPU).
+      ``cls_weight`` 8.0 was tuned with 8 samples per GPU); the assigner's
+      positives are further weighted by their target ``label_weights``
+      (``pos_weight`` when > 0, and the pseudo-label weight of
+      ``ScoreWeightedAnchor3DHead``).
     - ``'assigned'`` (this project's earlier variant): the IoU is set only
       at the positives of the assigner, with their assigned box; anchors in
       the assigner's ignore band get weight 0; the batch loss is divided by
       the number of positives with IoU > 0 in the batch.
+
+    Only the classification target is this head's (:meth:`_cls_targets`);
+    ``_loss_by_feat_single`` is mmdet3d's with that one call in place of
+    the hard-label loss.
 
     ``loss_cls`` must accept (N, C) soft targets, e.g.
     ``mmdet.QualityFocalLoss`` (BCE(sigmoid(z), t) * |sigmoid(z) - t| **
@@ -129,15 +136,26 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
         self.sampling = False
         super()._init_assigner_sampler()
 
-    def get_anchors(self, featmap_sizes, input_metas, device='cuda'):
-        anchors = super().get_anchors(featmap_sizes, input_metas, device)
-        # kept for _loss_by_feat_single, which mmdet3d calls without anchors
-        self._loss_anchors = anchors
-        return anchors
-
     def loss_by_feat(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
                      dir_cls_preds: List[Tensor], batch_gt_instances_3d,
-                     *args, **kwargs):
+                     *args, **kwargs) -> Dict[str, List[Tensor]]:
+        """``Anchor3DHead.loss_by_feat`` with the IoU-aware classification.
+
+        Args:
+            cls_scores (list[Tensor]): One level of (B, A * C, H, W) logits.
+            bbox_preds (list[Tensor]): One level of (B, A * 7, H, W) box
+                residuals.
+            dir_cls_preds (list[Tensor]): One level of (B, A * 2, H, W)
+                direction logits.
+            batch_gt_instances_3d (list[InstanceData]): B samples'
+                ``bboxes_3d`` (M_b boxes) and ``labels_3d`` (M_b,).
+            *args, **kwargs: ``batch_input_metas`` and
+                ``batch_gt_instances_ignore``, as ``Anchor3DHead``.
+
+        Returns:
+            dict[str, list[Tensor]]: ``loss_cls``, ``loss_bbox`` and
+            ``loss_dir``, each a list of one scalar.
+        """
         if len(cls_scores) != 1:
             raise ValueError('IoUAwareAnchor3DHead supports one feature '
                              f'level, got {len(cls_scores)}')
@@ -150,11 +168,6 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
                                         *args, **kwargs)
         finally:
             self._qfl_gts = None
-
-    def _positive_weights(self, pos: Tensor, anchors: Tensor,
-                          bbox_targets: Tensor) -> Optional[Tensor]:
-        """Per-positive-anchor loss weights (P,); None: all 1."""
-        return None
 
     def _best_gt_targets(self, anchors: Tensor, bbox_pred: Tensor,
                          gts: Sequence) -> Tuple[Tensor, Tensor]:
@@ -174,65 +187,78 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
             norm.append(t.new_full((per_sample, ), 1.0 / max(n, 1)))
         return torch.cat(targets), torch.cat(norm)
 
+    @torch.no_grad()
+    def _cls_targets(self, anchors: Tensor, bbox_pred: Tensor, labels: Tensor,
+                     label_weights: Tensor, bbox_targets: Tensor
+                     ) -> Tuple[Tensor, Tensor, Optional[int]]:
+        """The classification target of ``qfl_target`` for the flattened
+        batch (N = B * A anchors, in the order of the anchor targets).
+
+        Args:
+            anchors (Tensor): (N, 7) anchors.
+            bbox_pred (Tensor): (N, 7) predicted residuals.
+            labels (Tensor): (N,) assigned classes, C for negatives.
+            label_weights (Tensor): (N,) the anchor targets' weights (0 in
+                the assigner's ignore band; at the positives the pseudo-label
+                weight of ``ScoreWeightedAnchor3DHead``).
+            bbox_targets (Tensor): (N, 7) encoded assigned boxes.
+
+        Returns:
+            tuple: ``target`` (N, C) in [0, 1], ``weight`` (N,) and the
+            loss's ``avg_factor``, or None to sum (``'best_gt'``, whose
+            per-sample normalisation is in ``weight``).
+        """
+        pos = ((labels >= 0) & (labels < self.num_classes)).nonzero(
+            as_tuple=True)[0]
+        if self.qfl_target == 'best_gt':
+            gts = getattr(self, '_qfl_gts', None)
+            if gts is None:
+                raise RuntimeError(
+                    "qfl_target='best_gt' needs the ground truth: call "
+                    'loss_by_feat, not _loss_by_feat_single')
+            target, weight = self._best_gt_targets(anchors, bbox_pred, gts)
+            # no anchor ignored; the positives keep their target weight
+            weight[pos] = weight[pos] * label_weights[pos]
+            return target, weight, None
+        target = bbox_pred.new_zeros((len(labels), self.num_classes))
+        num_iou = 0
+        if len(pos):
+            iou = aligned_iou_3d(
+                self.bbox_coder.decode(anchors[pos], bbox_pred[pos]),
+                self.bbox_coder.decode(anchors[pos], bbox_targets[pos]))
+            target[pos, labels[pos]] = iou.to(target.dtype)
+            num_iou = int((iou > 0).sum())
+        return target, label_weights, max(num_iou, 1)
+
+    # Anchor3DHead._loss_by_feat_single with the hard-label classification
+    # loss replaced by _cls_targets' soft target; box and direction as
+    # mmdet3d 1.4 (the only fork of mmdet3d code in this head).
     def _loss_by_feat_single(self, cls_score: Tensor, bbox_pred: Tensor,
                              dir_cls_pred: Tensor, labels: Tensor,
                              label_weights: Tensor, bbox_targets: Tensor,
                              bbox_weights: Tensor, dir_targets: Tensor,
                              dir_weights: Tensor, num_total_samples: int):
-        anchors = torch.cat(
-            [a[0].reshape(-1, self.box_code_size) for a in
-             self._loss_anchors])
+        anchors = self.prior_generator.grid_anchors(
+            [cls_score.shape[-2:]], device=cls_score.device)[0]
+        anchors = anchors.reshape(-1, self.box_code_size).repeat(
+            cls_score.shape[0], 1)
         labels = labels.reshape(-1)
-        label_weights = label_weights.reshape(-1)
         cls_score = cls_score.permute(0, 2, 3, 1).reshape(-1, self.num_classes)
         bbox_pred = bbox_pred.permute(0, 2, 3,
                                       1).reshape(-1, self.box_code_size)
         bbox_targets = bbox_targets.reshape(-1, self.box_code_size)
-        bbox_weights = bbox_weights.reshape(-1, self.box_code_size)
+        target, cls_weight, avg = self._cls_targets(
+            anchors, bbox_pred.detach(), labels, label_weights.reshape(-1),
+            bbox_targets)
+        loss_cls = self.loss_cls(
+            cls_score, target, cls_weight, avg_factor=avg,
+            reduction_override=None if avg else 'sum')
+
         pos = ((labels >= 0) & (labels < self.num_classes)).nonzero(
-            as_tuple=False).reshape(-1)
-
-        with torch.no_grad():
-            weights = self._positive_weights(pos, anchors, bbox_targets)
-            if self.qfl_target == 'best_gt':
-                gts = getattr(self, '_qfl_gts', None)
-                if gts is None:
-                    raise RuntimeError(
-                        "qfl_target='best_gt' needs the ground truth: call "
-                        'loss_by_feat, not _loss_by_feat_single')
-                target, cls_weights = self._best_gt_targets(
-                    anchors, bbox_pred, gts)
-                if weights is not None:
-                    cls_weights[pos] = cls_weights[pos] * weights
-            else:  # 'assigned'
-                target = cls_score.new_zeros(cls_score.shape)
-                num_iou = 0
-                if len(pos):
-                    pred_boxes = self.bbox_coder.decode(
-                        anchors[pos], bbox_pred[pos].detach())
-                    gt_boxes = self.bbox_coder.decode(anchors[pos],
-                                                      bbox_targets[pos])
-                    iou = aligned_iou_3d(pred_boxes, gt_boxes)
-                    target[pos, labels[pos]] = iou
-                    num_iou = int((iou > 0).sum())
-                cls_weights = label_weights
-                if weights is not None:
-                    cls_weights = label_weights.clone()
-                    cls_weights[pos] = cls_weights[pos] * weights
-            if weights is not None:
-                bbox_weights = bbox_weights.clone()
-                bbox_weights[pos] = bbox_weights[pos] * weights[:, None]
-        if self.qfl_target == 'best_gt':
-            # per-sample normalisation is in the weights; samples are summed
-            loss_cls = self.loss_cls(cls_score, target, cls_weights,
-                                     reduction_override='sum')
-        else:
-            loss_cls = self.loss_cls(cls_score, target, cls_weights,
-                                     avg_factor=max(num_iou, 1))
-
+            as_tuple=True)[0]
         pos_bbox_pred = bbox_pred[pos]
         pos_bbox_targets = bbox_targets[pos]
-        pos_bbox_weights = bbox_weights[pos]
+        pos_bbox_weights = bbox_weights.reshape(-1, self.box_code_size)[pos]
         if self.use_direction_classifier:
             pos_dir_pred = dir_cls_pred.permute(0, 2, 3, 1).reshape(-1, 2)[pos]
             pos_dir_targets = dir_targets.reshape(-1)[pos]
@@ -242,7 +268,7 @@ class IoUAwareAnchor3DHead(Anchor3DHead):
             code_weight = self.train_cfg.get('code_weight', None)
             if code_weight:
                 pos_bbox_weights = pos_bbox_weights * \
-                    bbox_weights.new_tensor(code_weight)
+                    pos_bbox_weights.new_tensor(code_weight)
             if self.diff_rad_by_sin:
                 pos_bbox_pred, pos_bbox_targets = self.add_sin_difference(
                     pos_bbox_pred, pos_bbox_targets)

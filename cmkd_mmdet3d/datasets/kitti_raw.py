@@ -22,9 +22,10 @@ from mmdet3d.datasets import KittiDataset
 from mmdet3d.registry import DATASETS
 from mmengine.logging import print_log
 
+from ..structures.geometry import (check_calibration, compose_lidar2img,
+                                   to_homogeneous)
 from ..utils.atomic_io import atomic_path
 from .checks import check_class_names, load_data_list_checked
-from .transforms.image_geometry import check_calibration
 
 RAW_CLASSES = ('Pedestrian', 'Cyclist', 'Car')
 
@@ -61,13 +62,11 @@ def read_raw_calib(date_dir: str) -> Dict[str, np.ndarray]:
             raise ValueError(f'{path}: {key} needs {size} values, got {got}')
         return table[key]
 
-    r_rect = np.eye(4)
-    r_rect[:3, :3] = get(cam, c2c, 'R_rect_00', 9).reshape(3, 3)
-    p2 = np.eye(4)
-    p2[:3] = get(cam, c2c, 'P_rect_02', 12).reshape(3, 4)
-    velo2cam = np.eye(4)
-    velo2cam[:3, :3] = get(velo, v2c, 'R', 9).reshape(3, 3)
-    velo2cam[:3, 3] = get(velo, v2c, 'T', 3)
+    r_rect = to_homogeneous(get(cam, c2c, 'R_rect_00', 9).reshape(3, 3))
+    p2 = to_homogeneous(get(cam, c2c, 'P_rect_02', 12).reshape(3, 4))
+    velo2cam = to_homogeneous(np.concatenate(
+        [get(velo, v2c, 'R', 9).reshape(3, 3),
+         get(velo, v2c, 'T', 3).reshape(3, 1)], 1))
     return dict(lidar2cam=r_rect @ velo2cam, cam2img=p2)
 
 
@@ -174,7 +173,8 @@ def create_kitti_raw_infos(root: str, split_file: str, out_file: str,
                 img_path=img_rel, height=h, width=w,
                 cam2img=calib['cam2img'].tolist(),
                 lidar2cam=calib['lidar2cam'].tolist(),
-                lidar2img=(calib['cam2img'] @ calib['lidar2cam']).tolist())),
+                lidar2img=compose_lidar2img(calib['lidar2cam'],
+                                            calib['cam2img']).tolist())),
             lidar_points=dict(num_pts_feats=4, lidar_path=lidar_rel),
             instances=[]))
     if not data_list:
@@ -212,7 +212,8 @@ class KittiRawDataset(KittiDataset):
     ``MixedBatchSampler`` (epoch-based) or ``mmdet.MultiSourceSampler``
     (iteration-based) fixes the labeled : unlabeled ratio per batch.
 
-    Pseudo-labels (offline mode, spec 5.3) come from either
+    Pseudo-labels (offline mode; CMKD, Hong et al., ECCV 2022, learning
+    from unlabeled data) come from either
     ``pseudo_labels``, a cache written by ``PseudoLabelHook`` (frame id ->
     LiDAR boxes (N, 7), labels, scores; re-read whenever the file changes,
     so dataloader workers see every new round), or infos read back by

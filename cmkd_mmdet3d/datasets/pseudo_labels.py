@@ -1,4 +1,6 @@
-"""Pseudo-labels of unlabeled frames (spec 5.3): thresholds, the cache
+"""Pseudo-labels of unlabeled frames (CMKD, Hong et al., ECCV 2022: the
+student also learns from the teacher's predictions on unlabeled frames):
+thresholds, the cache
 written by ``PseudoLabelHook`` and KITTI label files with a score column.
 
 Cache (a pickle, written atomically)::
@@ -21,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..structures.geometry import project_points, to_homogeneous
 from ..utils.atomic_io import atomic_open
 
 ScoreThr = Union[float, Sequence[float], Dict[str, float]]
@@ -166,12 +169,9 @@ def kitti_label_lines(entry: dict, classes: Sequence[str],
     cam = _lidar_to_camera_rows(boxes, lidar2cam)
     t = cam.tensor.numpy().astype(np.float64)
     corners = cam.corners.numpy().reshape(-1, 3)
-    p = np.asarray(cam2img, dtype=np.float64)
-    p = p[:3] if p.shape[0] == 4 else p
-    if p.shape[1] == 3:
-        p = np.concatenate([p, np.zeros((3, 1))], axis=1)
-    uvw = np.concatenate([corners, np.ones((len(corners), 1))], 1) @ p.T
-    uv = (uvw[:, :2] / np.clip(uvw[:, 2:3], 1e-3, None)).reshape(-1, 8, 2)
+    p = to_homogeneous(np.asarray(cam2img, dtype=np.float64))
+    # corners behind the camera land far out on their side (w clamped)
+    uv = project_points(corners, p, min_w=1e-3)[0].reshape(-1, 8, 2)
     h, w = img_shape[:2]
     lines, f = [], f'{{:.{digits}f}}'
     for i, row in enumerate(t):

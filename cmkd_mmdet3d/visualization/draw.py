@@ -9,6 +9,8 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..structures.geometry import grid_size, project_points
+
 # mmdet3d's corner order (LiDARInstance3DBoxes.corners): 0, 3, 7, 4 is the
 # bottom face and 4, 5, 6, 7 the front (+x) face.
 _BOTTOM = (0, 3, 7, 4)
@@ -37,15 +39,13 @@ def draw_boxes_on_image(img: np.ndarray,
     skipped."""
     if len(corners) == 0:
         return img
-    pts = np.concatenate(
-        [corners.reshape(-1, 3),
-         np.ones((corners.size // 3, 1))], 1)
-    uvw = pts @ np.asarray(lidar2img)[:3].T
-    uvw = uvw.reshape(-1, 8, 3)
-    for box in uvw:
-        if (box[:, 2] < 0.5).any():
+    # (N, 8, 2) pixels, (N, 8) depth along the optical axis
+    uvs, depths = project_points(
+        np.asarray(corners, dtype=np.float64).reshape(-1, 8, 3),
+        np.asarray(lidar2img, dtype=np.float64)[:3])
+    for uv, depth in zip(uvs, depths):
+        if (depth < 0.5).any():
             continue
-        uv = box[:, :2] / box[:, 2:3]
         for a, b in _EDGES:
             cv2.line(img, _pt(uv[a]), _pt(uv[b]), color, thickness,
                      cv2.LINE_AA)
@@ -68,8 +68,9 @@ def draw_bev(points: Optional[np.ndarray],
     Returns:
         (H, W, 3) uint8 BGR picture.
     """
-    h = int(round((x_range[1] - x_range[0]) / resolution))
-    w = int(round((y_range[1] - y_range[0]) / resolution))
+    # x is up (rows), y is left (columns); rounded, as any range may be
+    h, w = grid_size([x_range[0], y_range[0], 0, x_range[1], y_range[1], 1],
+                     [resolution, resolution], dims=2, tolerance=None)
     canvas = np.full((h, w, 3), 20, np.uint8)
 
     def to_px(xy):

@@ -10,11 +10,11 @@ import torch
 
 from cmkd_mmdet3d.datasets.synthetic.geometry import (KITTI_P2,
                                                       calibration_for_date)
-from cmkd_mmdet3d.datasets.synthetic.lidar import fov_mask as synth_fov
 from cmkd_mmdet3d.datasets.transforms import (depth_map_from_points,
-                                              fov_mask, mirror_through_image,
+                                              mirror_through_image,
                                               project_to_image,
                                               sparse_avg_pool)
+from cmkd_mmdet3d.structures import points_in_fov
 
 CAL = calibration_for_date('2011_09_29')
 L2C, C2I = CAL.lidar2cam, CAL.cam2img
@@ -55,9 +55,13 @@ def test_projection_and_fov_against_independent_code():
     uvd = project_to_image(pts, L2C, C2I)
     for p, row in zip(pts[:10], uvd[:10]):
         np.testing.assert_allclose(row, _pixel_by_hand(p), rtol=1e-12)
-    # the synthetic world's own FOV test (written separately)
-    np.testing.assert_array_equal(fov_mask(pts, L2C, C2I, (H, W)),
-                                  synth_fov(pts, CAL, (H, W)))
+    # the FOV test against plain Python: 0 <= u < W, 0 <= v < H, depth >= 0
+    expect = []
+    for p in pts:
+        u, v, d = _pixel_by_hand(p)
+        expect.append(d >= 0 and 0 <= u < W and 0 <= v < H)
+    assert points_in_fov(pts, L2C, C2I, (H, W)).tolist() == expect
+    assert 0 < sum(expect) < len(expect)
 
 
 def test_depth_map_nearest_point_wins():

@@ -27,10 +27,11 @@ import time
 
 
 def load_numerics():
-    """(lift, reference lift, calibration_for_date, CALIB_DATES).
+    """(lift, reference lift, calibration_for_date, CALIB_DATES, grid_size).
 
     Imported from the installed plugin when the OpenMMLab stack is there;
-    on a bare machine with only torch and numpy the three pure modules are
+    on a bare machine with only torch and numpy the pure modules
+    (structures/geometry, depth_bins, frustum_lift, synthetic/geometry) are
     loaded from this checkout by path (they import nothing else)."""
     try:
         from cmkd_mmdet3d.datasets.synthetic.geometry import (
@@ -39,33 +40,31 @@ def load_numerics():
                                                lift_frustum_to_voxels_reference
                                                )
     except ImportError:
-        import importlib.util
+        import importlib
         import types
         root = os.path.join(
             os.path.dirname(os.path.abspath(__file__)), '..', '..',
             'cmkd_mmdet3d')
-        pkg = types.ModuleType('cmkd_numerics')
-        pkg.__path__ = []
-        sys.modules['cmkd_numerics'] = pkg
-
-        def load(name, rel):
-            spec = importlib.util.spec_from_file_location(
-                f'cmkd_numerics.{name}', os.path.join(root, rel))
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = mod
-            spec.loader.exec_module(mod)
-            return mod
-
-        load('depth_bins', 'models/utils/depth_bins.py')
-        lift = load('frustum_lift', 'models/utils/frustum_lift.py')
-        geo = load('geometry', 'datasets/synthetic/geometry.py')
+        # the package tree without its __init__ files (they import the
+        # OpenMMLab stack): empty packages whose __path__ is the checkout's
+        # folder, so that the pure modules and their relative imports load
+        for name in ('', '.structures', '.models', '.models.utils',
+                     '.datasets', '.datasets.synthetic'):
+            pkg = types.ModuleType('cmkd_mmdet3d' + name)
+            pkg.__path__ = [os.path.join(root, *name.split('.'))]
+            sys.modules[pkg.__name__] = pkg
+        lift = importlib.import_module(
+            'cmkd_mmdet3d.models.utils.frustum_lift')
+        geo = importlib.import_module(
+            'cmkd_mmdet3d.datasets.synthetic.geometry')
         CALIB_DATES, calibration_for_date = geo.CALIB_DATES, \
             geo.calibration_for_date
         lift_frustum_to_voxels = lift.lift_frustum_to_voxels
         lift_frustum_to_voxels_reference = \
             lift.lift_frustum_to_voxels_reference
     return (lift_frustum_to_voxels, lift_frustum_to_voxels_reference,
-            calibration_for_date, CALIB_DATES)
+            calibration_for_date, CALIB_DATES,
+            sys.modules['cmkd_mmdet3d.structures.geometry'].grid_size)
 
 
 SHAPE = dict(C=64, D=120, Hf=47, Wf=156, H=376, W=1248)
@@ -76,7 +75,7 @@ VOXEL = [0.32, 0.32, 0.4]
 def make_inputs(batch, device):
     import numpy as np
     import torch
-    _, _, calibration_for_date, CALIB_DATES = load_numerics()
+    _, _, calibration_for_date, CALIB_DATES, _ = load_numerics()
     g = torch.Generator().manual_seed(0)
     cal = [
         calibration_for_date(CALIB_DATES[i % len(CALIB_DATES)])
@@ -112,8 +111,8 @@ def _reset_peak_rss():
 def run_case(batch, align, device, impl, repeat, loss='grad'):
     """Time and peak memory of one implementation (in this process)."""
     import torch
-    lift_frustum_to_voxels, lift_frustum_to_voxels_reference, _, _ = \
-        load_numerics()
+    (lift_frustum_to_voxels, lift_frustum_to_voxels_reference, _, _,
+     grid_size) = load_numerics()
     probs, feats, l2c, c2i = make_inputs(batch, device)
     probs.requires_grad_()
     feats.requires_grad_()
@@ -129,7 +128,7 @@ def run_case(batch, align, device, impl, repeat, loss='grad'):
         def fn():
             return lift_frustum_to_voxels(probs, feats, *args, align=align)
 
-    nz, ny, nx = (round((PCR[i + 3] - PCR[i]) / VOXEL[i]) for i in (2, 1, 0))
+    nx, ny, nz = grid_size(PCR, VOXEL)
     grad = torch.randn(
         batch,
         SHAPE['C'],

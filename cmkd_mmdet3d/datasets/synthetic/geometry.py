@@ -11,6 +11,8 @@ from typing import Dict
 
 import numpy as np
 
+from ...structures.geometry import project_points, to_homogeneous
+
 # Calibration of the KITTI recording 2011_09_26 (values as published in the
 # KITTI object benchmark calibration files of that date).
 KITTI_P0 = np.array([[721.5377, 0.0, 609.5593, 0.0],
@@ -55,10 +57,8 @@ def _rot(axis: str, angle: float) -> np.ndarray:
 
 
 def to_hom(mat: np.ndarray) -> np.ndarray:
-    """Pad a 3x3 or 3x4 matrix to 4x4."""
-    out = np.eye(4)
-    out[:mat.shape[0], :mat.shape[1]] = mat
-    return out
+    """Pad a 3x3 or 3x4 matrix to 4x4 (float64)."""
+    return to_homogeneous(np.asarray(mat, dtype=np.float64))
 
 
 @dataclass
@@ -154,9 +154,7 @@ def box_corners_cam(loc: np.ndarray, dims_lhw: np.ndarray,
 
 def project(points_cam: np.ndarray, p2: np.ndarray) -> np.ndarray:
     """Project (N, 3) camera points with a 3x4 matrix; returns (N, 3) u, v,
-    z."""
-    hom = np.concatenate([points_cam, np.ones((len(points_cam), 1))], 1)
-    uvw = hom @ p2.T
-    return np.stack(
-        [uvw[:, 0] / uvw[:, 2], uvw[:, 1] / uvw[:, 2], uvw[:, 2] - p2[2, 3]],
-        1)
+    rectified z (:func:`~cmkd_mmdet3d.structures.geometry.project_points`
+    with the depth offset ``p2[2, 3]``)."""
+    uv, depth = project_points(points_cam, p2, depth_offset=p2[2, 3])
+    return np.concatenate([uv, depth[:, None]], 1)

@@ -1,5 +1,5 @@
 """A 64-beam spinning LiDAR ray-cast against the scene's ground and parts."""
-from typing import Sequence, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -116,15 +116,3 @@ def cast_lidar(scene: Scene,
     inten = refl[keep] * (0.4 + 0.6 * cos_inc) * (1 - 0.3 * t / max_range)
     inten = np.clip(inten + rng.normal(0, 0.02, len(t)), 0, 1)
     return np.concatenate([pts, inten[:, None]], 1).astype(np.float32)
-
-
-def fov_mask(points: np.ndarray, calib: Calibration,
-             img_shape: Sequence[int]) -> np.ndarray:
-    """Points that project inside the image with positive depth, (N,) bool."""
-    l2c = calib.lidar2cam
-    cam = points[:, :3] @ l2c[:3, :3].T + l2c[:3, 3]
-    uvw = cam @ calib.P2[:, :3].T + calib.P2[:, 3]
-    with np.errstate(divide='ignore', invalid='ignore'):
-        u, v = uvw[:, 0] / uvw[:, 2], uvw[:, 1] / uvw[:, 2]
-    h, w = img_shape[:2]
-    return (uvw[:, 2] > 0) & (u >= 0) & (u < w) & (v >= 0) & (v < h)

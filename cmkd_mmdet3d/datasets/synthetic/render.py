@@ -10,6 +10,7 @@ from typing import Tuple
 import cv2
 import numpy as np
 
+from ...structures.geometry import project_points
 from .geometry import Calibration
 from .scene import Scene
 
@@ -45,8 +46,7 @@ def _clip_near(poly: np.ndarray) -> np.ndarray:
 
 def _project_uv(poly: np.ndarray, p2: np.ndarray) -> np.ndarray:
     """(K, 3) camera points -> (K, 2) pixels with a 3x4 projection."""
-    uvw = np.concatenate([poly, np.ones((len(poly), 1))], 1) @ p2.T
-    return uvw[:, :2] / uvw[:, 2:3]
+    return project_points(poly, p2)[0]
 
 
 def _hash_noise(ix: np.ndarray, iz: np.ndarray, seed: int) -> np.ndarray:

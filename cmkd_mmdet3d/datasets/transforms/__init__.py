@@ -1,14 +1,15 @@
-from .image_geometry import (depth_map_from_points, fov_mask,
-                             mirror_through_image, project_to_image,
-                             sparse_avg_pool, unproject_from_image)
+from .image_geometry import (depth_map_from_points, mirror_through_image,
+                             project_to_image, sparse_avg_pool,
+                             unproject_from_image)
 from .transforms_3d import (FOVFilterPoints, ImageSpaceFlip3D, LoadDepthMap,
                             MakeDepthTarget, PackCMKDInputs,
                             ScaleImage3D, check_image_size)
 
+# project_to_image / unproject_from_image: re-exported from
+# cmkd_mmdet3d.structures.geometry (the FOV mask is there too)
 __all__ = [
     'FOVFilterPoints', 'ImageSpaceFlip3D', 'LoadDepthMap', 'MakeDepthTarget',
     'PackCMKDInputs', 'ScaleImage3D', 'check_image_size',
-    'depth_map_from_points', 'fov_mask',
-    'mirror_through_image', 'project_to_image', 'sparse_avg_pool',
-    'unproject_from_image'
+    'depth_map_from_points', 'mirror_through_image', 'project_to_image',
+    'sparse_avg_pool', 'unproject_from_image'
 ]

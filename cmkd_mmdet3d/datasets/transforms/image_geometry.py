@@ -1,69 +1,19 @@
-"""Camera-geometry numerics of the student's data pipeline (numpy).
+"""Camera-geometry numerics of the student's data pipeline (numpy): the
+image-space flip, sparse depth maps and their pooling.
 
-Conventions (KITTI): ``lidar2cam`` (4, 4) = R0_rect @ Tr_velo_to_cam maps
-LiDAR points to the rectified camera; ``cam2img`` (3 or 4, 4) is P2. A pixel
-(row, col) has its centre at the integer image coordinate (u, v) = (col,
-row). Depth is the rectified-camera z, i.e. ``w' - P2[2, 3]`` for
-``[u' v' w'] = P2 @ [x y z 1]`` (spec 2.2 step 3).
+Projection, the FOV mask and the calibration check live in
+:mod:`cmkd_mmdet3d.structures.geometry` (conventions there: KITTI
+``lidar2cam`` (4, 4) = R0_rect @ Tr_velo_to_cam, ``cam2img`` (3 or 4, 4) =
+P2, pixel centres at integer (u, v) = (col, row), depth = rectified-camera z
+``w' - P2[2, 3]`` as the reference's ``pcdet/utils/calibration_kitti.py:
+rect_to_img``); the names below are re-exported from there.
 """
-from typing import Sequence, Tuple
+from typing import Sequence
 
 import numpy as np
 
-
-def check_calibration(lidar2cam: np.ndarray, cam2img: np.ndarray,
-                      where: str = '') -> Tuple[np.ndarray, np.ndarray]:
-    """Return float64 (4, 4) lidar2cam and (3, 4) cam2img, or raise a
-    ValueError naming the bad matrix (and ``where``, e.g. the file)."""
-    l2c = np.asarray(lidar2cam, dtype=np.float64)
-    c2i = np.asarray(cam2img, dtype=np.float64)
-    at = f' of {where}' if where else ''
-    if l2c.shape != (4, 4):
-        raise ValueError(f'lidar2cam{at} must be 4x4, got shape {l2c.shape}')
-    if c2i.shape not in ((3, 4), (4, 4)):
-        raise ValueError(f'cam2img{at} must be 3x4 or 4x4, got shape '
-                         f'{c2i.shape}')
-    if not (np.isfinite(l2c).all() and np.isfinite(c2i).all()):
-        raise ValueError(f'calibration{at} has non-finite entries')
-    if abs(np.linalg.det(c2i[:3, :3])) < 1e-9:
-        raise ValueError(f'cam2img{at} has a singular 3x3 part: {c2i[:3]}')
-    if abs(np.linalg.det(l2c[:3, :3])) < 1e-9:
-        raise ValueError(f'lidar2cam{at} has a singular 3x3 part: '
-                         f'{l2c[:3, :3]}')
-    return l2c, c2i[:3]
-
-
-def project_to_image(xyz: np.ndarray, lidar2cam: np.ndarray,
-                     cam2img: np.ndarray) -> np.ndarray:
-    """LiDAR points (N, 3) -> (N, 3) image u, v and rectified depth."""
-    l2c, c2i = check_calibration(lidar2cam, cam2img)
-    cam = xyz[:, :3] @ l2c[:3, :3].T + l2c[:3, 3]
-    uvw = cam @ c2i[:, :3].T + c2i[:, 3]
-    with np.errstate(divide='ignore', invalid='ignore'):
-        u, v = uvw[:, 0] / uvw[:, 2], uvw[:, 1] / uvw[:, 2]
-    return np.stack([u, v, uvw[:, 2] - c2i[2, 3]], 1)
-
-
-def unproject_from_image(uvd: np.ndarray, lidar2cam: np.ndarray,
-                         cam2img: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`project_to_image`: (N, 3) u, v, depth -> LiDAR
-    (N, 3)."""
-    l2c, c2i = check_calibration(lidar2cam, cam2img)
-    w = uvd[:, 2] + c2i[2, 3]
-    rhs = np.stack([uvd[:, 0] * w, uvd[:, 1] * w, w], 1) - c2i[:, 3]
-    cam = np.linalg.solve(c2i[:, :3], rhs.T).T
-    return (cam - l2c[:3, 3]) @ np.linalg.inv(l2c[:3, :3]).T
-
-
-def fov_mask(xyz: np.ndarray, lidar2cam: np.ndarray, cam2img: np.ndarray,
-             img_shape: Sequence[int]) -> np.ndarray:
-    """(N,) bool: points with depth >= 0 projecting to 0 <= u < W,
-    0 <= v < H (the reference's FOV test)."""
-    uvd = project_to_image(xyz, lidar2cam, cam2img)
-    h, w = img_shape[:2]
-    u, v, d = uvd.T
-    with np.errstate(invalid='ignore'):
-        return (d >= 0) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+from ...structures.geometry import (check_calibration, project_to_image,
+                                    transform_points, unproject_from_image)
 
 
 def mirror_through_image(xyz: np.ndarray, lidar2cam: np.ndarray,
@@ -108,8 +58,7 @@ def mirror_through_image(xyz: np.ndarray, lidar2cam: np.ndarray,
         return unproject_from_image(uvd, lidar2cam, cam2img)
     # the reference's pair: u = (P2 @ [x y z 1])_0 / z_rect, and back
     l2c, c2i = check_calibration(lidar2cam, cam2img)
-    cam = xyz[:, :3] @ l2c[:3, :3].T + l2c[:3, 3]
-    uvw = cam @ c2i[:, :3].T + c2i[:, 3]
+    uvw = transform_points(transform_points(xyz, l2c), c2i)
     d = uvw[:, 2] - c2i[2, 3]
     with np.errstate(divide='ignore', invalid='ignore'):
         u, v = off - uvw[:, 0] / d, uvw[:, 1] / d
@@ -140,7 +89,9 @@ def depth_map_from_points(xyz: np.ndarray, lidar2cam: np.ndarray,
 def sparse_avg_pool(depth: np.ndarray, stride: int) -> np.ndarray:
     """Mean of the valid (finite, > 0) pixels in every ``stride`` x
     ``stride`` block; blocks without one are 0. (H, W) ->
-    (ceil(H / s), ceil(W / s)), float32 (spec 4.2)."""
+    (ceil(H / s), ceil(W / s)), float32 (the depth targets at the
+    feature-map resolution: CaDDN, Reading et al., CVPR 2021, depth
+    distribution supervision from projected LiDAR)."""
     if depth.ndim != 2:
         raise ValueError(f'depth map must be (H, W), got {depth.shape}')
     h, w = depth.shape

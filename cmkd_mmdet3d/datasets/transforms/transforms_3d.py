@@ -1,4 +1,6 @@
-"""Pipeline transforms of the camera student (spec section 6).
+"""Pipeline transforms of the camera student (the image-space augmentation of
+the reference, ``random_image_pc_flip`` in ``Cc-Hy/CMKD:pcdet/datasets/
+augmentor/``, and the depth targets of CaDDN, Reading et al., CVPR 2021).
 
 The student sees the image, the teacher (issue "distillation") the points of
 the same sample; every geometric augmentation must therefore move image,
@@ -16,9 +18,11 @@ from mmdet3d.datasets.transforms import Pack3DDetInputs
 from mmdet3d.registry import TRANSFORMS
 from mmengine.logging import print_log
 
+from ...structures.geometry import (check_calibration, compose_lidar2img,
+                                    points_in_fov)
 from ..pseudo_labels import check_info_instances
-from .image_geometry import (check_calibration, depth_map_from_points,
-                             fov_mask, mirror_through_image, sparse_avg_pool)
+from .image_geometry import (depth_map_from_points, mirror_through_image,
+                             sparse_avg_pool)
 
 
 def _where(results: dict) -> str:
@@ -158,8 +162,8 @@ class FOVFilterPoints(BaseTransform):
         check_image_size(results)
         l2c, c2i = _calibration(results)
         points = self._drop_nonfinite(results)
-        mask = fov_mask(points.tensor[:, :3].numpy(), l2c, c2i,
-                        _image_shape(results))
+        mask = points_in_fov(points.tensor[:, :3].numpy(), l2c, c2i,
+                             _image_shape(results))
         if not mask.any() and not self.allow_empty:
             raise ValueError(
                 f'no LiDAR point of {results.get("lidar_path", "?")} falls '
@@ -260,10 +264,8 @@ class ScaleImage3D(BaseTransform):
         c2i[1] = sy * c2i[1] + (sy - 1) / 2 * c2i[2]
         results['cam2img'] = c2i
         if 'lidar2cam' in results:
-            l2c = np.asarray(results['lidar2cam'], dtype=np.float64)
-            pad = np.eye(4)
-            pad[:c2i.shape[0], :] = c2i
-            results['lidar2img'] = pad @ l2c
+            results['lidar2img'] = compose_lidar2img(
+                np.asarray(results['lidar2cam'], dtype=np.float64), c2i)
         results['scale_factor'] = (sx, sy)
         return results
 
@@ -271,7 +273,8 @@ class ScaleImage3D(BaseTransform):
 @TRANSFORMS.register_module()
 class ImageSpaceFlip3D(BaseTransform):
     """Flip the image left-right together with the depth map, the points
-    and the boxes, keeping the calibration (spec section 6).
+    and the boxes, keeping the calibration (the reference's
+    ``random_image_pc_flip``, ``Cc-Hy/CMKD:pcdet/datasets/augmentor/``).
 
     Points and box bottom centres are projected into the image, ``u`` is
     mirrored and they are back-projected with the same depth and

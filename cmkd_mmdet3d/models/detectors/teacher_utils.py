@@ -7,6 +7,8 @@ from mmdet3d.registry import MODELS
 from mmengine.config import Config
 from torch import Tensor, nn
 
+from ...structures.geometry import grid_size
+
 
 def model_cfg_from(spec: Union[str, dict], what: str = 'teacher') -> dict:
     """A model config from a model dict, a config path (``pkg::path``
@@ -129,10 +131,9 @@ def teacher_bev_grid(teacher: nn.Module, point_cloud_range: Sequence[float],
         range=(point_cloud_range[0], point_cloud_range[1],
                point_cloud_range[3], point_cloud_range[4]),
         voxel_grid=(ny, nx),
-        expected_voxel_grid=(round((point_cloud_range[4] -
-                                    point_cloud_range[1]) / voxel_size[1]),
-                             round((point_cloud_range[3] -
-                                    point_cloud_range[0]) / voxel_size[0])),
+        # (Y, X), rounded like the reference (the CMKD grid check compares)
+        expected_voxel_grid=grid_size(point_cloud_range, voxel_size, dims=2,
+                                      tolerance=None)[::-1],
         encoder=name)
 
 

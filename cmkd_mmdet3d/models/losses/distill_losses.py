@@ -1,4 +1,6 @@
-"""CMKD's distillation losses (spec 4.1, 4.3, 4.4).
+"""CMKD's distillation losses (CMKD, Hong et al., ECCV 2022: BEV feature
+distillation and BEV response distillation; the anchor-head responses as
+``Cc-Hy/CMKD:pcdet/models/dense_heads/anchor_head_single_qfl.py``).
 
 Every loss is averaged over the samples of the batch with normalisers per
 sample, so its value does not depend on the per-GPU batch size. Where the
@@ -15,6 +17,8 @@ from mmdet.models.losses.smooth_l1_loss import smooth_l1_loss
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
+from ...structures.geometry import bev_cell_centers
+
 
 def _check_pair(student: Tensor, teacher: Tensor, what: str) -> None:
     if student.shape != teacher.shape:
@@ -28,8 +32,7 @@ def bev_box_mask(boxes: Tensor, point_cloud_range, cell, shape) -> Tensor:
     ``point_cloud_range[:2]`` with ``cell`` (cx, cy) metres."""
     ny, nx = shape
     dev = boxes.device
-    xs = point_cloud_range[0] + (torch.arange(nx, device=dev) + 0.5) * cell[0]
-    ys = point_cloud_range[1] + (torch.arange(ny, device=dev) + 0.5) * cell[1]
+    xs, ys = bev_cell_centers(point_cloud_range, cell, (nx, ny), device=dev)
     mask = torch.zeros(ny, nx, dtype=torch.bool, device=dev)
     if len(boxes) == 0:
         return mask
@@ -46,7 +49,8 @@ def bev_box_mask(boxes: Tensor, point_cloud_range, cell, shape) -> Tensor:
 @MODELS.register_module()
 class BEVFeatureDistillLoss(nn.Module):
     """MSE between the student's BEV map (after SCNet) and the teacher's
-    (before its BEV backbone), (B, C, H, W) each (spec 4.1).
+    (before its BEV backbone), (B, C, H, W) each (CMKD's BEV feature
+    distillation).
 
     ``loss_weight * mean_b [ sum_{c,h,w} M (Fs - Ft)^2 / (C * sum_{h,w} M) ]``
     with M = 1 (default: the plain MSE of the reference), or the
@@ -88,7 +92,8 @@ class BEVFeatureDistillLoss(nn.Module):
 
 @MODELS.register_module()
 class SoftQualityFocalLoss(nn.Module):
-    """Quality focal loss against the teacher's probabilities (spec 4.3):
+    """Quality focal loss against the teacher's probabilities (CMKD's BEV
+    response distillation of an anchor head):
     ``loss(student_logits, teacher_logits)`` on (B, N, K) logits.
 
     Per element mmdet's ``quality_focal_loss_tensor_target``:
@@ -123,7 +128,8 @@ class SoftQualityFocalLoss(nn.Module):
 
 def teacher_confidence_weights(teacher_logits: Tensor,
                                pos_thr: float = 0.1) -> Tensor:
-    """omega (B, N) of spec 4.3: s = sum_c sigmoid(z_t), positives s >
+    """omega (B, N) of the anchor response distillation: s = sum_c
+    sigmoid(z_t), positives s >
     ``pos_thr``, omega = P * s / max(#P per sample, 1)."""
     s = teacher_logits.detach().float().sigmoid().sum(-1)
     pos = (s > pos_thr).float()
@@ -147,7 +153,8 @@ def add_sin_difference(student: Tensor, teacher: Tensor, dim: int = 6):
 @MODELS.register_module()
 class SoftBoxRegressionLoss(nn.Module):
     """Confidence-weighted SmoothL1 between student and teacher box codes
-    (B, N, 7) at the same anchors (spec 4.3), with the sin-difference on the
+    (B, N, 7) at the same anchors (the anchor response distillation), with
+    the sin-difference on the
     angle: ``loss_weight * mean_b sum_n omega_bn sum_k SmoothL1(...)``,
     omega from :func:`teacher_confidence_weights` (B, N). NaN targets are
     ignored. Same batch averaging as the reference."""
@@ -194,7 +201,8 @@ class SoftDirectionLoss(nn.Module):
 
 @MODELS.register_module()
 class SoftHeatmapLoss(nn.Module):
-    """Center-head response (spec 4.4): BCE(p, t) |p - t|^2 on
+    """Center-head response (CMKD's BEV response distillation with a
+    CenterPoint head): BCE(p, t) |p - t|^2 on
     probabilities, p = clamp(sigmoid(z_s), 1e-4, 1 - 1e-4), t =
     sigmoid(z_t), (B, K, H, W); per sample divided by the number of teacher
     probabilities above ``pos_thr`` (0.3), averaged over the batch. The
@@ -225,9 +233,9 @@ class SoftCenterRegressionLoss(nn.Module):
     against the teacher's, SmoothL1 (beta 1) weighted by s = sum_c
     sigmoid(teacher heatmap logits) (B, 1, H, W) where s > ``pos_thr``,
     averaged over the selected elements of each sample, then over the
-    batch (spec 4.4). The reference hard-codes ``4 * mean(... * s * 8)``:
-    ``loss_weight`` = 32 reproduces it; the reference averages over the
-    selected elements of the whole batch."""
+    batch (center-head response distillation). The reference hard-codes
+    ``4 * mean(... * s * 8)``: ``loss_weight`` = 32 reproduces it; the
+    reference averages over the selected elements of the whole batch."""
 
     def __init__(self, beta: float = 1.0, pos_thr: float = 0.1,
                  loss_weight: float = 32.0) -> None:

@@ -16,11 +16,11 @@ import math
 from numbers import Integral, Real
 from typing import Sequence, Tuple
 
-MODES = ('UD', 'SID', 'LID')
+# the grid arithmetic lives in structures.geometry; GRID_TOLERANCE is
+# re-exported here
+from ...structures.geometry import GRID_TOLERANCE, grid_size
 
-#: A range counts as a multiple of the voxel size when it is within this
-#: many voxels of an integer (float noise: 60.16 / 0.32 = 187.99999999999997).
-GRID_TOLERANCE = 1e-4
+MODES = ('UD', 'SID', 'LID')
 
 
 def _where(owner: str) -> str:
@@ -85,7 +85,8 @@ def check_voxel_grid(point_cloud_range: Sequence[float],
                      dims: int = 3) -> Tuple[int, ...]:
     """A grid range [x0, y0, z0, x1, y1, z1] and voxel size [vx, vy, vz]:
     positive finite voxel sizes, ``min < max`` and each extent a whole
-    number of voxels (within :data:`GRID_TOLERANCE` voxels).
+    number of voxels (within :data:`GRID_TOLERANCE` voxels):
+    :func:`~cmkd_mmdet3d.structures.geometry.grid_size` with the tolerance.
 
     Args:
         point_cloud_range (Sequence[float]): 6 values, metres.
@@ -101,33 +102,5 @@ def check_voxel_grid(point_cloud_range: Sequence[float],
     Raises:
         ValueError: naming the key, the axis and the values.
     """
-    where = _where(owner)
-    pcr, vs = list(point_cloud_range), list(voxel_size)
-    if len(pcr) != 6:
-        raise ValueError(f'{where}{range_key} needs 6 values [x0, y0, z0, '
-                         f'x1, y1, z1], got {point_cloud_range}')
-    if len(vs) < dims or len(vs) > 3:
-        raise ValueError(f'{where}{voxel_key} needs 3 values [vx, vy, vz], '
-                         f'got {voxel_size}')
-    sizes = []
-    for i in range(dims):
-        axis = 'xyz'[i]
-        v, lo, hi = vs[i], pcr[i], pcr[i + 3]
-        if isinstance(v, bool) or not isinstance(v, Real) or \
-                not math.isfinite(v) or v <= 0:
-            raise ValueError(f'{where}{voxel_key}[{i}] ({axis}) must be a '
-                             f'positive number of metres, got {v!r} in '
-                             f'{voxel_key}={vs}')
-        if not all(isinstance(x, Real) and math.isfinite(x)
-                   for x in (lo, hi)) or not lo < hi:
-            raise ValueError(f'{where}{range_key} {axis} range must be finite '
-                             f'with min < max, got {lo!r} .. {hi!r} in '
-                             f'{range_key}={pcr}')
-        n = (hi - lo) / v
-        if abs(n - round(n)) > GRID_TOLERANCE:
-            raise ValueError(
-                f'{where}{range_key} {axis} extent {hi - lo:g} m ({lo} .. '
-                f'{hi}) is not a multiple of {voxel_key}[{i}] = {v} '
-                f'({n:.4f} voxels); change {range_key} or {voxel_key}')
-        sizes.append(int(round(n)))
-    return tuple(sizes)
+    return grid_size(point_cloud_range, voxel_size, dims, GRID_TOLERANCE,
+                     owner, range_key, voxel_key)

@@ -17,6 +17,8 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor
 
+from ...structures.geometry import (cell_centers, grid_size,
+                                    project_points, transform_points)
 from .depth_bins import bin_depths
 
 ALIGN_MODES = ('caddn', 'exact')
@@ -26,14 +28,12 @@ def voxel_centers(point_cloud_range: Sequence[float],
                   voxel_size: Sequence[float],
                   device=None) -> Tuple[Tensor, Tuple[int, int, int]]:
     """LiDAR-frame voxel centres in (Z, Y, X) order, (Z * Y * X, 3), and the
-    grid size (X, Y, Z) (rounded like the reference)."""
-    pcr = torch.tensor(point_cloud_range, dtype=torch.float64)
-    vs = torch.tensor(voxel_size, dtype=torch.float64)
-    size = torch.round((pcr[3:] - pcr[:3]) / vs).long().tolist()
-    nx, ny, nz = size
-    zs = pcr[2] + (torch.arange(nz, dtype=torch.float64) + 0.5) * vs[2]
-    ys = pcr[1] + (torch.arange(ny, dtype=torch.float64) + 0.5) * vs[1]
-    xs = pcr[0] + (torch.arange(nx, dtype=torch.float64) + 0.5) * vs[0]
+    grid size (X, Y, Z) (rounded like the reference, unchecked:
+    :func:`~cmkd_mmdet3d.structures.geometry.grid_size` with
+    ``tolerance=None``; the neck checks the grid when it is built)."""
+    nx, ny, nz = grid_size(point_cloud_range, voxel_size, tolerance=None)
+    xs, ys, zs = cell_centers(point_cloud_range, voxel_size, (nx, ny, nz),
+                              device='cpu', dtype=torch.float64)
     z, y, x = torch.meshgrid(zs, ys, xs, indexing='ij')
     pts = torch.stack([x, y, z], -1).reshape(-1, 3)
     return pts.to(device=device, dtype=torch.float32), (nx, ny, nz)
@@ -61,6 +61,18 @@ def _check_inputs(depth_probs, feats, lidar2cam, cam2img, img_shape):
                          f'{hf}x{wf}')
 
 
+def _project(points: Tensor, lidar2cam: Tensor,
+             cam2img: Tensor) -> Tuple[Tensor, Tensor]:
+    """Pixels (B, P, 2) and rectified-camera depth (B, P) of the LiDAR
+    points (P, 3) in each sample's camera, float32: first into the camera
+    with ``lidar2cam`` (B, 4, 4), then projected with ``cam2img`` (B, 3 or
+    4, 4), the depth offset by ``cam2img[:, 2, 3]`` (P2's translation of
+    the third row)."""
+    cam = transform_points(points.float(), lidar2cam.float())  # (B, P, 3)
+    return project_points(cam, cam2img[:, :3].float(),
+                          depth_offset=cam2img[:, 2, 3].float())
+
+
 def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor, points: Tensor,
                        img_shape: Tuple[int, int], feat_shape: Tuple[int, int],
                        num_bins: int, depth_min: float, depth_max: float,
@@ -78,14 +90,9 @@ def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor, points: Tensor,
     """
     h, w = img_shape
     hf, wf = feat_shape
-    hom = torch.cat([points, points.new_ones(len(points), 1)], 1)  # (P, 4)
-    cam = torch.einsum('bij,pj->bpi', lidar2cam.float(), hom)  # (B, P, 4)
-    proj = torch.einsum('bij,bpj->bpi', cam2img[:, :3].float(), cam)
     with torch.no_grad():
-        u = proj[..., 0] / proj[..., 2]
-        v = proj[..., 1] / proj[..., 2]
-        # rectified-camera z: remove P2's translation of the third row
-        depth = proj[..., 2] - cam2img[:, 2, 3].float()[:, None]
+        uv, depth = _project(points, lidar2cam, cam2img)
+        u, v = uv.unbind(-1)
         k = bin_depths(depth, mode, depth_min, depth_max, num_bins)
         if align == 'caddn':
             # normalise as the reference does, then un-normalise as
@@ -287,12 +294,8 @@ def lift_frustum_to_voxels_reference(depth_probs,
                                       depth_probs.device)
     # voxel order (X, Y, Z) as in the reference's grid
     pts = pts.reshape(nz, ny, nx, 3).permute(2, 1, 0, 3).reshape(-1, 3)
-    hom = torch.cat([pts, pts.new_ones(len(pts), 1)], 1)
-    cam = torch.einsum('bij,pj->bpi', lidar2cam.float(), hom)
-    proj = torch.einsum('bij,bpj->bpi', cam2img[:, :3].float(), cam)
-    u = proj[..., 0] / proj[..., 2]
-    v = proj[..., 1] / proj[..., 2]
-    depth = proj[..., 2] - cam2img[:, 2, 3].float()[:, None]
+    uv, depth = _project(pts, lidar2cam, cam2img)
+    u, v = uv.unbind(-1)
     k = bin_depths(depth, mode, depth_min, depth_max, d)
     grid = torch.stack(
         [2 * u / (w - 1) - 1, 2 * v / (h - 1) - 1, 2 * k / (d - 1) - 1], -1)

@@ -1,0 +1,14 @@
+"""Shared structures of the plugin; :mod:`.geometry` is the one place for
+projection, the FOV mask, grid sizes and BEV cell centres."""
+from .geometry import (GRID_TOLERANCE, bev_cell_centers, cell_centers,
+                       check_calibration, compose_lidar2img, fov_mask,
+                       grid_size, points_in_fov, project_points,
+                       project_to_image, to_homogeneous, transform_points,
+                       unproject_from_image)
+
+__all__ = [
+    'GRID_TOLERANCE', 'bev_cell_centers', 'cell_centers', 'check_calibration',
+    'compose_lidar2img', 'fov_mask', 'grid_size', 'points_in_fov',
+    'project_points', 'project_to_image', 'to_homogeneous',
+    'transform_points', 'unproject_from_image'
+]

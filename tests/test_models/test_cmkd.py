@@ -316,3 +316,51 @@ def test_kitti_stage2_with_sparse_conv_teachers(family, synthetic_world,
     assert torch.isfinite(loss)
     loss.backward()
     assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_distiller_losses_equal_student_interface_plus_distill_losses(
+        ckpts, synthetic_world):
+    """CMKD.loss is the student's narrow interface (loss_and_bev, bev_grid,
+    bbox_head.loss_by_teacher) plus the distillation losses: the same
+    values, computed by hand on one tiny batch (stage 2, response + ground
+    truth, box-masked BEV loss, one unlabeled frame)."""
+    from cmkd_mmdet3d.models.detectors.teacher_utils import \
+        teacher_bev_and_outputs
+    cfg, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'],
+                        stage1_ckpt=ckpts['stage1'])
+    model.init_weights()
+    model.eval()                  # dropout off, BN statistics fixed
+    model.loss_bev.mask = 'gt_boxes'
+    model.loss_bev.background_weight = 0.3
+    data = model.data_preprocessor(_batch(cfg, synthetic_world, [0, 1]),
+                                   training=True)
+    data['data_samples'][1].set_metainfo(dict(has_labels=False))
+    with torch.no_grad():
+        losses = model(**copy.deepcopy(data), mode='loss')
+        d = copy.deepcopy(data)
+        inputs, samples = d['inputs'], d['data_samples']
+        student = model.student
+        grid = student.bev_grid
+        assert grid.shape == (64, 188, 140)
+        mask = model._box_mask(samples, torch.zeros((1, 1) + grid.shape[1:]))
+        s_losses, bev, s_out = student.loss_and_bev(
+            inputs, samples, with_gt_loss=True, with_head_outputs=True)
+        assert bev.shape == (2, ) + grid.shape
+        t_bev, t_out = teacher_bev_and_outputs(model.teacher,
+                                               inputs['voxels'], 2, True)
+        expected = {'distill.loss_bev': model.loss_bev(bev, t_bev, mask),
+                    'student.loss_depth': s_losses.pop('loss_depth')}
+        for k, v in student.bbox_head.loss_by_teacher(s_out,
+                                                      t_out).items():
+            expected[f'distill.{k}'] = v
+        for k, v in s_losses.items():
+            expected[f'student.{k}'] = v
+    assert list(losses) == list(expected)     # same summation order too
+
+    def flat(v):
+        return list(v) if isinstance(v, (list, tuple)) else [v]
+
+    for k, v in expected.items():
+        for a, b in zip(flat(losses[k]), flat(v)):
+            assert torch.equal(a, b), k
+    assert float(mask.sum()) < mask.numel()   # the mask did something

@@ -312,3 +312,50 @@ def test_center_head_targets_without_velocity():
     np.testing.assert_allclose(anno[0][0].tolist(), expected, atol=1e-4)
     assert inds[0][0].item() == int(cy) * 224 + int(cx)
     assert heatmaps[0][2, int(cy), int(cx)] == 1.0
+
+
+def test_one_depth_bins_object_shared_and_checked_at_build():
+    """The depth-bin settings are built once (``CMKDMono3D.depth_bins``)
+    and shared by the depth network (number of logits), the lift neck and
+    the depth targets; settings that disagree are refused at build time."""
+    from mmengine.config import Config
+
+    from cmkd_mmdet3d.models.utils import DepthBins, bin_depths
+    MODELS = _registry()
+    cfg = Config.fromfile(STUDENT_CFG).model
+    model = MODELS.build(cfg)
+    bins = model.depth_bins
+    assert isinstance(bins, DepthBins)
+    assert model.img_backbone.depth_bins is bins
+    assert model.lift_neck.depth_bins is bins
+    neck = cfg.lift_neck
+    assert bins == DepthBins(neck.mode, neck.depth_min, neck.depth_max,
+                             neck.num_bins)
+    assert model.img_backbone.depth_head[-1].out_channels == \
+        bins.num_classes == neck.num_bins + 1
+    d = torch.tensor([1.0, 2.0, 10.0, 46.7, 50.0, 0.0])
+    assert torch.equal(bins.targets(d), bin_depths(
+        d, neck.mode, neck.depth_min, neck.depth_max, neck.num_bins,
+        target=True))
+    assert len(bins.centres()) == bins.num_bins
+    # the same settings given once at the student level
+    alone = MODELS.build(dict(
+        cfg, depth_bins=bins.as_dict(),
+        lift_neck={k: v for k, v in neck.items()
+                   if k not in bins.as_dict()},
+        img_backbone={k: v for k, v in cfg.img_backbone.items()
+                      if k != 'num_bins'}))
+    assert alone.depth_bins == bins
+    with pytest.raises(ValueError, match=r'img_backbone predicts 12 bins, '
+                       r'lift_neck expects 40'):
+        MODELS.build(
+            dict(cfg, img_backbone=dict(cfg.img_backbone, num_bins=12)))
+    with pytest.raises(ValueError, match=r'lift_neck.depth_max \(46.8\) '
+                       r'differs from depth_bins.depth_max \(40.0\)'):
+        MODELS.build(dict(cfg, depth_bins=dict(bins.as_dict(),
+                                               depth_max=40.0)))
+    with pytest.raises(ValueError, match=r'DepthLiftNeck: depth_min \(50.0\)'
+                       r' must be below depth_max'):
+        MODELS.build(dict(cfg, lift_neck=dict(neck, depth_min=50.0)))
+    with pytest.raises(ValueError, match=r"the depth bins need \['depth_max'"):
+        DepthBins.build(dict(depth_min=2.0, num_bins=4))

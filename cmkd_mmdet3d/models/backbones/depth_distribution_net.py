@@ -21,6 +21,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from ..utils.config_checks import check_num_bins
+from ..utils.depth_bins import DepthBins
 from ..utils.deeplabv3_converter import (LAST_CONV, check_converted_keys,
                                          convert_deeplabv3_state_dict,
                                          is_deeplabv3_state_dict)
@@ -98,8 +99,9 @@ class DepthDistributionNet(BaseModule):
             * any other checkpoint (an ImageNet ResNet such as
               ``https://download.pytorch.org/models/resnet50-0676ba61.pth``)
               goes to the backbone alone, through mmengine.
-        num_bins (int): D; the head predicts D + 1 classes, the last one
-            "beyond the range".
+        num_bins (int, optional): D; the head predicts D + 1 classes, the
+            last one "beyond the range". May be left out when
+            ``depth_bins`` is given (and must then agree with it).
         feat_in_channels (int): Channels of the stride-8 feature (1024 for
             ResNet-50 layer3).
         deep_in_channels (int): Channels of the deepest feature (2048).
@@ -114,6 +116,9 @@ class DepthDistributionNet(BaseModule):
             Defaults to ``dict(type='BN')``.
         init_cfg (dict, optional): mmengine init config of the whole
             network.
+        depth_bins (DepthBins, optional): The student's shared depth
+            discretisation (set by ``CMKDMono3D``); its ``num_bins`` sizes
+            the head.
 
     The ASPP and head have torchvision's ``DeepLabHead`` structure (1x1
     branch, 3x3 atrous branches, image pooling, 1x1 projection + BN + ReLU +
@@ -124,7 +129,7 @@ class DepthDistributionNet(BaseModule):
 
     def __init__(self,
                  backbone: dict,
-                 num_bins: int,
+                 num_bins: Optional[int] = None,
                  feat_in_channels: int = 1024,
                  deep_in_channels: int = 2048,
                  feat_channels: int = 64,
@@ -133,9 +138,17 @@ class DepthDistributionNet(BaseModule):
                  dropout: float = 0.5,
                  stride: int = 8,
                  norm_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 depth_bins: Optional[DepthBins] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         # refused before anything is built (D + 1 output classes)
+        if depth_bins is not None:
+            if num_bins is not None:
+                depth_bins.check_matches(
+                    check_num_bins(num_bins, 'DepthDistributionNet'),
+                    'DepthDistributionNet: num_bins')
+            num_bins = depth_bins.num_bins
+        self.depth_bins = depth_bins
         self.num_bins = check_num_bins(num_bins, 'DepthDistributionNet')
         norm_cfg = norm_cfg or dict(type='BN')
         self.backbone = MODELS.build(backbone)

@@ -36,11 +36,19 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     ``mim test`` work with them; ``tools/model_converters/extract_student.py``
     writes the student alone. Inference runs the student only.
 
-    Losses (keys ``distill.*`` and ``student.*``): BEV feature distillation
-    (``loss_bev``) between the student's SCNet output and the teacher's BEV
-    map; with ``with_response`` and a student head, the head's
+    Losses (keys ``distill.*`` and ``student.*``; ``CMKD.get_training_loss``
+    of ``Cc-Hy/CMKD:pcdet/models/detectors/cmkd.py``): BEV feature
+    distillation (``loss_bev``) between the student's SCNet output and the
+    teacher's BEV map; with ``with_response`` and a student head, the head's
     ``loss_by_teacher`` on the raw dense outputs; the student's depth loss
     when it has one; with ``with_gt_loss`` its ground-truth losses.
+
+    The student is used through a narrow interface only:
+    :meth:`~CMKDMono3D.loss_and_bev` (its own losses, BEV map and head
+    outputs in one pass), :attr:`~CMKDMono3D.bev_grid`,
+    :meth:`~CMKDMono3D.load_image_branch`, ``bbox_head`` (response losses)
+    and the detector API (``init_weights`` / ``predict`` / ``_forward`` /
+    ``extract_feat``).
 
     Args:
         student (dict): The student config.
@@ -112,11 +120,9 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                          'data_preprocessor.voxel_layer.voxel_size')
         t = teacher_bev_grid(self.teacher, list(vl.point_cloud_range),
                              list(vl.voxel_size))
-        neck = self.student.lift_neck
-        r = neck.point_cloud_range
-        s = dict(shape=tuple(neck.bev_shape),
-                 cell=tuple(neck.voxel_size[:2]),
-                 range=(r[0], r[1], r[3], r[4]))
+        grid = self.student.bev_grid
+        s = dict(shape=tuple(grid.shape), cell=tuple(grid.cell),
+                 range=tuple(grid.xy_range))
 
         def close(x, y):
             return all(abs(a - b) < 1e-4 for a, b in zip(x, y))
@@ -163,81 +169,101 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 '--cfg-options model.stage1_ckpt=<work_dir>/epoch_N.pth')
         state = CheckpointLoader.load_checkpoint(path, map_location='cpu')
         state = state.get('state_dict', state)
-        branch = {}
-        for part in ('img_backbone', 'lift_neck'):
-            prefix = f'student.{part}.'
-            sub = {k[len(prefix):]: v for k, v in state.items()
-                   if k.startswith(prefix)}
-            if not sub:
-                raise ValueError(f'{path} has no {prefix}* weights: is it a '
-                                 'CMKD stage-1 checkpoint?')
-            getattr(self.student, part).load_state_dict(sub, strict=True)
-            branch[part] = len(sub)
+        own = {k[len('student.'):]: v for k, v in state.items()
+               if k.startswith('student.')}
+        branch = self.student.load_image_branch(own, source=path,
+                                                prefix='student.')
         print_log(f'CMKD: image branch loaded from {path} {branch}',
                   logger='current')
 
     # ------------------------------------------------------------------
     def loss(self, batch_inputs_dict: dict,
              batch_data_samples: List[Det3DDataSample]) -> dict:
+        """Distillation and student losses of one batch.
+
+        The student computes its own losses (depth loss, ground-truth losses
+        on the labeled frames with ``with_gt_loss``), its BEV map and, with
+        ``with_response``, its head outputs in one pass
+        (:meth:`~CMKDMono3D.loss_and_bev`); the frozen teacher gives its BEV
+        map and head outputs on the same frames.
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W) and the points
+                voxelised with the teacher's settings (``voxels``: dict of
+                ``voxels`` (V, P, F), ``coors`` (V, 4), ``num_points``
+                (V,)).
+            batch_data_samples (list[Det3DDataSample]): B samples with
+                ``lidar2cam`` / ``cam2img`` metainfo, ``gt_depth`` (with a
+                student ``loss_depth``), ``gt_instances_3d`` (with
+                ``with_gt_loss`` or ``mask='gt_boxes'``) and optionally
+                ``has_labels``.
+
+        Returns:
+            dict[str, Tensor]: ``distill.loss_bev``; ``student.loss_depth``
+            with a student depth loss; ``distill.<head loss_by_teacher
+            keys>`` with ``with_response``; ``student.<head losses>`` with
+            ``with_gt_loss`` and at least one labeled frame.
+
+        Raises:
+            KeyError: without ``voxels`` in the inputs.
+            ValueError: if the teacher's and student's BEV maps
+                (B, C, Y, X) differ.
+        """
         if 'voxels' not in batch_inputs_dict:
             raise KeyError('CMKD training needs the points of each sample: '
                            "pack 'points' in the train pipeline")
         student = self.student
-        out = student.extract_bev(batch_inputs_dict, batch_data_samples)
         with_head = self.with_response and student.bbox_head is not None
+        # before the student's ground-truth losses: mmdet3d's target
+        # assignment replaces gt_instances_3d.bboxes_3d by its tensor
+        mask = self._box_mask_for(batch_data_samples,
+                                  tuple(student.bev_grid.shape[1:]),
+                                  batch_inputs_dict['imgs'].device)
+        s_losses, bev, s_out = student.loss_and_bev(
+            batch_inputs_dict, batch_data_samples,
+            with_gt_loss=self.with_gt_loss, with_head_outputs=with_head)
         t_bev, t_out = teacher_bev_and_outputs(
             self.teacher, batch_inputs_dict['voxels'],
             len(batch_data_samples), with_head)
-        if t_bev.shape != out['bev'].shape:
+        if t_bev.shape != bev.shape:
             raise ValueError(f'teacher BEV map {tuple(t_bev.shape)} and '
-                             f"student BEV map {tuple(out['bev'].shape)} "
-                             'differ')
-        losses = {
-            'distill.loss_bev':
-            self.loss_bev(out['bev'], t_bev,
-                          self._box_mask(batch_data_samples, t_bev))
-        }
-        if student.loss_depth is not None:
-            logits = out['depth_logits']
-            target = student.depth_targets(batch_data_samples,
-                                           logits.shape[-2:], logits.device)
-            losses['student.loss_depth'] = student.loss_depth(logits, target)
-        if student.bbox_head is not None and (with_head or
-                                              self.with_gt_loss):
-            x = student.bev_head_inputs(out['bev'])
-            s_out = student.bbox_head(x)
-            if with_head:
-                losses.update(_prefixed(
-                    student.bbox_head.loss_by_teacher(s_out, t_out),
-                    'distill'))
-            labeled = [i for i, s in enumerate(batch_data_samples)
-                       if s.metainfo.get('has_labels', True)]
-            if self.with_gt_loss and labeled:
-                # unlabeled frames (has_labels False) teach through the
-                # distillation losses only
-                if len(labeled) < len(batch_data_samples):
-                    x = [f[labeled] for f in x] if isinstance(
-                        x, (list, tuple)) else x[labeled]
-                    batch_data_samples = [batch_data_samples[i]
-                                          for i in labeled]
-                losses.update(_prefixed(
-                    student.bbox_head.loss(x, batch_data_samples),
-                    'student'))
+                             f'student BEV map {tuple(bev.shape)} differ')
+        s_losses = _prefixed(s_losses, 'student')
+        # key order (and so the summation order of parse_losses) as before:
+        # BEV, depth, response, ground truth
+        losses = {'distill.loss_bev': self.loss_bev(bev, t_bev, mask)}
+        if 'student.loss_depth' in s_losses:
+            losses['student.loss_depth'] = s_losses.pop('student.loss_depth')
+        if with_head:
+            losses.update(_prefixed(
+                student.bbox_head.loss_by_teacher(s_out, t_out), 'distill'))
+        losses.update(s_losses)
         return losses
 
-    def _box_mask(self, batch_data_samples, bev):
-        """Foreground weights for ``loss_bev`` with ``mask='gt_boxes'``."""
+    def _box_mask(self, batch_data_samples: List[Det3DDataSample],
+                  bev: torch.Tensor) -> Optional[torch.Tensor]:
+        """Foreground weights (B, 1, Y, X) for ``loss_bev`` with
+        ``mask='gt_boxes'`` on the grid of ``bev`` (B, C, Y, X), else
+        None."""
+        return self._box_mask_for(batch_data_samples, tuple(bev.shape[2:]),
+                                  bev.device)
+
+    def _box_mask_for(self, batch_data_samples: List[Det3DDataSample],
+                      shape: tuple, device) -> Optional[torch.Tensor]:
+        """:meth:`_box_mask` for a BEV map of (Y, X) ``shape``."""
         if getattr(self.loss_bev, 'mask', None) != 'gt_boxes':
             return None
         from ..losses import bev_box_mask
-        neck = self.student.lift_neck
+        grid = self.student.bev_grid
         masks = []
         for s in batch_data_samples:
-            boxes = s.gt_instances_3d.bboxes_3d.tensor.to(bev.device) \
-                if 'gt_instances_3d' in s and \
-                'bboxes_3d' in s.gt_instances_3d else bev.new_zeros(0, 7)
-            masks.append(bev_box_mask(boxes, neck.point_cloud_range,
-                                      neck.voxel_size[:2], bev.shape[2:]))
+            if 'gt_instances_3d' in s and 'bboxes_3d' in s.gt_instances_3d:
+                b = s.gt_instances_3d.bboxes_3d
+                boxes = getattr(b, 'tensor', b).to(device)
+            else:
+                boxes = torch.zeros(0, 7, device=device)
+            masks.append(bev_box_mask(boxes, list(grid.point_cloud_range),
+                                      list(grid.cell), shape))
         fg = torch.stack(masks)[:, None].float()
         bg = self.loss_bev.background_weight
         return fg + (1 - fg) * bg
@@ -245,10 +271,35 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     def predict(self, batch_inputs_dict: dict,
                 batch_data_samples: List[Det3DDataSample]
                 ) -> List[Det3DDataSample]:
+        """Inference runs the student alone (images only).
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W); points, if
+                packed, are ignored.
+            batch_data_samples (list[Det3DDataSample]): B samples with
+                ``lidar2cam`` / ``cam2img`` metainfo.
+
+        Returns:
+            list[Det3DDataSample]: The samples with ``pred_instances_3d``
+            (``bboxes_3d`` (N, 7) LiDAR boxes, ``scores_3d`` (N,),
+            ``labels_3d`` (N,)); see :meth:`CMKDMono3D.predict`.
+        """
         return self.student.predict(batch_inputs_dict, batch_data_samples)
 
     def _forward(self, batch_inputs_dict: dict,
                  batch_data_samples: Optional[List[Det3DDataSample]] = None):
+        """The student's raw outputs (``mode='tensor'``).
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W).
+            batch_data_samples (list[Det3DDataSample], optional): B samples
+                with ``lidar2cam`` / ``cam2img`` metainfo.
+
+        Returns:
+            tuple | Tensor: The student head's ``forward`` outputs, or its
+            BEV map (B, C, Y, X) without a head; see
+            :meth:`CMKDMono3D._forward`.
+        """
         return self.student._forward(batch_inputs_dict, batch_data_samples)
 
     def extract_feat(self, batch_inputs_dict, batch_data_samples=None):

@@ -1,5 +1,5 @@
 """The CMKD camera student (CaDDN-style), usable on its own."""
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -8,8 +8,52 @@ from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
 from torch import Tensor
 
-from ..utils.depth_bins import bin_depths
+from ..utils.depth_bins import DEPTH_BIN_KEYS, DepthBins
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
+
+
+class BEVGrid(NamedTuple):
+    """The student's BEV map grid, for the distiller's build-time check.
+
+    Attributes:
+        shape (tuple[int]): (C, Y, X) of the BEV map.
+        point_cloud_range (tuple[float]): [x0, y0, z0, x1, y1, z1], metres.
+        voxel_size (tuple[float]): [vx, vy, vz], metres.
+    """
+
+    shape: Tuple[int, int, int]
+    point_cloud_range: Tuple[float, ...]
+    voxel_size: Tuple[float, ...]
+
+    @property
+    def cell(self) -> Tuple[float, float]:
+        """(vx, vy): the size of a BEV cell, metres."""
+        return tuple(self.voxel_size[:2])
+
+    @property
+    def xy_range(self) -> Tuple[float, float, float, float]:
+        """(x0, y0, x1, y1), metres."""
+        r = self.point_cloud_range
+        return (r[0], r[1], r[3], r[4])
+
+
+class StudentLossOutputs(NamedTuple):
+    """What :meth:`CMKDMono3D.loss_and_bev` gives the distiller.
+
+    Attributes:
+        losses (dict[str, Tensor]): The student's own losses, unprefixed:
+            ``loss_depth`` (with ``loss_depth``) then the head's
+            ground-truth losses (with ``with_gt_loss``).
+        bev (Tensor): (B, C, Y, X) BEV map after SCNet, the map distilled
+            from the teacher's.
+        head_outs (tuple, optional): ``bbox_head(bev_head_inputs(bev))``
+            on all frames, with ``with_head_outputs`` (else None), for the
+            response distillation.
+    """
+
+    losses: Dict[str, Tensor]
+    bev: Tensor
+    head_outs: Optional[tuple] = None
 
 
 def _matrix(value, rows: Tuple[int, ...], key: str, sample: Det3DDataSample,
@@ -39,11 +83,27 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     as ``data_sample.gt_depth``. ``backbone``, ``neck`` and ``bbox_head``
     may be left out (the image branch alone, CMKD's stage 1).
 
+    The depth discretisation (``mode`` / ``depth_min`` / ``depth_max`` /
+    ``num_bins``, read from ``lift_neck`` or from ``depth_bins``) is built
+    once as :class:`~cmkd_mmdet3d.models.utils.depth_bins.DepthBins`
+    (:attr:`depth_bins`) and shared by the depth network, the lift neck and
+    the depth targets.
+
+    Interface of the distiller (``CMKD``): :meth:`loss_and_bev` (the
+    student's own losses, the BEV map and the head outputs in one pass),
+    :attr:`bev_grid`, :meth:`load_image_branch` and ``bbox_head`` (response
+    losses).
+
     Args:
-        img_backbone (dict): e.g. ``DepthDistributionNet``.
-        lift_neck (dict): ``DepthLiftNeck``.
+        img_backbone (dict): e.g. ``DepthDistributionNet``; its
+            ``num_bins`` may be left out (it must agree when given).
+        lift_neck (dict): ``DepthLiftNeck``, with the depth-bin keys unless
+            ``depth_bins`` is given.
         backbone, neck, bbox_head (dict, optional): BEV detector parts.
         loss_depth (dict, optional): e.g. ``DepthFocalLoss``.
+        depth_bins (dict, optional): ``dict(mode, depth_min, depth_max,
+            num_bins)``, instead of the keys in ``lift_neck`` (any given
+            there must agree).
         nonfinite_loss (str | dict, optional): What a NaN / inf loss does:
             ``'raise'`` (default: training stops, naming the loss keys, the
             iteration and the frames) or ``dict(action='skip',
@@ -70,16 +130,21 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 nonfinite_loss: Union[None, str, dict] = None) -> None:
+                 nonfinite_loss: Union[None, str, dict] = None,
+                 depth_bins: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         self._init_nonfinite_guard(nonfinite_loss)
-        self.img_backbone = MODELS.build(img_backbone)
-        self.lift_neck = MODELS.build(lift_neck)
-        if self.img_backbone.num_bins != self.lift_neck.num_bins:
-            raise ValueError(
-                f'img_backbone predicts {self.img_backbone.num_bins} bins, '
-                f'lift_neck expects {self.lift_neck.num_bins}')
+        self.depth_bins = self._build_depth_bins(depth_bins, lift_neck,
+                                                 img_backbone)
+        lift_neck = {k: v for k, v in lift_neck.items()
+                     if k not in DEPTH_BIN_KEYS}
+        img_backbone = {k: v for k, v in img_backbone.items()
+                        if k != 'num_bins'}
+        self.img_backbone = MODELS.build(
+            dict(img_backbone, depth_bins=self.depth_bins))
+        self.lift_neck = MODELS.build(
+            dict(lift_neck, depth_bins=self.depth_bins))
         self.backbone = MODELS.build(backbone) if backbone else None
         self.neck = MODELS.build(neck) if neck else None
         self._check_bev_input_channels()
@@ -91,6 +156,70 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             self.bbox_head = None
         self.loss_depth = MODELS.build(loss_depth) if loss_depth else None
         self.train_cfg, self.test_cfg = train_cfg, test_cfg
+
+    @staticmethod
+    def _build_depth_bins(depth_bins: Optional[dict], lift_neck: Mapping,
+                          img_backbone: Mapping) -> DepthBins:
+        """The one :class:`DepthBins` of the student, validated here (at
+        build time): from ``depth_bins`` or the keys of ``lift_neck``; the
+        other places that name a setting must agree."""
+        in_neck = {k: lift_neck[k] for k in DEPTH_BIN_KEYS if k in lift_neck}
+        if depth_bins is not None:
+            bins = DepthBins.build(depth_bins, owner='CMKDMono3D.depth_bins')
+            for k, v in in_neck.items():
+                if v != getattr(bins, k):
+                    raise ValueError(
+                        f'lift_neck.{k} ({v!r}) differs from '
+                        f'depth_bins.{k} ({getattr(bins, k)!r})')
+        else:
+            bins = DepthBins.build(in_neck, owner='DepthLiftNeck')
+        n = img_backbone.get('num_bins')
+        if n is not None and n != bins.num_bins:
+            raise ValueError(f'img_backbone predicts {n} bins, lift_neck '
+                             f'expects {bins.num_bins}')
+        return bins
+
+    @property
+    def bev_grid(self) -> BEVGrid:
+        """The BEV map's (C, Y, X), grid range and voxel size
+        (:class:`BEVGrid`), for the distiller's grid check and box mask."""
+        neck = self.lift_neck
+        return BEVGrid(tuple(neck.bev_shape),
+                       tuple(neck.point_cloud_range),
+                       tuple(neck.voxel_size))
+
+    #: The image branch (CMKD stage 1), as module names.
+    image_branch = ('img_backbone', 'lift_neck')
+
+    def load_image_branch(self, state_dict: Mapping[str, Tensor],
+                          source: str = '<state dict>',
+                          prefix: str = '') -> Dict[str, int]:
+        """Load :attr:`image_branch` strictly from a student state dict
+        (keys ``img_backbone.*`` / ``lift_neck.*``; others are ignored).
+
+        Args:
+            state_dict (Mapping[str, Tensor]): The student's keys.
+            source (str): The checkpoint, for the error.
+            prefix (str): Printed before the module names in the error
+                (e.g. ``'student.'``).
+
+        Returns:
+            dict[str, int]: Tensors loaded per module.
+
+        Raises:
+            ValueError: If a module has no tensors in ``state_dict``.
+        """
+        loaded = {}
+        for part in self.image_branch:
+            head = f'{part}.'
+            sub = {k[len(head):]: v for k, v in state_dict.items()
+                   if k.startswith(head)}
+            if not sub:
+                raise ValueError(f'{source} has no {prefix}{head}* weights: '
+                                 'is it a CMKD stage-1 checkpoint?')
+            getattr(self, part).load_state_dict(sub, strict=True)
+            loaded[part] = len(sub)
+        return loaded
 
     def _check_bev_input_channels(self) -> None:
         """The BEV backbone must take the lift neck's BEV map (C, Y, X):
@@ -177,13 +306,39 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 raise ValueError(f'depth target {tuple(d.shape)} is larger '
                                  f'than the feature map {feat_shape}')
             depth[i, :d.shape[0], :d.shape[1]] = d
-        lift = self.lift_neck
-        return bin_depths(depth, lift.mode, lift.depth_min, lift.depth_max,
-                          lift.num_bins, target=True)
+        return self.depth_bins.targets(depth)
 
     # ------------------------------------------------------------------
-    def loss(self, batch_inputs_dict: dict,
-             batch_data_samples: List[Det3DDataSample]) -> dict:
+    def loss_and_bev(self, batch_inputs_dict: dict,
+                     batch_data_samples: List[Det3DDataSample],
+                     with_gt_loss: bool = True,
+                     with_head_outputs: bool = False,
+                     labeled_only: bool = True) -> StudentLossOutputs:
+        """The student's own losses and its BEV map in one forward pass: the
+        interface of the distiller (``CMKD.loss``).
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W), normalised and
+                padded; other keys (``voxels`` ...) are ignored.
+            batch_data_samples (list[Det3DDataSample]): B samples with
+                ``lidar2cam`` (4, 4) / ``cam2img`` (3|4, 4) metainfo, and
+                ``gt_depth`` (h, w) with ``loss_depth``, ``gt_instances_3d``
+                with ``with_gt_loss``.
+            with_gt_loss (bool): Add the head's ground-truth losses.
+            with_head_outputs (bool): Also return the head's raw outputs on
+                all B frames (response distillation).
+            labeled_only (bool): The ground-truth losses use only the frames
+                whose metainfo ``has_labels`` is not False (unlabeled frames
+                teach through distillation only); none when no frame has
+                labels. False: all frames (:meth:`loss`).
+
+        Returns:
+            StudentLossOutputs: ``(losses, bev, head_outs)``: ``losses``
+            unprefixed (``loss_depth`` when the student has ``loss_depth``,
+            then the head's ``loss_*``); ``bev`` (B, C, Y, X), C, Y, X =
+            :attr:`bev_grid` ``.shape``; ``head_outs`` the head's
+            ``forward`` on (B, ...) or None.
+        """
         out = self.extract_bev(batch_inputs_dict, batch_data_samples)
         losses = {}
         if self.loss_depth is not None:
@@ -191,9 +346,47 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             target = self.depth_targets(batch_data_samples,
                                         logits.shape[-2:], logits.device)
             losses['loss_depth'] = self.loss_depth(logits, target)
-        if self.bbox_head is not None:
+        head_outs = None
+        if self.bbox_head is not None and (with_gt_loss or with_head_outputs):
             x = self.bev_head_inputs(out['bev'])
-            losses.update(self.bbox_head.loss(x, batch_data_samples))
+            if with_head_outputs:
+                head_outs = self.bbox_head(x)
+            samples = batch_data_samples
+            if with_gt_loss and labeled_only:
+                labeled = [i for i, s in enumerate(samples)
+                           if s.metainfo.get('has_labels', True)]
+                if len(labeled) < len(samples):
+                    x = [f[labeled] for f in x] if isinstance(
+                        x, (list, tuple)) else x[labeled]
+                    samples = [samples[i] for i in labeled]
+            if with_gt_loss and samples:
+                losses.update(self.bbox_head.loss(x, samples))
+        return StudentLossOutputs(losses, out['bev'], head_outs)
+
+    def loss(self, batch_inputs_dict: dict,
+             batch_data_samples: List[Det3DDataSample]) -> dict:
+        """Training losses of the student on its own: depth loss +
+        detection losses (``CMKD_MONO.get_training_loss`` of
+        ``Cc-Hy/CMKD:pcdet/models/detectors/cmkd.py``).
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W).
+            batch_data_samples (list[Det3DDataSample]): B samples with
+                ``lidar2cam`` / ``cam2img`` metainfo, ``gt_instances_3d``
+                and, with ``loss_depth``, ``gt_depth`` (h, w) at the depth
+                network's stride.
+
+        Returns:
+            dict[str, Tensor]: ``loss_depth`` (with ``loss_depth``) and the
+            head's losses (e.g. ``loss_cls`` / ``loss_bbox`` /
+            ``loss_dir``) on all B frames.
+
+        Raises:
+            RuntimeError: with neither ``bbox_head`` nor ``loss_depth``.
+        """
+        losses = self.loss_and_bev(batch_inputs_dict, batch_data_samples,
+                                   with_gt_loss=True,
+                                   labeled_only=False).losses
         if not losses:
             raise RuntimeError('CMKDMono3D has neither a bbox_head nor a '
                                'loss_depth to train on its own; the image '
@@ -203,6 +396,21 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     def predict(self, batch_inputs_dict: dict,
                 batch_data_samples: List[Det3DDataSample]
                 ) -> List[Det3DDataSample]:
+        """Boxes from images alone.
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W).
+            batch_data_samples (list[Det3DDataSample]): B samples with
+                ``lidar2cam`` / ``cam2img`` metainfo.
+
+        Returns:
+            list[Det3DDataSample]: The samples with ``pred_instances_3d``
+            (``bboxes_3d`` (N, 7) LiDAR boxes, ``scores_3d`` (N,),
+            ``labels_3d`` (N,)).
+
+        Raises:
+            RuntimeError: without ``bbox_head``.
+        """
         if self.bbox_head is None:
             raise RuntimeError('CMKDMono3D without bbox_head cannot predict '
                                'boxes')
@@ -212,6 +420,18 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
 
     def _forward(self, batch_inputs_dict: dict,
                  batch_data_samples: Optional[List[Det3DDataSample]] = None):
+        """Raw network outputs (``mode='tensor'``).
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W).
+            batch_data_samples (list[Det3DDataSample]): B samples with
+                ``lidar2cam`` / ``cam2img`` metainfo.
+
+        Returns:
+            tuple | Tensor: The head's ``forward`` outputs (per level, e.g.
+            cls (B, A * K, Y', X'), bbox, dir maps), or the BEV map
+            (B, C, Y, X) without ``bbox_head``.
+        """
         out = self.extract_bev(batch_inputs_dict, batch_data_samples)
         if self.bbox_head is None:
             return out['bev']

@@ -9,16 +9,9 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from ..layers import SCBottleneck
-from ..utils.config_checks import check_depth_bins, check_voxel_grid
+from ..utils.config_checks import check_voxel_grid
+from ..utils.depth_bins import DepthBins
 from ..utils.frustum_lift import ALIGN_MODES, lift_frustum_to_voxels
-
-
-def grid_size(point_cloud_range: Sequence[float],
-              voxel_size: Sequence[float]) -> Tuple[int, int, int]:
-    """(X, Y, Z) voxels, rounded like the reference."""
-    return tuple(
-        int(round((point_cloud_range[i + 3] - point_cloud_range[i]) /
-                  voxel_size[i])) for i in range(3))
 
 
 @MODELS.register_module()
@@ -35,6 +28,9 @@ class DepthLiftNeck(BaseModule):
         num_bins (int): D.
         depth_min, depth_max (float): Depth range of the bins, metres.
         mode (str): 'UD', 'SID' or 'LID'. Defaults to 'LID'.
+        depth_bins (DepthBins, optional): The student's shared depth
+            discretisation (set by ``CMKDMono3D``), instead of the four keys
+            above (any of them given must agree with it).
         align (str): 'caddn' (reference sampling) or 'exact'.
         in_channels (int): C of the image features. Defaults to 64.
         out_channels (int): BEV channels. Defaults to 128.
@@ -52,16 +48,17 @@ class DepthLiftNeck(BaseModule):
     def __init__(self,
                  point_cloud_range: Sequence[float],
                  voxel_size: Sequence[float],
-                 num_bins: int,
-                 depth_min: float,
-                 depth_max: float,
-                 mode: str = 'LID',
+                 num_bins: Optional[int] = None,
+                 depth_min: Optional[float] = None,
+                 depth_max: Optional[float] = None,
+                 mode: Optional[str] = None,
                  align: str = 'caddn',
                  in_channels: int = 64,
                  out_channels: int = 128,
                  num_blocks: int = 4,
                  norm_cfg: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 depth_bins: Optional[DepthBins] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if align not in ALIGN_MODES:
             raise ValueError(f'align must be one of {ALIGN_MODES}, got '
@@ -69,10 +66,20 @@ class DepthLiftNeck(BaseModule):
         if len(voxel_size) != 3:
             raise ValueError('DepthLiftNeck: voxel_size needs 3 values '
                              f'[vx, vy, vz], got {voxel_size}')
-        # refused here, when the model is built, not at the first forward
-        check_voxel_grid(point_cloud_range, voxel_size, 'DepthLiftNeck')
-        check_depth_bins(mode, depth_min, depth_max, num_bins,
-                         'DepthLiftNeck')
+        # refused here, when the model is built, not at the first forward;
+        # (X, Y, Z) of structures.geometry.grid_size
+        size = check_voxel_grid(point_cloud_range, voxel_size,
+                                'DepthLiftNeck')
+        own = dict(mode=mode, depth_min=depth_min, depth_max=depth_max,
+                   num_bins=num_bins)
+        if depth_bins is None:
+            depth_bins = DepthBins(**dict(own, mode=mode or 'LID'),
+                                   owner='DepthLiftNeck')
+        for key, value in own.items():
+            if value is not None and value != getattr(depth_bins, key):
+                raise ValueError(f'DepthLiftNeck: {key} ({value!r}) differs '
+                                 f'from the depth bins\' '
+                                 f'{getattr(depth_bins, key)!r}')
         for key, value in (('in_channels', in_channels),
                            ('out_channels', out_channels)):
             if not isinstance(value, int) or value <= 0:
@@ -81,9 +88,8 @@ class DepthLiftNeck(BaseModule):
         norm_cfg = norm_cfg or dict(type='BN')
         self.point_cloud_range = [float(x) for x in point_cloud_range]
         self.voxel_size = [float(x) for x in voxel_size]
-        self.grid_size = grid_size(point_cloud_range, voxel_size)
-        self.num_bins, self.mode, self.align = num_bins, mode, align
-        self.depth_min, self.depth_max = float(depth_min), float(depth_max)
+        self.grid_size = size
+        self.depth_bins, self.align = depth_bins, align
         self.in_channels, self.out_channels = in_channels, out_channels
         nz = self.grid_size[2]
         self.collapse = ConvModule(in_channels * nz, out_channels, 1,
@@ -92,6 +98,23 @@ class DepthLiftNeck(BaseModule):
             SCBottleneck(out_channels, norm_cfg=norm_cfg)
             for _ in range(num_blocks)
         ])
+
+    @property
+    def num_bins(self) -> int:
+        """D, of the shared :class:`DepthBins`."""
+        return self.depth_bins.num_bins
+
+    @property
+    def mode(self) -> str:
+        return self.depth_bins.mode
+
+    @property
+    def depth_min(self) -> float:
+        return self.depth_bins.depth_min
+
+    @property
+    def depth_max(self) -> float:
+        return self.depth_bins.depth_max
 
     @property
     def bev_shape(self) -> Tuple[int, int, int]:

@@ -1,9 +1,23 @@
 """Depth discretisation of CaDDN / CMKD (CaDDN, Reading et al., CVPR 2021,
-Sec. 3.1)."""
+Sec. 3.1).
+
+:class:`DepthBins` owns the four settings (mode, depth range, number of
+bins); the student builds it once and shares it between the depth network
+(number of logits), the lift neck (bin positions of the lifted voxels) and
+the depth targets. :func:`bin_depths` / :func:`bin_edges` are the functional
+forms underneath.
+"""
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Union
+
 import torch
 from torch import Tensor
 
 from .config_checks import MODES, check_depth_bins  # noqa: F401
+
+#: The config keys of the depth discretisation (``DepthLiftNeck`` and the
+#: reference's ``DISCRETIZE`` block).
+DEPTH_BIN_KEYS = ('mode', 'depth_min', 'depth_max', 'num_bins')
 
 
 def bin_depths(depth: Tensor,
@@ -76,3 +90,103 @@ def bin_edges(mode: str = 'LID',
     else:  # pragma: no cover (refused by check_depth_bins)
         raise ValueError(f'unknown depth binning mode {mode!r}')
     return edges.float()
+
+
+@dataclass(frozen=True)
+class DepthBins:
+    """The depth discretisation of the student, validated when built.
+
+    One instance is built from the config by ``CMKDMono3D`` and shared by
+    ``DepthDistributionNet`` (``num_classes`` logits), ``DepthLiftNeck``
+    (where each lifted voxel falls among the bins) and the depth targets
+    (:meth:`targets`), so the settings cannot drift apart.
+
+    Args:
+        mode (str): 'UD', 'SID' or 'LID' (:meth:`build` defaults to 'LID').
+        depth_min, depth_max (float): Range covered by the bins, metres.
+        num_bins (int): D; the depth head predicts D + 1 classes, the last
+            one "beyond the range".
+        owner (str): Prefix of the build-time error, e.g.
+            ``'DepthLiftNeck'``; not part of the settings (ignored by
+            ``==``).
+
+    Raises:
+        ValueError: for a bad mode, depth range or ``num_bins``
+            (:func:`check_depth_bins`), naming the owner, key and value.
+    """
+
+    mode: str
+    depth_min: float
+    depth_max: float
+    num_bins: int
+    owner: str = field(default='', compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        check_depth_bins(self.mode, self.depth_min, self.depth_max,
+                         self.num_bins, self.owner or 'DepthBins')
+        object.__setattr__(self, 'depth_min', float(self.depth_min))
+        object.__setattr__(self, 'depth_max', float(self.depth_max))
+        object.__setattr__(self, 'num_bins', int(self.num_bins))
+
+    @classmethod
+    def build(cls, cfg: Union['DepthBins', Mapping, None] = None,
+              owner: str = '', **defaults) -> 'DepthBins':
+        """A ``DepthBins`` from an instance (returned as is), a dict with
+        the keys ``depth_min`` / ``depth_max`` / ``num_bins`` and optionally
+        ``mode`` ('LID' when absent; ``defaults`` fill missing keys) or None
+        (``defaults`` alone).
+
+        Raises:
+            ValueError: for unknown or missing keys, or bad values, naming
+                ``owner``.
+        """
+        if isinstance(cfg, DepthBins):
+            return cfg
+        cfg = dict(dict(mode='LID'), **defaults, **dict(cfg or {}))
+        where = owner or 'DepthBins'
+        unknown = sorted(set(cfg) - set(DEPTH_BIN_KEYS))
+        if unknown:
+            raise ValueError(f'{where}: unknown depth-bin keys {unknown}; '
+                             f'expected {DEPTH_BIN_KEYS}')
+        missing = [k for k in DEPTH_BIN_KEYS if k not in cfg]
+        if missing:
+            raise ValueError(f'{where}: the depth bins need {missing} '
+                             f'(of {DEPTH_BIN_KEYS})')
+        return cls(owner=owner, **cfg)
+
+    def as_dict(self) -> dict:
+        """dict(mode, depth_min, depth_max, num_bins), the config keys."""
+        return {k: getattr(self, k) for k in DEPTH_BIN_KEYS}
+
+    @property
+    def num_classes(self) -> int:
+        """D + 1: the D bins and "beyond the range"."""
+        return self.num_bins + 1
+
+    def index(self, depth: Tensor) -> Tensor:
+        """Continuous bin index of metric depths (:func:`bin_depths`)."""
+        return bin_depths(depth, self.mode, self.depth_min, self.depth_max,
+                          self.num_bins)
+
+    def targets(self, depth: Tensor) -> Tensor:
+        """int64 depth classes in [0, D]; missing / out-of-range depths are
+        D, "beyond" (:func:`bin_depths` with ``target=True``)."""
+        return bin_depths(depth, self.mode, self.depth_min, self.depth_max,
+                          self.num_bins, target=True)
+
+    def edges(self) -> Tensor:
+        """(D + 1,) bin edges, metres (:func:`bin_edges`)."""
+        return bin_edges(self.mode, self.depth_min, self.depth_max,
+                         self.num_bins)
+
+    def centres(self) -> Tensor:
+        """(D,) bin centres, metres."""
+        e = self.edges()
+        return (e[:-1] + e[1:]) / 2
+
+    def check_matches(self, num_bins: Optional[int], key: str) -> None:
+        """A module's own ``num_bins`` (e.g. ``img_backbone.num_bins``) must
+        agree; ValueError naming ``key`` otherwise."""
+        if num_bins is not None and num_bins != self.num_bins:
+            raise ValueError(f'{key} ({num_bins}) differs from the depth '
+                             f'bins\' num_bins ({self.num_bins})')

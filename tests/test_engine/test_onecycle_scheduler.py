@@ -80,3 +80,19 @@ def test_phase_bounds_and_errors():
         _run(_phases()[:1], 1, 2)       # no end, no Runner to give one
     with pytest.raises(ValueError, match='phase'):
         phase_bounds((0.4, 0.2), 0, 10)
+
+
+def test_a_phase_shorter_than_one_iteration_gets_one():
+    """A 1-epoch run of 2 iterations (a smoke run): the warm-up phase
+    (0, 0.4) covers 0.8 iterations, which mmengine would truncate to an
+    empty phase and refuse; it gets iteration 0 instead, and the run's
+    learning rates stay positive and finite."""
+    wrapper = build_optim_wrapper(
+        torch.nn.Linear(2, 2),
+        dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-4)))
+    warm = PARAM_SCHEDULERS.build(
+        dict(_phases(end=1)[0]),
+        default_args=dict(optimizer=wrapper, epoch_length=2))
+    assert (warm.begin, warm.end, warm.T_max) == (0, 1, 1)
+    lrs = [lr for lr, _ in _run(_phases(end=1), epochs=1, epoch_length=2)]
+    assert len(lrs) == 2 and all(0 < lr < 1 for lr in lrs)

@@ -10,11 +10,11 @@ schedule with ``train_cfg`` alone::
 
     param_scheduler = [
         # lr: from the optimizer's lr up to 10 x lr over the first 40 % ...
-        dict(type='cmkd_mmdet3d.engine.schedulers.CosinePhaseLR',
+        dict(type='CosinePhaseLR',
              phase=(0, 0.4), eta_min_ratio=10, by_epoch=True,
              convert_to_iter_based=True),
         # ... then down to 1e-3 x lr
-        dict(type='cmkd_mmdet3d.engine.schedulers.CosinePhaseLR',
+        dict(type='CosinePhaseLR',
              phase=(0.4, 1), eta_min_ratio=1e-3, by_epoch=True,
              convert_to_iter_based=True),
     ]
@@ -28,10 +28,8 @@ begin=0, end=epochs * 0.4`` ...), also after ``convert_to_iter_based``.
 Built outside a Runner (``PARAM_SCHEDULERS.build`` with ``epoch_length``),
 ``end`` has to be given: it is the end of the whole schedule.
 
-The classes are registered in mmdet3d's ``PARAM_SCHEDULERS`` once this module
-is imported; configs can also name them by their import path
-(``cmkd_mmdet3d.engine.schedulers.CosinePhaseLR``), which mmengine's registry
-resolves without that import.
+The classes are registered in mmdet3d's ``PARAM_SCHEDULERS`` when the
+plugin is imported (``custom_imports``).
 """
 from typing import Optional, Sequence, Tuple
 
@@ -85,13 +83,22 @@ class _PhaseMixin:
                               begin: float = 0,
                               end: float = INF,
                               T_max: Optional[float] = None,
+                              epoch_length: Optional[int] = None,
                               **kwargs):
         if phase is not None:
             if T_max is not None:
                 raise ValueError('give phase or T_max, not both')
             begin, end, T_max = phase_bounds(phase, begin, end)
+            # mmengine truncates begin / end to whole iterations; a phase
+            # shorter than one iteration (a 1-epoch smoke run of a few
+            # iterations) would be empty and refused: give it one iteration
+            if epoch_length and int(end * epoch_length) <= int(
+                    begin * epoch_length):
+                end = (int(begin * epoch_length) + 1) / epoch_length
+                T_max = end - begin
         return super().build_iter_from_epoch(
-            *args, begin=begin, end=end, T_max=T_max, **kwargs)
+            *args, begin=begin, end=end, T_max=T_max,
+            epoch_length=epoch_length, **kwargs)
 
 
 @PARAM_SCHEDULERS.register_module()

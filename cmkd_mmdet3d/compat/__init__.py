@@ -8,7 +8,8 @@ project gets them. Each shim is idempotent, narrow and tested on its own
 (``tests/test_compat.py``):
 
 - :mod:`.checkpoint`: safe checkpoint loading under torch >= 2.6 (an
-  allowlist unpickler instead of ``weights_only=False``), truncated files
+  allowlist unpickler instead of switching torch's weights-only check
+  off), truncated files
   named;
 - ``mmengine.load`` of ``.pkl`` files through the data-file allowlist
   (:func:`cmkd_mmdet3d.utils.safe_pickle.patch_mmengine_pickle_handler`);

@@ -8,7 +8,8 @@ from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
 from torch import Tensor
 
-from ..utils.depth_bins import DEPTH_BIN_KEYS, DepthBins
+from ..utils.depth_bins import (DEPTH_BIN_KEYS, DepthBins,
+                                one_hot_depth_logits)
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 
 
@@ -110,6 +111,14 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             max_consecutive=5)`` (the step is skipped without an optimizer
             update; more consecutive skips stop training). See
             :class:`~cmkd_mmdet3d.models.detectors.guards.NonFiniteLossGuard`.
+        depth_source (str): ``'predicted'`` (default: the depth network's
+            distribution is lifted) or ``'lidar'``: the depth oracle, an
+            upper bound of what the lift and the BEV detector can do with
+            perfect depth. The one-hot bins of the projected LiDAR sweep
+            (``gt_depth``, made by ``MakeDepthTarget`` in the train *and*
+            test pipelines) replace the predicted distribution in the lift;
+            cells without a LiDAR point lift nothing. The image features
+            still come from the image.
 
     Loading (``load_from``, ``tools/test.py CONFIG CKPT``): an unextracted
     CMKD checkpoint (``student.*`` / ``teacher.*``) loads its student with a
@@ -131,9 +140,14 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  nonfinite_loss: Union[None, str, dict] = None,
-                 depth_bins: Optional[dict] = None) -> None:
+                 depth_bins: Optional[dict] = None,
+                 depth_source: str = 'predicted') -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
+        if depth_source not in ('predicted', 'lidar'):
+            raise ValueError(f"depth_source must be 'predicted' or 'lidar' "
+                             f'(the depth oracle), got {depth_source!r}')
+        self.depth_source = depth_source
         self._init_nonfinite_guard(nonfinite_loss)
         self.depth_bins = self._build_depth_bins(depth_bins, lift_neck,
                                                  img_backbone)
@@ -262,12 +276,20 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                     batch_data_samples: List[Det3DDataSample]
                     ) -> Dict[str, Tensor]:
         """dict(bev (B, C, Y, X) after SCNet, depth_logits
-        (B, D + 1, Hf, Wf))."""
+        (B, D + 1, Hf, Wf) predicted by the depth network).
+
+        With ``depth_source='lidar'`` the lift takes the one-hot bins of
+        the samples' ``gt_depth`` instead of ``depth_logits``."""
         img, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                       batch_data_samples)
         out = self.img_backbone(img)
-        bev = self.lift_neck(out['depth_logits'], out['feats'], l2c, c2i,
-                             img_shape)
+        lifted = out['depth_logits']
+        if self.depth_source == 'lidar':
+            lifted = one_hot_depth_logits(
+                self.depth_targets(batch_data_samples, lifted.shape[-2:],
+                                   lifted.device),
+                self.depth_bins.num_classes)
+        bev = self.lift_neck(lifted, out['feats'], l2c, c2i, img_shape)
         return dict(bev=bev, depth_logits=out['depth_logits'])
 
     def bev_head_inputs(self, bev: Tensor) -> Union[Tensor, Tuple[Tensor]]:
@@ -290,8 +312,9 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             if 'gt_depth' not in s:
                 raise KeyError(
                     f"no gt_depth for {s.metainfo.get('img_path')}: add "
-                    'MakeDepthTarget and PackCMKDInputs to the pipeline or '
-                    'drop loss_depth')
+                    'MakeDepthTarget and PackCMKDInputs to the pipeline '
+                    "(loss_depth and depth_source='lidar' need it, the "
+                    'latter in the test pipeline too)')
             d = s.gt_depth
             where = s.metainfo.get('img_path')
             made = s.metainfo.get('depth_stride')

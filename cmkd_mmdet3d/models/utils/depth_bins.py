@@ -92,6 +92,32 @@ def bin_edges(mode: str = 'LID',
     return edges.float()
 
 
+def one_hot_depth_logits(classes: Tensor, num_classes: int) -> Tensor:
+    """Logits whose softmax is exactly the one-hot distribution of depth
+    classes: the depth oracle of the student (LiDAR depth in place of the
+    predicted distribution).
+
+    Args:
+        classes (Tensor): (B, Hf, Wf) int64 depth classes in [0, D]
+            (:meth:`DepthBins.targets`; D = "beyond", no depth).
+        num_classes (int): D + 1.
+
+    Returns:
+        Tensor: (B, D + 1, Hf, Wf) float32, 0 at the class and -1e4
+        elsewhere (``exp(-1e4)`` is 0 in float32, so the softmax is exactly
+        one-hot and its gradient finite).
+
+    Raises:
+        ValueError: for a class outside [0, D].
+    """
+    if classes.numel() and (int(classes.min()) < 0
+                            or int(classes.max()) >= num_classes):
+        raise ValueError(f'depth classes must be in [0, {num_classes - 1}], '
+                         f'got [{int(classes.min())}, {int(classes.max())}]')
+    hot = torch.nn.functional.one_hot(classes.long(), num_classes)
+    return (hot.permute(0, 3, 1, 2).float() - 1) * 1e4
+
+
 @dataclass(frozen=True)
 class DepthBins:
     """The depth discretisation of the student, validated when built.

@@ -7,16 +7,21 @@
 # Configs are names or paths that `mim train cmkd_mmdet3d` accepts. Extra
 # arguments go to both `mim train` calls (e.g. --gpus 2 --launcher pytorch,
 # or --cfg-options ...). Environment: TEACHER_CFG (evaluate the teacher
-# first with `mim test` when set), PYTHON (python used for the tools).
+# first with `mim test` when set), PYTHON (python used for the tools),
+# STAGE2_CFG_OPTIONS (space-separated key=value items added to stage 2's
+# --cfg-options only, e.g. its validation settings: stage 1 has no head and
+# no validation).
 # Each stage resumes where it stopped if its work dir has a checkpoint.
 set -euo pipefail
 if [ $# -lt 4 ]; then
-  sed -n '2,12p' "$0"; exit 2
+  sed -n '2,15p' "$0"; exit 2
 fi
 TEACHER_CKPT=$1; STAGE1=$2; STAGE2=$3; WORK=$4; shift 4
 PYTHON=${PYTHON:-python}
 here=$(cd "$(dirname "$0")" && pwd)
 [ -f "$TEACHER_CKPT" ] || { echo "teacher checkpoint $TEACHER_CKPT not found" >&2; exit 1; }
+
+read -r -a stage2_opts <<< "${STAGE2_CFG_OPTIONS:-}"
 
 resume_flag() {  # --resume when the stage already wrote a checkpoint
   if [ -f "$1/last_checkpoint" ]; then echo --resume; fi
@@ -38,7 +43,7 @@ echo "== stage 2: $STAGE2 (image branch from $stage1_ckpt)"
 mim train cmkd_mmdet3d "$STAGE2" --work-dir "$WORK/stage2" \
     $(resume_flag "$WORK/stage2") "$@" \
     --cfg-options model.teacher_ckpt="$TEACHER_CKPT" \
-    model.stage1_ckpt="$stage1_ckpt"
+    model.stage1_ckpt="$stage1_ckpt" ${stage2_opts[@]+"${stage2_opts[@]}"}
 stage2_ckpt=$(cat "$WORK/stage2/last_checkpoint")
 
 echo "== evaluate the distilled student"

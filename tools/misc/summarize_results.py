@@ -18,6 +18,9 @@ import math
 import os.path as osp
 import statistics
 
+# the prefix of the KITTI metrics' keys (KittiMetric of mmdet3d)
+PREFIX = 'Kitti metric/pred_instances_3d/KITTI/'
+
 
 def latest_test_log(work_dir: str):
     """(metrics dict, log dir) of the most recent run in ``work_dir``."""
@@ -32,7 +35,7 @@ def latest_test_log(work_dir: str):
 
 def kitti_table(metrics: dict) -> str:
     rows = []
-    prefix = 'Kitti metric/pred_instances_3d/KITTI/'
+    prefix = PREFIX
     for cls, strict in (('Car', 'strict'), ('Pedestrian', 'strict'),
                         ('Cyclist', 'strict')):
         cells = []
@@ -62,7 +65,7 @@ def compare_table(runs) -> str:
     (label, metrics) or (label, [metrics, ...]) for repeated runs (mean +-
     sample std over them, and for two labels of n runs each, paired in
     order, the number of pairs where the second is ahead)."""
-    prefix = 'Kitti metric/pred_instances_3d/KITTI/'
+    prefix = PREFIX
     runs = [(label, m if isinstance(m, list) else [m]) for label, m in runs]
     paired = (len(runs) == 2 and len(runs[0][1]) == len(runs[1][1]) > 1)
     labels = [label if len(ms) == 1 else f'{label} (mean +- std, n={len(ms)})'

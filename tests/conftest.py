@@ -29,3 +29,38 @@ def run(cmd, cwd, timeout=900, env=None):
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
     return proc
+
+
+@pytest.fixture()
+def raw_layout(synthetic_world, tmp_path):
+    """The world's raw part plus a drive of another date, a missing frame
+    and a corrupt sweep; returns (root, split file)."""
+    from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
+    from cmkd_mmdet3d.datasets.synthetic.writer import write_raw_calib
+    root = tmp_path / 'raw'
+    shutil.copytree(os.path.join(synthetic_world, 'raw'), root)
+    with open(os.path.join(synthetic_world, 'ImageSets',
+                           'eigen_clean.txt')) as f:
+        frames = [ln.strip() for ln in f if ln.strip()]
+    date0, drive0 = frames[0].split('/')[:2]
+    # copy frame 0 into a drive of another date, with that date's calib
+    date1 = '2011_09_29'
+    src = root / date0 / drive0
+    dst = root / date1 / f'{date1}_drive_0042_sync'
+    for sub in ('image_02/data', 'velodyne_points/data'):
+        os.makedirs(dst / sub)
+    name = frames[0].split('/')[-1]
+    shutil.copy(src / 'image_02' / 'data' / f'{name}.png',
+                dst / 'image_02' / 'data' / f'{name}.png')
+    shutil.copy(src / 'velodyne_points' / 'data' / f'{name}.bin',
+                dst / 'velodyne_points' / 'data' / f'{name}.bin')
+    write_raw_calib(str(root / date1), calibration_for_date(date1))
+    other = f'{date1}/{date1}_drive_0042_sync/image_02/data/{name}'
+    # a corrupt sweep (not N x 4 float32) and a missing frame
+    bad = frames[1].split('/')[-1]
+    with open(src / 'velodyne_points' / 'data' / f'{bad}.bin', 'ab') as f:
+        f.write(b'xyz')
+    missing = f'{date0}/{drive0}/image_02/data/0000009999'
+    split = tmp_path / 'eigen_clean.txt'
+    split.write_text('\n'.join(frames + [other, missing]) + '\n')
+    return str(root), str(split), frames, other

@@ -1,27 +1,15 @@
 """The three teacher families: configs build, forward passes run on CPU, and
 their BEV maps coincide with the CMKD student grids."""
 import copy
-import os
 
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 
 from cmkd_mmdet3d.testing import kitti_lidar_batch
-from conftest import REPO_ROOT
+from _helpers.models import KITTI, SYN, build
 
-TEACHERS = os.path.join(REPO_ROOT, 'configs', 'teachers')
-SYN = {
-    'pointpillars': 'pointpillars/pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py',  # noqa: E501
-    'second': 'second/second_res-c64_secfpn_head-iouqfl_1xb4-cyclic-12e_synkitti-3d-3class.py',  # noqa: E501
-    'centerpoint': 'centerpoint/centerpoint_res_secfpn_head-1task_1xb4-cyclic-12e_synkitti-3d-3class.py',  # noqa: E501
-}
-KITTI = [
-    'pointpillars/pointpillars_hv-scatterconv_secfpn_8xb8-80e_kitti-3d-3class.py',  # noqa: E501
-    'second/second_res-c64_secfpn_head-iouqfl_8xb8-80e_kitti-3d-3class.py',
-    'centerpoint/centerpoint_res_secfpn_head-1task_8xb8-80e_kitti-3d-3class.py',  # noqa: E501
-]
+
 # (channels, rows = y cells, cols = x cells) of the BEV map the student
 # imitates (the reference's cmkd_kitti_R50_*_bev.yaml grids)
 STUDENT_GRID = {
@@ -29,14 +17,6 @@ STUDENT_GRID = {
     'second': (128, 188, 140),
     'centerpoint': (256, 150, 112),
 }
-
-
-def build(rel):
-    from mmdet3d.registry import MODELS
-    from mmdet3d.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
-    cfg = Config.fromfile(os.path.join(TEACHERS, rel))
-    return cfg, MODELS.build(cfg.model)
 
 
 def bev_map(model, inputs):
@@ -105,23 +85,6 @@ def test_pointpillars_loss_decreases(synthetic_world):
     assert losses[-1] < 0.7 * losses[0], losses
 
 
-def test_iou_aware_head_loss(synthetic_world):
-    """The SECOND teacher's IoU-aware head computes finite losses whose
-    classification part only rewards IoU-weighted positives."""
-    pytest.importorskip('spconv.pytorch')
-    cfg, model = build(SYN['second'])
-    head = model.bbox_head
-    feats = torch.randn(2, 512, 188, 140) * 0.1
-    cls, box, dirs = head([feats])
-    batch = kitti_lidar_batch(synthetic_world, cfg.point_cloud_range, [0, 1])
-    gts = [s.gt_instances_3d for s in batch['data_samples']]
-    metas = [s.metainfo for s in batch['data_samples']]
-    losses = head.loss_by_feat(cls, box, dirs, gts, metas)
-    for k in ('loss_cls', 'loss_bbox', 'loss_dir'):
-        v = sum(losses[k])
-        assert torch.isfinite(v) and v > 0, (k, v)
-
-
 @pytest.mark.parametrize('rel', KITTI)
 def test_kitti_teacher_configs_build(rel):
     cfg, model = build(rel)
@@ -129,19 +92,3 @@ def test_kitti_teacher_configs_build(rel):
     assert cfg.data_root == 'data/kitti/'
     n = sum(p.numel() for p in model.parameters())
     assert n > 1e6
-
-
-def test_pointpillars_scatter_conv_reaches_the_student_grid():
-    """CMKD's KITTI PointPillars teacher: 0.16 m pillars, and a stride-2 stem
-    that gives 128 channels on the 0.32 m grid."""
-    cfg, model = build(KITTI[0])
-    enc = model.middle_encoder
-    feats = torch.randn(5, 128)
-    coors = torch.tensor([[0, 0, 10, 20], [0, 0, 0, 0], [1, 0, 495, 431],
-                          [1, 0, 3, 4], [1, 0, 3, 5]])
-    out = enc(feats, coors, 2)
-    assert tuple(out.shape) == (2, 128, 248, 216)
-    # with the stem removed, the scatter puts each pillar at (y, x)
-    canvas = super(type(enc), enc).forward(feats, coors, 2)
-    assert torch.equal(canvas[1, :, 495, 431], feats[2])
-    assert canvas[0].abs().sum(0).nonzero().tolist() == [[0, 0], [10, 20]]

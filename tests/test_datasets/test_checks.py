@@ -16,58 +16,24 @@ error names the file, the key or the frame:
   ``KittiDataset`` reads it unchecked) is refused before packing.
 """
 import os
-import pickle
-import shutil
-import sys
 
 import cv2
-import mmengine
 import numpy as np
 import pytest
 import torch
 
-import cmkd_mmdet3d  # noqa: F401
 from cmkd_mmdet3d.datasets.synthetic.geometry import (KITTI_P2,
                                                       calibration_for_date)
+from _helpers.datasets import _build, _foreign_infos, _kitti, _pipeline
 
-CLASSES = ['Pedestrian', 'Cyclist', 'Car']
+
 CAL = calibration_for_date('2011_09_29')
+
+
 L2C = CAL.lidar2cam
+
+
 H, W = 375, 1242
-
-
-def _build(cfg):
-    from mmdet3d.registry import DATASETS
-    from mmdet3d.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
-    return DATASETS.build(cfg)
-
-
-def _kitti(root, pipeline, ann_file='kitti_infos_train.pkl', img=None,
-           classes=CLASSES):
-    return _build(dict(
-        type='KittiDataset', data_root=root.rstrip('/') + '/',
-        ann_file=ann_file,
-        data_prefix=dict(pts='training/velodyne_reduced',
-                         img=img or 'training/image_2'),
-        modality=dict(use_lidar=True, use_camera=True), pipeline=pipeline,
-        metainfo=dict(classes=list(classes))))
-
-
-def _pipeline(*extra, stride=8):
-    return [
-        dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-             use_dim=4),
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations3D', with_bbox_3d=True,
-             with_label_3d=True),
-        dict(type='LoadDepthMap'),
-        dict(type='FOVFilterPoints'),
-        dict(type='MakeDepthTarget', stride=stride),
-        *extra,
-        dict(type='PackCMKDInputs',
-             keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-    ]
 
 
 @pytest.fixture()
@@ -234,20 +200,6 @@ def test_bin_that_is_not_n_points_names_the_file(tmp_path, input_checks,
     assert out['points'].tensor.shape == (4, 3)
 
 
-def _foreign_infos(tmp_path, synthetic_world):
-    good = open(os.path.join(synthetic_world, 'kitti_infos_train.pkl'),
-                'rb').read()
-    files = {
-        'ints.pkl': pickle.dumps([1, 2, 3]),
-        'no_data_list.pkl': pickle.dumps(dict(metainfo={})),
-        'truncated.pkl': good[:len(good) // 2],
-        'empty.pkl': b'',
-    }
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-    return [str(tmp_path / n) for n in files]
-
-
 def test_foreign_info_files_name_the_file(synthetic_world, tmp_path,
                                           input_checks):
     for path in _foreign_infos(tmp_path, synthetic_world):
@@ -256,16 +208,6 @@ def test_foreign_info_files_name_the_file(synthetic_world, tmp_path,
         assert f'info file {path}' in str(err.value), str(err.value)
         if 'ints' in path or 'no_data_list' in path:
             assert "'metainfo' and 'data_list'" in str(err.value)
-
-
-def test_foreign_info_files_refused_by_the_raw_dataset(synthetic_world,
-                                                       tmp_path):
-    """No shim needed: ``KittiRawDataset`` checks on its own."""
-    for path in _foreign_infos(tmp_path, synthetic_world):
-        with pytest.raises(ValueError, match=f'info file {path}'):
-            _build(dict(type='KittiRawDataset', data_root=str(tmp_path) +
-                        '/', ann_file=path, pipeline=[],
-                        metainfo=dict(classes=CLASSES)))
 
 
 def test_class_name_typo_names_the_class_and_the_dataset(synthetic_world,
@@ -285,127 +227,3 @@ def test_class_name_typo_names_the_class_and_the_dataset(synthetic_world,
     msg = str(err.value)
     assert "unknown class 'Carr'" in msg and known in msg
     assert 'KittiRawDataset' in msg and 'kitti_infos_eigen_clean' in msg
-
-
-# ---------------------------------------------------------------------------
-# 5. KittiRawDataset and create_data.py kitti-raw
-@pytest.fixture()
-def raw_copy(synthetic_world, tmp_path):
-    from cmkd_mmdet3d.datasets import create_kitti_raw_infos
-    root = tmp_path / 'raw'
-    shutil.copytree(os.path.join(synthetic_world, 'raw'), root)
-    split = os.path.join(synthetic_world, 'ImageSets', 'eigen_clean.txt')
-    out = str(tmp_path / 'eigen.pkl')
-    create_kitti_raw_infos(str(root), split, out, progress=False)
-    return str(root), split, out
-
-
-def _raw(root, ann_file):
-    return _build(dict(
-        type='KittiRawDataset', data_root=root + '/', ann_file=ann_file,
-        pipeline=_pipeline(), metainfo=dict(classes=CLASSES)))
-
-
-def test_raw_dataset_skips_a_zero_byte_png_and_records_it(raw_copy):
-    root, _, out = raw_copy
-    ds = _raw(root, out)
-    info = ds.get_data_info(1)
-    open(info['img_path'], 'wb').close()
-    assert ds.prepare_data(1) is None
-    assert list(ds.skipped) == [info['frame_id']]
-    reason = ds.skipped[info['frame_id']]
-    assert info['img_path'] in reason and '0 bytes' in reason
-    assert ds[1]['data_samples'].metainfo['sample_idx'] != 1
-
-
-def test_raw_dataset_skips_a_singular_calibration(raw_copy):
-    root, _, out = raw_copy
-    infos = mmengine.load(out)
-    bad = infos['data_list'][1]
-    bad['images']['CAM2']['lidar2cam'] = np.zeros((4, 4)).tolist()
-    ann = out.replace('.pkl', '_singular.pkl')
-    mmengine.dump(infos, ann)
-    ds = _raw(root, ann)
-    assert len(ds) == len(infos['data_list']) - 1
-    assert list(ds.skipped) == [bad['frame_id']]
-    reason = ds.skipped[bad['frame_id']]
-    assert ann in reason and 'lidar2cam' in reason and 'singular' in reason
-    assert ds[0] is not None
-
-
-def _create_data_main(monkeypatch, *argv):
-    """``main()`` of tools/create_data.py in this process (a subprocess
-    would import the installed package, and take seconds); returns the
-    exit message, None when it did not exit."""
-    import importlib.util
-
-    from conftest import REPO_ROOT
-    spec = importlib.util.spec_from_file_location(
-        '_create_data_tool', os.path.join(REPO_ROOT, 'tools',
-                                          'create_data.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    monkeypatch.setattr(sys, 'argv', ['create_data.py', *argv])
-    try:
-        tool.main()
-    except SystemExit as e:
-        return e.code
-    return None
-
-
-def test_create_data_kitti_raw_fails_without_a_usable_frame(raw_copy,
-                                                            tmp_path,
-                                                            monkeypatch):
-    root, split, _ = raw_copy
-    with open(split) as f:
-        frames = [ln.strip() for ln in f if ln.strip()]
-    missing = tmp_path / 'missing.txt'
-    missing.write_text('\n'.join(f.replace(f.split('/')[-1], '99999999' +
-                                           str(i))
-                                 for i, f in enumerate(frames[:2])) + '\n')
-    out = str(tmp_path / 'none.pkl')
-    code = _create_data_main(monkeypatch, 'kitti-raw', '--root', root,
-                             '--split-file', str(missing), '--out', out)
-    # a str exit code: status 1, the message on stderr
-    assert isinstance(code, str), code
-    assert str(missing) in code and '2 missing' in code
-    assert not os.path.exists(out)
-    assert len(open(out + '.skipped.txt').read().splitlines()) == 2
-
-
-def test_raw_infos_skip_the_frames_of_a_singular_calibration(raw_copy,
-                                                             tmp_path):
-    from cmkd_mmdet3d.datasets import create_kitti_raw_infos
-    root, split, _ = raw_copy
-    date = os.listdir(root)
-    date = [d for d in date if os.path.isdir(os.path.join(root, d))][0]
-    v2c = os.path.join(root, date, 'calib_velo_to_cam.txt')
-    lines = [('R: ' + ' '.join(['0'] * 9)) if ln.startswith('R:') else ln
-             for ln in open(v2c).read().splitlines()]
-    open(v2c, 'w').write('\n'.join(lines) + '\n')
-    with pytest.raises(ValueError) as err:
-        create_kitti_raw_infos(root, split, str(tmp_path / 'x.pkl'),
-                               progress=False)
-    assert split in str(err.value) and '0 missing' in str(err.value)
-    assert 'singular' in str(err.value) and v2c.rsplit('/', 1)[0] in \
-        str(err.value)
-
-
-# ---------------------------------------------------------------------------
-# 6. a label_2 box with a size <= 0 through mmdet3d's KittiDataset
-def test_label_2_box_with_a_negative_size_is_refused(synthetic_world,
-                                                     tmp_path):
-    infos = mmengine.load(os.path.join(synthetic_world,
-                                       'kitti_infos_train.pkl'))
-    inst = infos['data_list'][1]['instances']
-    i = [k for k, x in enumerate(inst) if x['bbox_label_3d'] != -1][0]
-    inst[i]['bbox_3d'][4] = -1.45                 # h (camera x y z l h w)
-    ann = str(tmp_path / 'neg.pkl')
-    mmengine.dump(infos, ann)
-    ds = _kitti(synthetic_world, _pipeline(), ann_file=ann)
-    assert ds[0] is not None
-    with pytest.raises(ValueError) as err:
-        ds[1]
-    msg = str(err.value)
-    lidar = ds.get_data_info(1)['lidar_path']
-    assert f'{lidar}: frame 1, instance {i}' in msg and 'size <= 0' in msg

@@ -3,46 +3,130 @@ dataset (FOV points, no annotations, bad frames skipped) and the
 labeled : unlabeled ratio sampler."""
 import os
 import shutil
+import sys
 
+import mmengine
 import numpy as np
 import pytest
 
 from cmkd_mmdet3d.datasets import create_kitti_raw_infos, read_raw_calib
 from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
-from cmkd_mmdet3d.datasets.synthetic.writer import write_raw_calib
+from _helpers.datasets import (CLASSES, _build, _foreign_infos, _pipeline,
+                               _raw_dataset)
 
 
+def test_foreign_info_files_refused_by_the_raw_dataset(synthetic_world,
+                                                       tmp_path):
+    """No shim needed: ``KittiRawDataset`` checks on its own."""
+    for path in _foreign_infos(tmp_path, synthetic_world):
+        with pytest.raises(ValueError, match=f'info file {path}'):
+            _build(dict(type='KittiRawDataset', data_root=str(tmp_path) +
+                        '/', ann_file=path, pipeline=[],
+                        metainfo=dict(classes=CLASSES)))
+
+
+# ---------------------------------------------------------------------------
+# 5. KittiRawDataset and create_data.py kitti-raw
 @pytest.fixture()
-def raw_layout(synthetic_world, tmp_path):
-    """The world's raw part plus a drive of another date, a missing frame
-    and a corrupt sweep; returns (root, split file)."""
+def raw_copy(synthetic_world, tmp_path):
+    from cmkd_mmdet3d.datasets import create_kitti_raw_infos
     root = tmp_path / 'raw'
     shutil.copytree(os.path.join(synthetic_world, 'raw'), root)
-    with open(os.path.join(synthetic_world, 'ImageSets',
-                           'eigen_clean.txt')) as f:
+    split = os.path.join(synthetic_world, 'ImageSets', 'eigen_clean.txt')
+    out = str(tmp_path / 'eigen.pkl')
+    create_kitti_raw_infos(str(root), split, out, progress=False)
+    return str(root), split, out
+
+
+def _raw(root, ann_file):
+    return _build(dict(
+        type='KittiRawDataset', data_root=root + '/', ann_file=ann_file,
+        pipeline=_pipeline(), metainfo=dict(classes=CLASSES)))
+
+
+def test_raw_dataset_skips_a_zero_byte_png_and_records_it(raw_copy):
+    root, _, out = raw_copy
+    ds = _raw(root, out)
+    info = ds.get_data_info(1)
+    open(info['img_path'], 'wb').close()
+    assert ds.prepare_data(1) is None
+    assert list(ds.skipped) == [info['frame_id']]
+    reason = ds.skipped[info['frame_id']]
+    assert info['img_path'] in reason and '0 bytes' in reason
+    assert ds[1]['data_samples'].metainfo['sample_idx'] != 1
+
+
+def test_raw_dataset_skips_a_singular_calibration(raw_copy):
+    root, _, out = raw_copy
+    infos = mmengine.load(out)
+    bad = infos['data_list'][1]
+    bad['images']['CAM2']['lidar2cam'] = np.zeros((4, 4)).tolist()
+    ann = out.replace('.pkl', '_singular.pkl')
+    mmengine.dump(infos, ann)
+    ds = _raw(root, ann)
+    assert len(ds) == len(infos['data_list']) - 1
+    assert list(ds.skipped) == [bad['frame_id']]
+    reason = ds.skipped[bad['frame_id']]
+    assert ann in reason and 'lidar2cam' in reason and 'singular' in reason
+    assert ds[0] is not None
+
+
+def _create_data_main(monkeypatch, *argv):
+    """``main()`` of tools/create_data.py in this process (a subprocess
+    would import the installed package, and take seconds); returns the
+    exit message, None when it did not exit."""
+    import importlib.util
+
+    from conftest import REPO_ROOT
+    spec = importlib.util.spec_from_file_location(
+        '_create_data_tool', os.path.join(REPO_ROOT, 'tools',
+                                          'create_data.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.setattr(sys, 'argv', ['create_data.py', *argv])
+    try:
+        tool.main()
+    except SystemExit as e:
+        return e.code
+    return None
+
+
+def test_create_data_kitti_raw_fails_without_a_usable_frame(raw_copy,
+                                                            tmp_path,
+                                                            monkeypatch):
+    root, split, _ = raw_copy
+    with open(split) as f:
         frames = [ln.strip() for ln in f if ln.strip()]
-    date0, drive0 = frames[0].split('/')[:2]
-    # copy frame 0 into a drive of another date, with that date's calib
-    date1 = '2011_09_29'
-    src = root / date0 / drive0
-    dst = root / date1 / f'{date1}_drive_0042_sync'
-    for sub in ('image_02/data', 'velodyne_points/data'):
-        os.makedirs(dst / sub)
-    name = frames[0].split('/')[-1]
-    shutil.copy(src / 'image_02' / 'data' / f'{name}.png',
-                dst / 'image_02' / 'data' / f'{name}.png')
-    shutil.copy(src / 'velodyne_points' / 'data' / f'{name}.bin',
-                dst / 'velodyne_points' / 'data' / f'{name}.bin')
-    write_raw_calib(str(root / date1), calibration_for_date(date1))
-    other = f'{date1}/{date1}_drive_0042_sync/image_02/data/{name}'
-    # a corrupt sweep (not N x 4 float32) and a missing frame
-    bad = frames[1].split('/')[-1]
-    with open(src / 'velodyne_points' / 'data' / f'{bad}.bin', 'ab') as f:
-        f.write(b'xyz')
-    missing = f'{date0}/{drive0}/image_02/data/0000009999'
-    split = tmp_path / 'eigen_clean.txt'
-    split.write_text('\n'.join(frames + [other, missing]) + '\n')
-    return str(root), str(split), frames, other
+    missing = tmp_path / 'missing.txt'
+    missing.write_text('\n'.join(f.replace(f.split('/')[-1], '99999999' +
+                                           str(i))
+                                 for i, f in enumerate(frames[:2])) + '\n')
+    out = str(tmp_path / 'none.pkl')
+    code = _create_data_main(monkeypatch, 'kitti-raw', '--root', root,
+                             '--split-file', str(missing), '--out', out)
+    # a str exit code: status 1, the message on stderr
+    assert isinstance(code, str), code
+    assert str(missing) in code and '2 missing' in code
+    assert not os.path.exists(out)
+    assert len(open(out + '.skipped.txt').read().splitlines()) == 2
+
+
+def test_raw_infos_skip_the_frames_of_a_singular_calibration(raw_copy,
+                                                             tmp_path):
+    from cmkd_mmdet3d.datasets import create_kitti_raw_infos
+    root, split, _ = raw_copy
+    date = os.listdir(root)
+    date = [d for d in date if os.path.isdir(os.path.join(root, d))][0]
+    v2c = os.path.join(root, date, 'calib_velo_to_cam.txt')
+    lines = [('R: ' + ' '.join(['0'] * 9)) if ln.startswith('R:') else ln
+             for ln in open(v2c).read().splitlines()]
+    open(v2c, 'w').write('\n'.join(lines) + '\n')
+    with pytest.raises(ValueError) as err:
+        create_kitti_raw_infos(root, split, str(tmp_path / 'x.pkl'),
+                               progress=False)
+    assert split in str(err.value) and '0 missing' in str(err.value)
+    assert 'singular' in str(err.value) and v2c.rsplit('/', 1)[0] in \
+        str(err.value)
 
 
 def test_raw_calibration_matches_the_generator(synthetic_world):
@@ -90,29 +174,6 @@ def test_raw_infos_per_date_calibration_and_skipped_frames(
     assert not np.allclose(a, b)
 
 
-def _raw_dataset(root, ann_file):
-    from mmdet3d.registry import DATASETS
-    from mmdet3d.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
-    import cmkd_mmdet3d  # noqa: F401
-    pipeline = [
-        dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-             use_dim=4),
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations3D', with_bbox_3d=True,
-             with_label_3d=True),
-        dict(type='LoadDepthMap'),       # no depth_2 for raw frames: skipped
-        dict(type='FOVFilterPoints'),
-        dict(type='MakeDepthTarget', stride=8),
-        dict(type='PackCMKDInputs',
-             keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-    ]
-    return DATASETS.build(dict(
-        type='KittiRawDataset', data_root=root.rstrip('/') + '/',
-        ann_file=ann_file, pipeline=pipeline,
-        metainfo=dict(classes=['Pedestrian', 'Cyclist', 'Car'])))
-
-
 def test_raw_dataset_fov_points_no_labels_and_bad_frames(raw_layout,
                                                          tmp_path):
     from cmkd_mmdet3d.datasets.transforms import project_to_image
@@ -140,80 +201,6 @@ def test_raw_dataset_fov_points_no_labels_and_bad_frames(raw_layout,
     assert ds.prepare_data(1) is None
     got = ds[1]                                  # another frame instead
     assert got['data_samples'].metainfo['sample_idx'] != 1
-
-
-def test_labeled_unlabeled_ratio_per_batch(synthetic_world, raw_layout,
-                                           tmp_path):
-    from mmdet.datasets.samplers import MultiSourceSampler
-    from mmengine.dataset import ConcatDataset
-    root, split, frames, _ = raw_layout
-    out = str(tmp_path / 'kitti_infos_eigen.pkl')
-    create_kitti_raw_infos(root, split, out, progress=False)
-    unlabeled = _raw_dataset(root, out)
-    from mmdet3d.registry import DATASETS
-    labeled = DATASETS.build(dict(
-        type='KittiDataset', data_root=synthetic_world + '/',
-        ann_file='kitti_infos_train.pkl',
-        data_prefix=dict(pts='training/velodyne_reduced',
-                         img='training/image_2'),
-        modality=dict(use_lidar=True, use_camera=True), pipeline=[],
-        metainfo=dict(classes=['Pedestrian', 'Cyclist', 'Car'])))
-    # the infos' own metainfo differs (dataset name, categories, split)
-    both = ConcatDataset([labeled, unlabeled], ignore_keys=[
-        'dataset', 'categories', 'info_version', 'split_file'])
-    sampler = MultiSourceSampler(both, batch_size=4, source_ratio=[1, 3],
-                                 shuffle=True, seed=0)
-    it = iter(sampler)
-    n_lab = len(labeled)
-    for _ in range(5):
-        batch = [next(it) for _ in range(4)]
-        assert sum(i < n_lab for i in batch) == 1, batch
-        assert all(0 <= i < len(both) for i in batch)
-
-
-def test_mixed_batches_by_hand():
-    """sizes (5 labeled, 3 unlabeled), 2 + 2 per batch: 2 batches per epoch
-    (one pass over the labeled frames, the 5th dropped), unlabeled frames
-    cycled; without shuffling the order is fully predictable."""
-    from cmkd_mmdet3d.datasets import mixed_batches
-    assert mixed_batches([5, 3], [2, 2]) == [[0, 1, 5, 6], [2, 3, 7, 5]]
-    rng = np.random.default_rng(0)
-    batches = mixed_batches([7, 20], [1, 3], rng)
-    assert len(batches) == 7
-    assert sorted(b[0] for b in batches) == list(range(7))
-    unl = [i for b in batches for i in b[1:]]
-    assert all(7 <= i < 27 for i in unl) and len(set(unl)) == 20
-
-
-def test_mixed_batch_sampler_epochs_and_ranks(monkeypatch):
-    from cmkd_mmdet3d.datasets import MixedBatchSampler
-
-    class Both:
-        datasets = [list(range(6)), list(range(4))]
-
-    s = MixedBatchSampler(Both(), source_ratio=[2, 2], seed=3)
-    assert len(s) == 12
-    e0 = list(s)
-    assert len(e0) == 12
-    for b in range(3):
-        batch = e0[4 * b:4 * b + 4]
-        assert sum(i < 6 for i in batch) == 2, batch
-    assert sorted(i for i in e0 if i < 6) == list(range(6))
-    s.set_epoch(1)
-    assert list(s) != e0                         # reshuffled per epoch
-    s.set_epoch(0)
-    assert list(s) == e0                         # and reproducible
-    # two ranks: every other batch each, together the whole epoch
-    import cmkd_mmdet3d.datasets.samplers as mod
-    parts = []
-    for rank in (0, 1):
-        monkeypatch.setattr(mod, 'get_dist_info', lambda r=rank: (r, 2))
-        r = MixedBatchSampler(Both(), source_ratio=[2, 2], seed=3)
-        parts.append(list(r))
-        assert len(r) == len(parts[-1])
-    assert parts[0] + parts[1] == e0[0:4] + e0[8:12] + e0[4:8]
-    with pytest.raises(ValueError, match='source_ratio'):
-        MixedBatchSampler(Both(), source_ratio=[1, 1, 1])
 
 
 def test_create_data_kitti_raw_command(raw_layout, tmp_path):

@@ -14,67 +14,35 @@
 import importlib.util
 import os
 import pickle
-import shlex
 import sys
 
+import mmengine
 import numpy as np
 import pytest
-
-import cmkd_mmdet3d  # noqa: F401 (the shims; imported once, at collection)
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-SAMPLES = os.path.join(REPO_ROOT, '..', 'shared', 'data', 'mmdet3d_samples')
-CLASSES = ['Pedestrian', 'Cyclist', 'Car']
+from _helpers.datasets import (CLASSES, _CreateFile, _System, _cache,
+                               _check_payload_is_real, _evil_bytes, _frames,
+                               _kitti, _pipeline)
+from conftest import REPO_ROOT
 
 
-class _CreateFile:
-    """Unpickles to ``open(path, 'w')``: creates the file."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (open, (self.path, 'w'))
-
-
-class _System:
-    """Unpickles to ``os.system('touch path')``."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (os.system, (f'touch {shlex.quote(self.path)}', ))
-
-
-def _frames():
-    return {
-        'f0': dict(bboxes_3d=np.array([[10., 1., -1., 4., 1.8, 1.5, .3]],
-                                      np.float32),
-                   labels_3d=np.array([2]),
-                   scores_3d=np.array([0.75], np.float32)),
-        'f1': dict(bboxes_3d=np.zeros((0, 7), np.float32),
-                   labels_3d=np.zeros(0, np.int64),
-                   scores_3d=np.zeros(0, np.float32)),
-    }
-
-
-def _cache(classes=CLASSES, **meta):
-    return dict(meta=dict(classes=list(classes), version='v0', **meta),
-                frames=_frames(), failed={})
-
-
-def _evil_bytes(payload_cls, marker, protocol):
-    """A cache that looks valid, with the payload in its meta."""
-    return pickle.dumps(_cache(note=payload_cls(marker)), protocol=protocol)
-
-
-def _check_payload_is_real(payload_cls, tmp_path, protocol):
-    """The same kind of bytes run their payload under a plain pickle."""
-    control = tmp_path / f'control_{payload_cls.__name__}_{protocol}'
-    pickle.loads(_evil_bytes(payload_cls, control, protocol))
-    assert control.exists()
+# ---------------------------------------------------------------------------
+# 6. a label_2 box with a size <= 0 through mmdet3d's KittiDataset
+def test_label_2_box_with_a_negative_size_is_refused(synthetic_world,
+                                                     tmp_path):
+    infos = mmengine.load(os.path.join(synthetic_world,
+                                       'kitti_infos_train.pkl'))
+    inst = infos['data_list'][1]['instances']
+    i = [k for k, x in enumerate(inst) if x['bbox_label_3d'] != -1][0]
+    inst[i]['bbox_3d'][4] = -1.45                 # h (camera x y z l h w)
+    ann = str(tmp_path / 'neg.pkl')
+    mmengine.dump(infos, ann)
+    ds = _kitti(synthetic_world, _pipeline(), ann_file=ann)
+    assert ds[0] is not None
+    with pytest.raises(ValueError) as err:
+        ds[1]
+    msg = str(err.value)
+    lidar = ds.get_data_info(1)['lidar_path']
+    assert f'{lidar}: frame 1, instance {i}' in msg and 'size <= 0' in msg
 
 
 def _load_tool():
@@ -175,23 +143,6 @@ def test_valid_caches_of_every_protocol_load_with_their_values(tmp_path):
         ref['meta']
 
 
-def test_crafted_shard_is_refused_by_the_hook(tmp_path):
-    """``part-*.pkl`` shards of an interrupted round are read on resume."""
-    from cmkd_mmdet3d.engine.hooks.pseudo_label_hook import PseudoLabelHook
-    from cmkd_mmdet3d.utils import UnsafePickleError
-    vdir = tmp_path / 'v'
-    vdir.mkdir()
-    marker = tmp_path / 'pwned'
-    shard = vdir / 'part-00000000000000000001-r0.pkl'
-    shard.write_bytes(pickle.dumps(dict(frames=_frames(),
-                                        failed={'x': _CreateFile(marker)})))
-    with pytest.raises(UnsafePickleError, match=str(shard)):
-        PseudoLabelHook()._finished_keys(str(vdir))
-    assert not marker.exists()
-    shard.write_bytes(pickle.dumps(dict(frames=_frames(), failed={})))
-    assert PseudoLabelHook()._finished_keys(str(vdir)) == {'f0', 'f1'}
-
-
 def test_crafted_cache_is_refused_by_the_dataset_and_the_tool(
         tmp_path, monkeypatch):
     from cmkd_mmdet3d.utils import UnsafePickleError
@@ -208,66 +159,6 @@ def test_crafted_cache_is_refused_by_the_dataset_and_the_tool(
     assert msg is not None and str(path) in msg and 'posix.system' in msg
     assert not marker.exists()
     assert not (tmp_path / 'labels').exists()
-
-
-def test_mmengine_load_of_a_crafted_pkl_is_refused(tmp_path):
-    import mmengine
-    from cmkd_mmdet3d.utils import UnsafePickleError
-    _check_payload_is_real(_System, tmp_path, 2)
-    marker = tmp_path / 'pwned'
-    path = tmp_path / 'kitti_infos_train.pkl'
-    path.write_bytes(pickle.dumps(
-        dict(metainfo={}, data_list=[dict(x=_System(marker))]), protocol=2))
-    with pytest.raises(UnsafePickleError) as err:
-        mmengine.load(str(path))
-    assert str(path) in str(err.value) and 'posix.system' in str(err.value)
-    with open(path, 'rb') as f:          # a file object names itself
-        with pytest.raises(UnsafePickleError, match=str(path)):
-            mmengine.load(f, file_format='pkl')
-    assert not marker.exists()
-
-
-def test_mmengine_dump_load_round_trip_of_infos(tmp_path):
-    import mmengine
-    from collections import OrderedDict
-    infos = dict(metainfo=dict(categories={'Car': 2}, version='1.1'),
-                 data_list=[dict(sample_idx=np.int64(7),
-                                 arr=np.arange(12, dtype=np.float32)
-                                 .reshape(3, 4),
-                                 names=np.array(['Car', 'DontCare']),
-                                 od=OrderedDict(a=1), s={1, 2},
-                                 raw=b'\x00\xff', t=(1.5, None))])
-    mmengine.dump(infos, str(tmp_path / 'i.pkl'))
-    back = mmengine.load(str(tmp_path / 'i.pkl'))
-    d = back['data_list'][0]
-    assert back['metainfo'] == infos['metainfo']
-    assert d['sample_idx'] == 7 and isinstance(d['sample_idx'], np.int64)
-    np.testing.assert_array_equal(d['arr'], np.arange(12).reshape(3, 4))
-    assert d['arr'].dtype == np.float32
-    assert d['names'].tolist() == ['Car', 'DontCare']
-    assert d['od'] == OrderedDict(a=1) and d['s'] == {1, 2}
-    assert d['raw'] == b'\x00\xff' and d['t'] == (1.5, None)
-
-
-@pytest.mark.skipif(not os.path.isdir(SAMPLES),
-                    reason='mmdet3d sample data not available')
-@pytest.mark.parametrize('rel', [
-    'kitti/kitti_infos_train.pkl', 'kitti/kitti_dbinfos_train.pkl',
-    'kitti/kitti_infos_mono3d.pkl', 'kitti/mono3d_sample_results2d.pkl',
-    'nuscenes/nus_info.pkl', 'waymo/kitti_format/waymo_infos_train.pkl',
-    'waymo/kitti_format/waymo_infos_val.pkl',
-    'waymo/kitti_format/waymo_dbinfos_train.pkl'
-])
-def test_mmdet3d_sample_info_files_still_load(rel):
-    """mmdet3d's own KITTI / nuScenes / Waymo info files load through
-    ``mmengine.load`` exactly as a plain (trusting) unpickler reads them."""
-    import mmengine
-    path = os.path.join(SAMPLES, rel)
-    back = mmengine.load(path)
-    with open(path, 'rb') as f:
-        ref = pickle.load(f)      # trusted: mmdet3d's published test data
-    assert type(back) is type(ref)
-    assert repr(back) == repr(ref)
 
 
 # ---------------------------------------------------------------------------
@@ -303,23 +194,6 @@ def test_cache_with_another_class_list_is_refused_by_the_dataset(tmp_path):
         [10., 1., -1., 4., 1.8, 1.5], rtol=1e-6)
 
 
-def test_hook_refuses_datasets_with_different_class_lists():
-    import types
-    from cmkd_mmdet3d.engine.hooks.pseudo_label_hook import PseudoLabelHook
-
-    class KittiRawDataset:  # the hook finds datasets by class name
-        def __init__(self, classes):
-            self.metainfo = dict(classes=classes)
-
-    a, b = KittiRawDataset(CLASSES), KittiRawDataset(['Car'])
-    concat = types.SimpleNamespace(datasets=[a, b])
-    runner = types.SimpleNamespace(
-        epoch=0, train_dataloader=types.SimpleNamespace(dataset=concat))
-    with pytest.raises(ValueError) as err:
-        PseudoLabelHook().label(runner)
-    assert str(CLASSES) in str(err.value) and "['Car']" in str(err.value)
-
-
 def test_export_refuses_classes_other_than_the_caches(tmp_path,
                                                       monkeypatch):
     infos = _write_infos(tmp_path / 'infos.pkl', [_raw_info(frame_id='f0')])
@@ -352,8 +226,12 @@ def test_export_refuses_classes_other_than_the_caches(tmp_path,
 # 3. label files and info instances
 GOOD = ('Car 0.00 0 -1.58 587.01 173.33 614.12 200.12 1.65 1.67 3.64 -0.65 '
         '1.71 46.70 -1.59 0.93')
+
+
 PED = ('Pedestrian 0.00 0 0.21 423.17 173.67 433.17 224.03 1.60 0.38 0.30 '
        '-5.62 1.71 29.61 0.02 0.51')
+
+
 DONTCARE = 'DontCare -1 -1 -10 -1 -1 -1 -1 -1 -1 -1 -1000 -1000 -1000 -10 0'
 
 

@@ -7,8 +7,7 @@ import pytest
 
 from cmkd_mmdet3d.datasets.synthetic import (calibration_for_date, make_frame,
                                              read_calib_txt, write_calib_txt)
-from cmkd_mmdet3d.datasets.synthetic.geometry import (KITTI_P2,
-                                                      box_corners_cam)
+from cmkd_mmdet3d.datasets.synthetic.geometry import KITTI_P2, box_corners_cam
 
 
 @pytest.fixture(scope='module')

@@ -7,8 +7,13 @@ import pytest
 from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
 from cmkd_mmdet3d.datasets.transforms import mirror_through_image
 
+
 CAL = calibration_for_date('2011_09_29')
+
+
 L2C, C2I = CAL.lidar2cam, CAL.cam2img
+
+
 W = 1242
 
 

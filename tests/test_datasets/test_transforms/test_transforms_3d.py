@@ -16,8 +16,13 @@ from cmkd_mmdet3d.datasets.transforms import (depth_map_from_points,
                                               sparse_avg_pool)
 from cmkd_mmdet3d.structures import points_in_fov
 
+
 CAL = calibration_for_date('2011_09_29')
+
+
 L2C, C2I = CAL.lidar2cam, CAL.cam2img
+
+
 H, W = 375, 1242
 
 

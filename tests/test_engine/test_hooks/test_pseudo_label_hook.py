@@ -3,13 +3,18 @@ labeler whose boxes and scores are a known function of the frame's points:
 one cache entry per frame, per-class thresholds, dataset injection, resume
 after a kill, and the export / import round trip of the label files."""
 import os
+import pickle
 import types
 
 import numpy as np
 import pytest
 import torch
+from _helpers.datasets import _CreateFile, _frames
+
 
 CLASSES = ['Pedestrian', 'Cyclist', 'Car']
+
+
 THR = dict(Pedestrian=0.3, Cyclist=0.5, Car=0.6)
 
 
@@ -364,3 +369,37 @@ def test_cache_with_an_empty_frame_loads_and_bad_caches_fail(tmp_path):
     (tmp_path / 'junk.pkl').write_bytes(b'not a pickle')
     with pytest.raises(ValueError, match='junk.pkl'):
         load_pseudo_labels(str(tmp_path / 'junk.pkl'))
+
+
+def test_crafted_shard_is_refused_by_the_hook(tmp_path):
+    """``part-*.pkl`` shards of an interrupted round are read on resume."""
+    from cmkd_mmdet3d.engine.hooks.pseudo_label_hook import PseudoLabelHook
+    from cmkd_mmdet3d.utils import UnsafePickleError
+    vdir = tmp_path / 'v'
+    vdir.mkdir()
+    marker = tmp_path / 'pwned'
+    shard = vdir / 'part-00000000000000000001-r0.pkl'
+    shard.write_bytes(pickle.dumps(dict(frames=_frames(),
+                                        failed={'x': _CreateFile(marker)})))
+    with pytest.raises(UnsafePickleError, match=str(shard)):
+        PseudoLabelHook()._finished_keys(str(vdir))
+    assert not marker.exists()
+    shard.write_bytes(pickle.dumps(dict(frames=_frames(), failed={})))
+    assert PseudoLabelHook()._finished_keys(str(vdir)) == {'f0', 'f1'}
+
+
+def test_hook_refuses_datasets_with_different_class_lists():
+    import types
+    from cmkd_mmdet3d.engine.hooks.pseudo_label_hook import PseudoLabelHook
+
+    class KittiRawDataset:  # the hook finds datasets by class name
+        def __init__(self, classes):
+            self.metainfo = dict(classes=classes)
+
+    a, b = KittiRawDataset(CLASSES), KittiRawDataset(['Car'])
+    concat = types.SimpleNamespace(datasets=[a, b])
+    runner = types.SimpleNamespace(
+        epoch=0, train_dataloader=types.SimpleNamespace(dataset=concat))
+    with pytest.raises(ValueError) as err:
+        PseudoLabelHook().label(runner)
+    assert str(CLASSES) in str(err.value) and "['Car']" in str(err.value)

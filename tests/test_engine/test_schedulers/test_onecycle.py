@@ -6,6 +6,7 @@ import torch
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
+
 PHASES = 'cmkd_mmdet3d.engine.schedulers.'
 
 

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from cmkd_mmdet3d.models.utils import aligned_iou_3d
+from cmkd_mmdet3d.testing import kitti_lidar_batch
+from _helpers.models import SYN, build
 
 
 def _loop_targets(pred, gt, labels, num_classes):
@@ -180,3 +182,20 @@ def test_assigned_variant_kept():
             float(out['best_gt'][k][0]), rel=1e-6)
     with pytest.raises(ValueError):
         _head('all')
+
+
+def test_iou_aware_head_loss(synthetic_world):
+    """The SECOND teacher's IoU-aware head computes finite losses whose
+    classification part only rewards IoU-weighted positives."""
+    pytest.importorskip('spconv.pytorch')
+    cfg, model = build(SYN['second'])
+    head = model.bbox_head
+    feats = torch.randn(2, 512, 188, 140) * 0.1
+    cls, box, dirs = head([feats])
+    batch = kitti_lidar_batch(synthetic_world, cfg.point_cloud_range, [0, 1])
+    gts = [s.gt_instances_3d for s in batch['data_samples']]
+    metas = [s.metainfo for s in batch['data_samples']]
+    losses = head.loss_by_feat(cls, box, dirs, gts, metas)
+    for k in ('loss_cls', 'loss_bbox', 'loss_dir'):
+        v = sum(losses[k])
+        assert torch.isfinite(v) and v > 0, (k, v)

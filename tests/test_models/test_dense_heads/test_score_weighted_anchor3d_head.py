@@ -5,8 +5,8 @@ import os
 
 import pytest
 import torch
-
 from conftest import REPO_ROOT
+
 
 STUDENT = os.path.join(
     REPO_ROOT, 'configs', 'cmkd_mono3d',

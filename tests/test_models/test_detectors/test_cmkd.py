@@ -8,20 +8,28 @@ import sys
 
 import pytest
 import torch
-
 from conftest import REPO_ROOT
 
+
 CFG_DIR = os.path.join(REPO_ROOT, 'configs', 'cmkd')
+
+
 STAGE1 = os.path.join(
     CFG_DIR, 'cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-'
     '4e_synkitti-3d-3class.py')
+
+
 STAGE2 = os.path.join(
     CFG_DIR, 'cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-'
     'onecycle-4e_synkitti-3d-3class.py')
+
+
 STUDENT = os.path.join(
     REPO_ROOT, 'configs', 'cmkd_mono3d',
     'cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_'
     'synkitti-3d-3class.py')
+
+
 TEACHER = os.path.join(
     REPO_ROOT, 'configs', 'teachers', 'pointpillars',
     'pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py')

@@ -2,43 +2,9 @@
 (raise / skip, plain and AMP optim wrappers, student and distiller), depth-bin
 and voxel-grid settings at build time, CMKD checkpoints given to the student,
 checkpoints matching nothing and truncated checkpoint files."""
-import os
-
 import pytest
 import torch
-
-from conftest import REPO_ROOT
-
-STUDENT = os.path.join(
-    REPO_ROOT, 'configs', 'cmkd_mono3d',
-    'cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_'
-    'synkitti-3d-3class.py')
-STAGE1 = os.path.join(
-    REPO_ROOT, 'configs', 'cmkd',
-    'cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-'
-    '4e_synkitti-3d-3class.py')
-PCR = [2, -30.08, -3, 46.8, 30.08, 1]
-
-
-def _registry():
-    from mmdet3d.registry import MODELS
-    from mmdet3d.utils import register_all_modules
-    register_all_modules(init_default_scope=True)
-    import cmkd_mmdet3d  # noqa: F401
-    return MODELS
-
-
-def _cfg(path):
-    from mmengine.config import Config
-    _registry()
-    return Config.fromfile(path)
-
-
-def _build(path, **model_kw):
-    MODELS = _registry()
-    cfg = _cfg(path)
-    cfg.model.update(model_kw)
-    return MODELS.build(cfg.model)
+from _helpers.models import STAGE1, STUDENT, _build, _cfg
 
 
 # --------------------------------------------------------------------------
@@ -187,103 +153,6 @@ def test_nonfinite_loss_option_is_validated():
     with pytest.raises(ValueError, match='nonfinite_loss.max_consecutive must'
                        ' be a positive integer, got 0'):
         _build(STUDENT, nonfinite_loss=dict(action='skip', max_consecutive=0))
-
-
-# --------------------------------------------------------------------------
-# 2. depth bins and voxel grids, refused when the model is built
-# --------------------------------------------------------------------------
-def _neck(**kw):
-    MODELS = _registry()
-    cfg = dict(type='DepthLiftNeck', point_cloud_range=PCR,
-               voxel_size=[0.64, 0.64, 0.8], num_bins=12, depth_min=2.0,
-               depth_max=46.8, in_channels=4, out_channels=8, num_blocks=1)
-    cfg.update(kw)
-    return MODELS.build(cfg)
-
-
-@pytest.mark.parametrize('kw,message', [
-    (dict(depth_min=50.0), r'DepthLiftNeck: depth_min \(50.0\) must be below '
-     r'depth_max \(46.8\)'),
-    (dict(depth_min=46.8), r'depth_min \(46.8\) must be below depth_max'),
-    (dict(num_bins=0), 'DepthLiftNeck: num_bins must be a positive integer, '
-     'got 0'),
-    (dict(num_bins=-3), 'num_bins must be a positive integer, got -3'),
-    (dict(mode='log'), r"DepthLiftNeck: mode must be one of \('UD', 'SID', "
-     r"'LID'\) \(depth binning\), got 'log'"),
-    (dict(voxel_size=[0.64, 0.0, 0.8]), r'DepthLiftNeck: voxel_size\[1\] '
-     r'\(y\) must be a positive number of metres, got 0.0'),
-    (dict(voxel_size=[-0.64, 0.64, 0.8]), r'voxel_size\[0\] \(x\) must be a '
-     'positive number'),
-    (dict(voxel_size=[0.64, 0.4, 0.8]), r'DepthLiftNeck: point_cloud_range y '
-     r'extent 60.16 m \(-30.08 .. 30.08\) is not a multiple of '
-     r'voxel_size\[1\] = 0.4 \(150.4000 voxels\)'),
-    (dict(point_cloud_range=[2, -30.08, 1, 46.8, 30.08, -3]),
-     r'point_cloud_range z range must be finite with min < max, got 1 .. -3'),
-])
-def test_lift_settings_refused_at_build(kw, message):
-    with pytest.raises(ValueError, match=message):
-        _neck(**kw)
-
-
-def test_depth_bins_and_depth_net_refuse_bad_settings():
-    from cmkd_mmdet3d.models.utils import bin_depths, bin_edges
-    with pytest.raises(ValueError, match=r'bin_depths: depth_min \(5.0\) must '
-                       r'be below depth_max \(2.0\)'):
-        bin_depths(torch.ones(3), 'LID', 5.0, 2.0, 10)
-    with pytest.raises(ValueError, match='bin_edges: num_bins must be a '
-                       'positive integer, got 0'):
-        bin_edges('UD', 2.0, 46.8, 0)
-    with pytest.raises(ValueError, match='depth_max must be a finite number '
-                       'of metres, got nan'):
-        bin_edges('UD', 2.0, float('nan'), 4)
-    cfg = _cfg(STUDENT)
-    with pytest.raises(ValueError, match='DepthDistributionNet: num_bins must'
-                       ' be a positive integer, got 0'):
-        _registry().build(dict(cfg.model.img_backbone, num_bins=0))
-
-
-def test_student_and_distiller_grids_refused_at_build():
-    cfg = _cfg(STUDENT)
-    c = cfg.model.lift_neck.out_channels
-    with pytest.raises(ValueError,
-                       match=rf'backbone.in_channels \({c}\) differs from '
-                       rf'lift_neck.out_channels \({c + 8}\)'):
-        _build(STUDENT, lift_neck=dict(cfg.model.lift_neck,
-                                       out_channels=c + 8))
-    cfg = _cfg(STAGE1)
-    vl = cfg.model.data_preprocessor.voxel_layer
-    with pytest.raises(ValueError,
-                       match=r'CMKD: data_preprocessor.voxel_layer.voxel_size'
-                       r'\[0\] \(x\) must be a positive number of metres, '
-                       'got 0'):
-        _build(STAGE1, data_preprocessor=dict(
-            cfg.model.data_preprocessor,
-            voxel_layer=dict(vl, voxel_size=[0, 0.32, 4])))
-    with pytest.raises(ValueError,
-                       match=r'CMKD: data_preprocessor.voxel_layer.'
-                       r'point_cloud_range x extent 44.7 m .* not a multiple'
-                       r' of data_preprocessor.voxel_layer.voxel_size\[0\]'):
-        _build(STAGE1, data_preprocessor=dict(
-            cfg.model.data_preprocessor,
-            voxel_layer=dict(vl, point_cloud_range=[2.1, -30.08, -3, 46.8,
-                                                    30.08, 1])))
-
-
-def test_teacher_and_student_grids_that_tile_but_differ_are_refused():
-    """Both grids valid on their own (whole numbers of voxels) but not the
-    same: the distiller's check names both."""
-    MODELS = _registry()
-    cfg = _cfg(STAGE1)
-    student = cfg.model.student
-    if isinstance(student, str):
-        student = cfg.model.student = dict(cfg_path=student)
-    # a full student dict or dict(cfg_path=..., **overrides)
-    student['lift_neck'] = dict(student.get('lift_neck') or {},
-                                voxel_size=[0.64, 0.64, 0.4])
-    with pytest.raises(ValueError,
-                       match=r'teacher \(C, Y, X\) \(64, 188, 140\).*'
-                       r'student \(C, Y, X\) \(64, 94, 70\)'):
-        MODELS.build(cfg.model)
 
 
 # --------------------------------------------------------------------------

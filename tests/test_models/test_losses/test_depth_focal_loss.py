@@ -6,6 +6,26 @@ import pytest
 import torch
 
 
+def test_depth_focal_loss_by_hand():
+    from cmkd_mmdet3d.models.losses import DepthFocalLoss
+    logits = torch.tensor([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0]]).t()
+    logits = logits.reshape(1, 3, 1, 2)                 # 2 pixels, 3 classes
+    target = torch.tensor([[[0, 2]]])
+    losses = []
+    for pix, k in ((0, 0), (1, 2)):
+        z = logits[0, :, 0, pix].tolist()
+        p = math.exp(z[k]) / sum(math.exp(v) for v in z)
+        losses.append(-0.25 * (1 - p)**2 * math.log(p))
+    loss = DepthFocalLoss(loss_weight=0.5)(logits, target)
+    assert loss.item() == pytest.approx(0.5 * sum(losses) / 2, rel=1e-6)
+    # a confident correct prediction costs (almost) nothing
+    sure = torch.full((1, 3, 1, 1), -20.0)
+    sure[0, 1] = 20.0
+    assert DepthFocalLoss()(sure, torch.tensor([[[1]]])).item() < 1e-12
+    with pytest.raises(ValueError, match='target'):
+        DepthFocalLoss()(logits, target[0])
+
+
 def _kornia_style(logits, target, alpha, gamma, eps):
     """sum_k (onehot_k + eps) * (-alpha (1 - p_k)^gamma log p_k), written
     out per pixel and class in float64."""

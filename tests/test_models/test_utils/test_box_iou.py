@@ -1,8 +1,9 @@
+"""models.utils.box_iou: aligned_iou_3d against a polygon reference."""
 import numpy as np
 import torch
 
 from cmkd_mmdet3d.models.utils import aligned_iou_3d
-from test_compat import _area, _clip
+from _helpers.compat import _area, _clip
 
 
 def _corners_ccw(x, y, dx, dy, yaw):

@@ -1,49 +1,15 @@
-"""Depth bins and the frustum-to-voxel lift against plain reference
-formulations."""
+"""The frustum-to-voxel lift against plain reference formulations."""
 import numpy as np
 import pytest
 import torch
 
 from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
-from cmkd_mmdet3d.models.utils import (bin_depths, bin_edges,
-                                       lift_frustum_to_voxels,
+from cmkd_mmdet3d.models.utils import (lift_frustum_to_voxels,
                                        lift_frustum_to_voxels_reference,
                                        voxel_centers)
 
+
 PCR = [2, -30.08, -3, 46.8, 30.08, 1]
-
-
-def test_lid_bins_by_hand():
-    # CaDDN LID: delta = 89.6 / 14520, bin i starts at 2 + delta i (i + 1) / 2
-    delta = 2 * (46.8 - 2.0) / (120 * 121)
-    edges = bin_edges('LID', 2.0, 46.8, 120)
-    assert edges[0] == pytest.approx(2.0)
-    assert edges[120] == pytest.approx(46.8, abs=1e-4)
-    assert float(edges[1] - edges[0]) == pytest.approx(delta, rel=1e-5)
-    assert float(edges[120] - edges[119]) == pytest.approx(120 * delta,
-                                                           rel=1e-4)
-
-
-@pytest.mark.parametrize('mode', ['UD', 'SID', 'LID'])
-def test_bins_round_trip(mode):
-    edges = bin_edges(mode, 2.0, 46.8, 80)
-    # a depth inside bin i maps to class i and to a continuous index in
-    # [i, i + 1)
-    mid = (edges[:-1] + edges[1:]) / 2
-    cls = bin_depths(mid, mode, 2.0, 46.8, 80, target=True)
-    assert torch.equal(cls, torch.arange(80))
-    cont = bin_depths(edges[:-1].double().float() + 1e-4, mode, 2.0, 46.8,
-                      80)
-    assert torch.allclose(cont, torch.arange(80).float(), atol=0.05)
-
-
-def test_bin_targets_out_of_range_missing_and_nan():
-    d = torch.tensor([0.0, 1.0, 50.0, float('nan'), float('inf'), 2.0])
-    cls = bin_depths(d, 'LID', 2.0, 46.8, 120, target=True)
-    assert cls.tolist() == [120, 120, 120, 120, 120, 0]
-    assert cls.dtype == torch.int64
-    with pytest.raises(ValueError, match='mode'):
-        bin_depths(d, 'XID')
 
 
 def _inputs(batch, c=6, d=24, hf=16, wf=52, seed=0, dates=None):

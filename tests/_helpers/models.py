@@ -1,0 +1,69 @@
+"""Test helpers shared by several test files."""
+import os
+
+from mmengine.config import Config
+from conftest import REPO_ROOT
+
+
+def _registry():
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    import cmkd_mmdet3d  # noqa: F401
+    return MODELS
+
+
+STUDENT_CFG = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd_mono3d',
+    'cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_'
+    'synkitti-3d-3class.py')
+
+
+def _cfg(path):
+    from mmengine.config import Config
+    _registry()
+    return Config.fromfile(path)
+
+
+def _build(path, **model_kw):
+    MODELS = _registry()
+    cfg = _cfg(path)
+    cfg.model.update(model_kw)
+    return MODELS.build(cfg.model)
+
+
+STUDENT = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd_mono3d',
+    'cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_'
+    'synkitti-3d-3class.py')
+
+
+STAGE1 = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd',
+    'cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-'
+    '4e_synkitti-3d-3class.py')
+
+
+KITTI = [
+    'pointpillars/pointpillars_hv-scatterconv_secfpn_8xb8-80e_kitti-3d-3class.py',  # noqa: E501
+    'second/second_res-c64_secfpn_head-iouqfl_8xb8-80e_kitti-3d-3class.py',
+    'centerpoint/centerpoint_res_secfpn_head-1task_8xb8-80e_kitti-3d-3class.py',  # noqa: E501
+]
+
+
+TEACHERS = os.path.join(REPO_ROOT, 'configs', 'teachers')
+
+
+SYN = {
+    'pointpillars': 'pointpillars/pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py',  # noqa: E501
+    'second': 'second/second_res-c64_secfpn_head-iouqfl_1xb4-cyclic-12e_synkitti-3d-3class.py',  # noqa: E501
+    'centerpoint': 'centerpoint/centerpoint_res_secfpn_head-1task_1xb4-cyclic-12e_synkitti-3d-3class.py',  # noqa: E501
+}
+
+
+def build(rel):
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(os.path.join(TEACHERS, rel))
+    return cfg, MODELS.build(cfg.model)

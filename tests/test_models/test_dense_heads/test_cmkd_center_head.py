@@ -1,0 +1,35 @@
+"""CMKDCenterHead: regression targets."""
+import math
+import os
+
+import numpy as np
+import torch
+from _helpers.models import _registry
+from conftest import REPO_ROOT
+
+
+def test_center_head_targets_without_velocity():
+    """CMKDCenterHead's regression target of one box, by hand."""
+    from mmdet3d.structures import LiDARInstance3DBoxes
+    from mmengine.config import Config
+    from mmengine.structures import InstanceData
+    MODELS = _registry()
+    teacher = Config.fromfile(os.path.join(
+        REPO_ROOT, 'configs', 'teachers', 'centerpoint',
+        'centerpoint_res_secfpn_head-1task_1xb4-cyclic-12e_synkitti-3d-'
+        '3class.py')).model
+    head = MODELS.build(dict(teacher.pts_bbox_head,
+                             train_cfg=teacher.train_cfg.pts,
+                             test_cfg=teacher.test_cfg.pts))
+    box = torch.tensor([[20.3, -4.1, -1.6, 3.9, 1.6, 1.5, 0.3]])
+    inst = InstanceData(bboxes_3d=LiDARInstance3DBoxes(box),
+                        labels_3d=torch.tensor([2]))
+    heatmaps, anno, inds, masks = head.get_targets_single(inst)
+    assert anno[0].shape[1] == 8 and masks[0].sum() == 1
+    # cell: (x - x0) / (0.05 * 4) = 91.5 -> 91; (y - y0) / 0.2 = 129.5
+    cx, cy = (20.3 - 2) / 0.2, (-4.1 + 30) / 0.2
+    expected = [cx - int(cx), cy - int(cy), -1.6 + 0.75, math.log(3.9),
+                math.log(1.6), math.log(1.5), math.sin(0.3), math.cos(0.3)]
+    np.testing.assert_allclose(anno[0][0].tolist(), expected, atol=1e-4)
+    assert inds[0][0].item() == int(cy) * 224 + int(cx)
+    assert heatmaps[0][2, int(cy), int(cx)] == 1.0

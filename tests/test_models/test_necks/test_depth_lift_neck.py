@@ -1,0 +1,77 @@
+"""DepthLiftNeck: channel-major collapse, settings refused at build."""
+import pytest
+import torch
+from _helpers.models import _registry
+
+
+def _neck(**kw):
+    MODELS = _registry()
+    cfg = dict(type='DepthLiftNeck',
+               point_cloud_range=[2, -30.08, -3, 46.8, 30.08, 1],
+               voxel_size=[0.64, 0.64, 0.8], num_bins=12, depth_min=2.0,
+               depth_max=46.8, in_channels=4, out_channels=8, num_blocks=1)
+    cfg.update(kw)
+    return MODELS.build(cfg)
+
+
+def _calib(batch):
+    from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
+    cal = calibration_for_date('2011_09_26')
+    return (torch.tensor(cal.lidar2cam, dtype=torch.float32).expand(
+        batch, 4, 4), torch.tensor(cal.cam2img, dtype=torch.float32).expand(
+            batch, 4, 4))
+
+
+def test_lift_neck_collapses_channel_major():
+    from cmkd_mmdet3d.models.utils import lift_frustum_to_voxels
+    neck = _neck().eval()
+    assert neck.grid_size == (70, 94, 5) and neck.bev_shape == (8, 94, 70)
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 13, 12, 39, generator=g)
+    feats = torch.randn(2, 4, 12, 39, generator=g)
+    l2c, c2i = _calib(2)
+    bev = neck(logits, feats, l2c, c2i, (94, 310))
+    assert bev.shape == (2, 8, 94, 70)
+    # the collapse sees the voxels in channel-major order c * Z + z
+    vox = lift_frustum_to_voxels(logits.softmax(1)[:, :12], feats, l2c, c2i,
+                                 (94, 310), neck.point_cloud_range,
+                                 neck.voxel_size, 2.0, 46.8)
+    w = torch.zeros_like(neck.collapse.conv.weight)
+    w[0, 2 * 5 + 3] = 1.0                       # channel 2, height 3
+    with torch.no_grad():
+        neck.collapse.conv.weight.copy_(w)
+    collapsed = neck.collapse(vox.reshape(2, 20, 94, 70))
+    bn = neck.collapse.bn
+    expected = ((vox[:, 2, 3] - bn.running_mean[0]) /
+                torch.sqrt(bn.running_var[0] + bn.eps) * bn.weight[0] +
+                bn.bias[0]).relu()
+    torch.testing.assert_close(collapsed[:, 0], expected)
+    with pytest.raises(ValueError, match='num_bins \\+ 1 = 13'):
+        neck(logits[:, :12], feats, l2c, c2i, (94, 310))
+
+
+PCR = [2, -30.08, -3, 46.8, 30.08, 1]
+
+
+@pytest.mark.parametrize('kw,message', [
+    (dict(depth_min=50.0), r'DepthLiftNeck: depth_min \(50.0\) must be below '
+     r'depth_max \(46.8\)'),
+    (dict(depth_min=46.8), r'depth_min \(46.8\) must be below depth_max'),
+    (dict(num_bins=0), 'DepthLiftNeck: num_bins must be a positive integer, '
+     'got 0'),
+    (dict(num_bins=-3), 'num_bins must be a positive integer, got -3'),
+    (dict(mode='log'), r"DepthLiftNeck: mode must be one of \('UD', 'SID', "
+     r"'LID'\) \(depth binning\), got 'log'"),
+    (dict(voxel_size=[0.64, 0.0, 0.8]), r'DepthLiftNeck: voxel_size\[1\] '
+     r'\(y\) must be a positive number of metres, got 0.0'),
+    (dict(voxel_size=[-0.64, 0.64, 0.8]), r'voxel_size\[0\] \(x\) must be a '
+     'positive number'),
+    (dict(voxel_size=[0.64, 0.4, 0.8]), r'DepthLiftNeck: point_cloud_range y '
+     r'extent 60.16 m \(-30.08 .. 30.08\) is not a multiple of '
+     r'voxel_size\[1\] = 0.4 \(150.4000 voxels\)'),
+    (dict(point_cloud_range=[2, -30.08, 1, 46.8, 30.08, -3]),
+     r'point_cloud_range z range must be finite with min < max, got 1 .. -3'),
+])
+def test_lift_settings_refused_at_build(kw, message):
+    with pytest.raises(ValueError, match=message):
+        _neck(**kw)

@@ -10,7 +10,10 @@
 #   4. train the same student without the teacher for the same number of
 #      steps (the no-distillation baseline) and evaluate it;
 #   5. print teacher, baseline and distilled student side by side, with the
-#      folders of the metrics and of the pictures of predictions.
+#      folders of the metrics and of the pictures of predictions;
+#   6. draw the BEV feature maps of the teacher and of both students (and
+#      their predictions) on val frames 0-2 into $DEMO_WORK/bev_features
+#      (tools/analysis_tools/show_bev_features.py).
 # With DEMO_SEMI=1 (`make demo-semi`) the world also gets DEMO_UNLABELED
 # (160) unlabeled raw frames, and two more students are trained at the same
 # steps, each batch holding 2 labeled + 2 unlabeled frames: CMKD with online
@@ -22,7 +25,8 @@
 # weak camera students ranked differently than on 200, see the README's
 # "Seeds and val frames"), DEMO_EPOCHS (teacher, 12),
 # DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo),
-# DEMO_WORKERS (2), DEMO_SEMI (0), DEMO_UNLABELED (160).
+# DEMO_WORKERS (2), DEMO_SEMI (0), DEMO_UNLABELED (160), DEMO_SEED (0: the
+# seed of every training, so that a rerun trains the same models).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -34,6 +38,7 @@ WORK=${DEMO_WORK:-work_dirs/demo}
 WORKERS=${DEMO_WORKERS:-2}
 SEMI=${DEMO_SEMI:-0}
 UNLABELED=0
+SEED=${DEMO_SEED:-0}
 [ "$SEMI" = 1 ] && UNLABELED=${DEMO_UNLABELED:-160}
 N=5; [ "$SEMI" = 1 ] && N=7
 TEACHER=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
@@ -59,7 +64,8 @@ teacher_ckpt="$WORK/teacher/epoch_${EPOCHS}.pth"
 echo "== 2/$N the PointPillars LiDAR teacher ($EPOCHS epochs)"
 if [ ! -f "$teacher_ckpt" ]; then
   mim train cmkd_mmdet3d "$TEACHER" --work-dir "$WORK/teacher" \
-      --cfg-options train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=1000
+      --cfg-options train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=1000 \
+      randomness.seed="$SEED"
 fi
 if [ ! -d "$WORK/teacher_test" ]; then
   mim test cmkd_mmdet3d "$TEACHER" --checkpoint "$teacher_ckpt" \
@@ -69,7 +75,8 @@ stamp
 
 echo "== 3/$N CMKD: stage 1 (4 epochs) + stage 2 (4 epochs), camera student"
 if [ ! -f "$WORK/cmkd/student.pth" ]; then
-  bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$STAGE1" "$STAGE2" "$WORK/cmkd"
+  bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$STAGE1" "$STAGE2" "$WORK/cmkd" \
+      --cfg-options randomness.seed="$SEED"
 fi
 stamp
 
@@ -77,7 +84,7 @@ echo "== 4/$N the same student without the teacher (8 epochs, same steps)"
 if [ ! -f "$WORK/student_alone/epoch_8.pth" ]; then
   mim train cmkd_mmdet3d "$STUDENT" --work-dir "$WORK/student_alone" \
       $([ -f "$WORK/student_alone/last_checkpoint" ] && echo --resume) \
-      --cfg-options train_cfg.val_interval=1000
+      --cfg-options train_cfg.val_interval=1000 randomness.seed="$SEED"
 fi
 if [ ! -d "$WORK/student_alone_test" ]; then
   mim test cmkd_mmdet3d "$STUDENT" --checkpoint \
@@ -93,7 +100,7 @@ if [ "$SEMI" = 1 ]; then
   echo "== 5/$N CMKD on labeled + unlabeled frames, online soft targets (2 labeled + 2 unlabeled frames per batch, same steps)"
   if [ ! -f "$WORK/cmkd_semi/student.pth" ]; then
     bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$SEMI1" "$SEMI2" \
-        "$WORK/cmkd_semi"
+        "$WORK/cmkd_semi" --cfg-options randomness.seed="$SEED"
   fi
   stamp
   echo "== 6/$N stage 2 with offline pseudo-labels of the unlabeled frames (PseudoLabelHook)"
@@ -102,7 +109,7 @@ if [ "$SEMI" = 1 ]; then
         $([ -f "$WORK/cmkd_pseudo/last_checkpoint" ] && echo --resume) \
         --cfg-options model.teacher_ckpt="$teacher_ckpt" \
         model.stage1_ckpt="$WORK/cmkd_semi/stage1/epoch_4.pth" \
-        train_cfg.val_interval=1000
+        train_cfg.val_interval=1000 randomness.seed="$SEED"
   fi
   if [ ! -d "$WORK/cmkd_pseudo_test" ]; then
     mim test cmkd_mmdet3d "$PSEUDO" --checkpoint \
@@ -121,4 +128,25 @@ for d in $dirs; do
   python tools/misc/summarize_results.py "$WORK/$d" | tail -2
 done
 echo "distilled student checkpoint (student only): $WORK/cmkd/student.pth"
+
+# what distillation does: the teacher's and the two students' BEV feature
+# maps (channel norm, cosine to the teacher) and predictions, val frames 0-2
+bev_dir="$WORK/bev_features"
+if [ -f "$teacher_ckpt" ] && [ -f "$WORK/cmkd/student.pth" ] \
+    && [ -f "$WORK/student_alone/epoch_8.pth" ]; then
+  echo "== BEV feature maps of the teacher and the students (val frames 0 1 2)"
+  if [ ! -f "$bev_dir/index.md" ]; then
+    python tools/analysis_tools/show_bev_features.py \
+        --teacher-config "configs/teachers/pointpillars/$TEACHER" \
+        --teacher-ckpt "$teacher_ckpt" \
+        --student-config "configs/cmkd_mono3d/$STUDENT" \
+        --students "camera student + CMKD=$WORK/cmkd/student.pth" \
+        "camera student alone=$WORK/student_alone/epoch_8.pth" \
+        --out-dir "$bev_dir" --frames 0 1 2 --split val --data-root "$DATA"
+  else
+    sed -n '/^Mean per-frame/,$p' "$bev_dir/index.md"
+  fi
+  echo "BEV feature maps and predictions (one PNG per frame): $bev_dir/ (list: $bev_dir/index.md)"
+  stamp
+fi
 echo "total time: $(( $(date +%s) - start )) s"

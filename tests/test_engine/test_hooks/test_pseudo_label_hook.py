@@ -270,7 +270,7 @@ def test_corrupt_frame_is_reported_and_skipped(synthetic_world, tmp_path):
 
 _DIST_SCRIPT = '''
 import os, sys
-sys.path.insert(0, {tests!r})
+sys.path[:0] = [{tests!r}, {tests_root!r}]   # this file's folder, _helpers
 import torch.distributed as dist
 from mmengine.dist import get_rank
 dist.init_process_group(backend='gloo')   # torchrun's environment
@@ -296,6 +296,7 @@ def test_ranks_split_the_frames(synthetic_world, tmp_path):
     script = tmp_path / 'label.py'
     script.write_text(_DIST_SCRIPT.format(
         tests=os.path.dirname(os.path.abspath(__file__)),
+        tests_root=os.path.join(REPO_ROOT, 'tests'),
         world=synthetic_world, work=str(tmp_path / 'w')))
     env = dict(os.environ, OMP_NUM_THREADS='1', MASTER_PORT='29741',
                PYTHONPATH=os.pathsep.join(

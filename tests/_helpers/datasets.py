@@ -111,18 +111,8 @@ def _raw_dataset(root, ann_file):
     from mmdet3d.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     import cmkd_mmdet3d  # noqa: F401
-    pipeline = [
-        dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-             use_dim=4),
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations3D', with_bbox_3d=True,
-             with_label_3d=True),
-        dict(type='LoadDepthMap'),       # no depth_2 for raw frames: skipped
-        dict(type='FOVFilterPoints'),
-        dict(type='MakeDepthTarget', stride=8),
-        dict(type='PackCMKDInputs',
-             keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-    ]
+    # LoadDepthMap: no depth_2 for raw frames, skipped
+    pipeline = _pipeline()
     return DATASETS.build(dict(
         type='KittiRawDataset', data_root=root.rstrip('/') + '/',
         ann_file=ann_file, pipeline=pipeline,

@@ -16,6 +16,8 @@ from cmkd_mmdet3d.datasets.transforms import (depth_map_from_points,
                                               sparse_avg_pool)
 from cmkd_mmdet3d.structures import points_in_fov
 
+from _helpers.datasets import _pipeline
+
 
 CAL = calibration_for_date('2011_09_29')
 
@@ -124,19 +126,11 @@ def test_scale_image_keeps_projection_consistent():
 
 
 def _student_pipeline(flip_ratio=0.0, align='caddn', scale=None):
-    p = [
-        dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-             use_dim=4),
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations3D', with_bbox_3d=True,
-             with_label_3d=True),
-        dict(type='LoadDepthMap'),
-        dict(type='FOVFilterPoints'),
-        dict(type='ImageSpaceFlip3D', flip_ratio=flip_ratio, align=align),
-        dict(type='MakeDepthTarget', stride=8),
-        dict(type='PackCMKDInputs',
-             keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-    ]
+    """The depth-target pipeline of _helpers with ImageSpaceFlip3D before
+    MakeDepthTarget (and ScaleImage3D after the image loader)."""
+    p = _pipeline()
+    p.insert(-2, dict(type='ImageSpaceFlip3D', flip_ratio=flip_ratio,
+                      align=align))
     if scale:
         p.insert(2, dict(type='ScaleImage3D', scale=scale))
     return p

@@ -212,14 +212,10 @@ def load_student(cfg, ckpt: str, device):
 
 def check_grids(teacher, student) -> None:
     """The teacher's and the student's BEV maps must coincide cell for
-    cell: the check of the distiller (``CMKD.check_grids``), on the
-    teacher's voxelisation settings."""
-    from types import SimpleNamespace
-
-    from cmkd_mmdet3d.models.detectors.cmkd import CMKD
-    CMKD.check_grids(SimpleNamespace(
-        data_preprocessor=teacher.data_preprocessor, teacher=teacher,
-        student=student))
+    cell: the distiller's check (``check_bev_grids``), on the teacher's
+    voxelisation settings."""
+    from cmkd_mmdet3d.models.detectors.cmkd import check_bev_grids
+    check_bev_grids(teacher, student, teacher.data_preprocessor)
 
 
 @torch.no_grad()

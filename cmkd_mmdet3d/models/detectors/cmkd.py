@@ -19,6 +19,50 @@ def _prefixed(losses: dict, prefix: str) -> dict:
     return {f'{prefix}.{k}': v for k, v in losses.items()}
 
 
+def check_bev_grids(teacher: torch.nn.Module, student: torch.nn.Module,
+                    data_preprocessor) -> None:
+    """Teacher and student BEV maps must coincide cell for cell (range,
+    cell size, shape, channels); otherwise a ValueError naming both.
+
+    Args:
+        teacher (nn.Module): The LiDAR detector.
+        student (CMKDMono3D): The camera student (its ``bev_grid``).
+        data_preprocessor: The preprocessor that voxelises the teacher's
+            points (its ``voxel_layer`` range and voxel size).
+
+    Raises:
+        ValueError: without a ``voxel_layer``, or when the grids differ.
+    """
+    vl = getattr(data_preprocessor, 'voxel_layer', None)
+    if vl is None:
+        raise ValueError('CMKD needs a data_preprocessor with voxel=True '
+                         'and the teacher\'s voxel_layer settings')
+    check_voxel_grid(list(vl.point_cloud_range), list(vl.voxel_size),
+                     'CMKD', 'data_preprocessor.voxel_layer.'
+                     'point_cloud_range',
+                     'data_preprocessor.voxel_layer.voxel_size')
+    t = teacher_bev_grid(teacher, list(vl.point_cloud_range),
+                         list(vl.voxel_size))
+    grid = student.bev_grid
+    s = dict(shape=tuple(grid.shape), cell=tuple(grid.cell),
+             range=tuple(grid.xy_range))
+
+    def close(x, y):
+        return all(abs(a - b) < 1e-4 for a, b in zip(x, y))
+
+    ok = (t['shape'] == s['shape']
+          and t['voxel_grid'] == t['expected_voxel_grid']
+          and close(t['cell'], s['cell'])
+          and close(t['range'], s['range']))
+    if not ok:
+        raise ValueError(
+            'teacher and student BEV grids differ: teacher (C, Y, X) '
+            f"{t['shape']}, cell {t['cell']} m, x/y range {t['range']} "
+            f"({t['encoder']} grid {t['voxel_grid']}, voxel settings give "
+            f"{t['expected_voxel_grid']}) vs student (C, Y, X) "
+            f"{s['shape']}, cell {s['cell']} m, x/y range {s['range']}")
+
+
 @MODELS.register_module()
 class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     """`CMKD <https://arxiv.org/abs/2211.07171>`_ distiller.
@@ -108,36 +152,9 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
 
     # ------------------------------------------------------------------
     def check_grids(self) -> None:
-        """Teacher and student BEV maps must coincide cell for cell (range,
-        cell size, shape, channels); otherwise a ValueError naming both."""
-        vl = getattr(self.data_preprocessor, 'voxel_layer', None)
-        if vl is None:
-            raise ValueError('CMKD needs a data_preprocessor with voxel=True '
-                             'and the teacher\'s voxel_layer settings')
-        check_voxel_grid(list(vl.point_cloud_range), list(vl.voxel_size),
-                         'CMKD', 'data_preprocessor.voxel_layer.'
-                         'point_cloud_range',
-                         'data_preprocessor.voxel_layer.voxel_size')
-        t = teacher_bev_grid(self.teacher, list(vl.point_cloud_range),
-                             list(vl.voxel_size))
-        grid = self.student.bev_grid
-        s = dict(shape=tuple(grid.shape), cell=tuple(grid.cell),
-                 range=tuple(grid.xy_range))
-
-        def close(x, y):
-            return all(abs(a - b) < 1e-4 for a, b in zip(x, y))
-
-        ok = (t['shape'] == s['shape']
-              and t['voxel_grid'] == t['expected_voxel_grid']
-              and close(t['cell'], s['cell'])
-              and close(t['range'], s['range']))
-        if not ok:
-            raise ValueError(
-                'teacher and student BEV grids differ: teacher (C, Y, X) '
-                f"{t['shape']}, cell {t['cell']} m, x/y range {t['range']} "
-                f"({t['encoder']} grid {t['voxel_grid']}, voxel settings give "
-                f"{t['expected_voxel_grid']}) vs student (C, Y, X) "
-                f"{s['shape']}, cell {s['cell']} m, x/y range {s['range']}")
+        """Teacher and student BEV maps must coincide cell for cell
+        (:func:`check_bev_grids`)."""
+        check_bev_grids(self.teacher, self.student, self.data_preprocessor)
 
     def train(self, mode: bool = True) -> 'CMKD':
         super().train(mode)

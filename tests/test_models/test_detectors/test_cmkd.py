@@ -372,3 +372,26 @@ def test_distiller_losses_equal_student_interface_plus_distill_losses(
         for a, b in zip(flat(losses[k]), flat(v)):
             assert torch.equal(a, b), k
     assert float(mask.sum()) < mask.numel()   # the mask did something
+
+
+def test_check_bev_grids_refuses_a_student_grid_shifted_by_one_cell():
+    """check_bev_grids (the distiller's build-time check, also used by
+    show_bev_features.py) passes the synthetic pair and names both grids
+    when the student's range is shifted by one 0.32 m cell."""
+    from mmengine.config import Config
+
+    from cmkd_mmdet3d.models.detectors.cmkd import check_bev_grids
+    MODELS = _registry()
+    cfg = Config.fromfile(STAGE1)
+    model = MODELS.build(cfg.model)
+    check_bev_grids(model.teacher, model.student, model.data_preprocessor)
+    rng = list(cfg.model.student.lift_neck.point_cloud_range)
+    rng[0], rng[3] = rng[0] + 0.32, rng[3] + 0.32
+    shifted = MODELS.build(dict(
+        cfg.model.student,
+        lift_neck=dict(cfg.model.student.lift_neck, point_cloud_range=rng)))
+    with pytest.raises(ValueError, match=r'BEV grids differ.*teacher .*'
+                       r'range \(2, .*vs student .*range \(2\.32, '):
+        check_bev_grids(model.teacher, shifted, model.data_preprocessor)
+    with pytest.raises(ValueError, match='voxel=True'):
+        check_bev_grids(model.teacher, model.student, object())

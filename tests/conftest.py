@@ -13,7 +13,7 @@ SHARED_SAMPLES = os.path.join(REPO_ROOT, '..', 'shared', 'data',
 @pytest.fixture(scope='session')
 def synthetic_world(tmp_path_factory):
     """A small synthetic KITTI world with infos (4 train, 2 val frames)."""
-    from cmkd_mmdet3d.datasets.synthetic import generate_world
+    from cmkd_mmdet3d.testing.synthetic import generate_world
     root = str(tmp_path_factory.mktemp('world') / 'synthetic_kitti')
     generate_world(root, num_train=4, num_val=2, num_unlabeled=3, seed=7)
     return root
@@ -35,8 +35,8 @@ def run(cmd, cwd, timeout=900, env=None):
 def raw_layout(synthetic_world, tmp_path):
     """The world's raw part plus a drive of another date, a missing frame
     and a corrupt sweep; returns (root, split file)."""
-    from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
-    from cmkd_mmdet3d.datasets.synthetic.writer import write_raw_calib
+    from cmkd_mmdet3d.testing.synthetic.geometry import calibration_for_date
+    from cmkd_mmdet3d.testing.synthetic.writer import write_raw_calib
     root = tmp_path / 'raw'
     shutil.copytree(os.path.join(synthetic_world, 'raw'), root)
     with open(os.path.join(synthetic_world, 'ImageSets',

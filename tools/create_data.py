@@ -25,7 +25,7 @@ import sys
 import time
 
 import cmkd_mmdet3d  # noqa: F401
-from cmkd_mmdet3d.datasets.synthetic import generate_world
+from cmkd_mmdet3d.testing.synthetic import generate_world
 
 
 def parse_args():

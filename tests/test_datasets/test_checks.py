@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 import torch
 
-from cmkd_mmdet3d.datasets.synthetic.geometry import (KITTI_P2,
-                                                      calibration_for_date)
+from cmkd_mmdet3d.testing.synthetic.geometry import (KITTI_P2,
+                                                     calibration_for_date)
 from _helpers.datasets import _build, _foreign_infos, _kitti, _pipeline
 
 

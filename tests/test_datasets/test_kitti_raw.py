@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cmkd_mmdet3d.datasets import create_kitti_raw_infos, read_raw_calib
-from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
+from cmkd_mmdet3d.testing.synthetic.geometry import calibration_for_date
 from _helpers.datasets import (CLASSES, _build, _foreign_infos, _pipeline,
                                _raw_dataset)
 
@@ -210,10 +210,13 @@ def test_create_data_kitti_raw_command(raw_layout, tmp_path):
     from conftest import REPO_ROOT
     root, split, frames, _ = raw_layout
     out = str(tmp_path / 'eigen.pkl')
+    # test this checkout, not an installed copy
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [REPO_ROOT, os.environ.get('PYTHONPATH', '')]))
     proc = subprocess.run(
         [sys.executable, os.path.join(REPO_ROOT, 'tools', 'create_data.py'),
          'kitti-raw', '--root', root, '--split-file', split, '--out', out],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f'{len(frames)} unlabeled frames -> {out}' in proc.stdout
     assert '2 frames skipped' in proc.stdout and 'missing' in proc.stdout

@@ -292,7 +292,7 @@ def test_import_tool_refuses_a_nan_score_and_writes_nothing(tmp_path,
 def test_label_2_with_a_negative_size_is_refused_before_conversion(
         tmp_path):
     from cmkd_mmdet3d.datasets.pseudo_labels import check_kitti_label_file
-    from cmkd_mmdet3d.datasets.synthetic.writer import create_kitti_infos
+    from cmkd_mmdet3d.testing.synthetic.writer import create_kitti_infos
     good15 = ' '.join(GOOD.split()[:15])
     label_dir = tmp_path / 'training' / 'label_2'
     label_dir.mkdir(parents=True)

@@ -16,11 +16,12 @@ os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 import numpy as np  # noqa: E402
 
-from cmkd_mmdet3d.datasets.synthetic import (  # noqa: E402
-    calibration_for_date, make_frame)
-from cmkd_mmdet3d.datasets.synthetic.lidar import cast_lidar  # noqa: E402
-from cmkd_mmdet3d.datasets.synthetic.render import render_scene  # noqa: E402
-from cmkd_mmdet3d.datasets.synthetic.scene import sample_scene  # noqa: E402
+from cmkd_mmdet3d.testing.synthetic import (  # noqa: E402
+    KITTI_RIG, calibration_for_date, make_frame)
+from cmkd_mmdet3d.testing.synthetic.frame import rig_lidar  # noqa: E402
+from cmkd_mmdet3d.testing.synthetic.lidar import cast_lidar  # noqa: E402
+from cmkd_mmdet3d.testing.synthetic.render import render_scene  # noqa: E402
+from cmkd_mmdet3d.testing.synthetic.scene import sample_scene  # noqa: E402
 
 
 def main():
@@ -36,6 +37,7 @@ def main():
     cv2.setNumThreads(1)
     calib = calibration_for_date('2011_09_26')
     shape = (args.height, args.width)
+    lidar = rig_lidar(KITTI_RIG, args.beams, args.azimuth_step)
     make_frame(0, calib, shape, args.beams, args.azimuth_step)  # warm-up
     t_render = t_lidar = 0.0
     npts = []
@@ -51,7 +53,7 @@ def main():
         t_render += time.perf_counter() - t
         t = time.perf_counter()
         npts.append(
-            len(cast_lidar(scene, calib, rng, args.beams, args.azimuth_step)))
+            len(cast_lidar(scene, calib, rng, lidar)))
         t_lidar += time.perf_counter() - t
     res = dict(
         frames=args.frames,

@@ -31,10 +31,11 @@ def load_numerics():
 
     Imported from the installed plugin when the OpenMMLab stack is there;
     on a bare machine with only torch and numpy the pure modules
-    (structures/geometry, depth_bins, frustum_lift, synthetic/geometry) are
-    loaded from this checkout by path (they import nothing else)."""
+    (structures/geometry, depth_bins, frustum_lift, testing/synthetic/
+    geometry) are loaded from this checkout by path (they import nothing
+    else)."""
     try:
-        from cmkd_mmdet3d.datasets.synthetic.geometry import (
+        from cmkd_mmdet3d.testing.synthetic.geometry import (
             CALIB_DATES, calibration_for_date)
         from cmkd_mmdet3d.models.utils import (lift_frustum_to_voxels,
                                                lift_frustum_to_voxels_reference
@@ -49,14 +50,14 @@ def load_numerics():
         # OpenMMLab stack): empty packages whose __path__ is the checkout's
         # folder, so that the pure modules and their relative imports load
         for name in ('', '.structures', '.models', '.models.utils',
-                     '.datasets', '.datasets.synthetic'):
+                     '.testing', '.testing.synthetic'):
             pkg = types.ModuleType('cmkd_mmdet3d' + name)
             pkg.__path__ = [os.path.join(root, *name.split('.'))]
             sys.modules[pkg.__name__] = pkg
         lift = importlib.import_module(
             'cmkd_mmdet3d.models.utils.frustum_lift')
         geo = importlib.import_module(
-            'cmkd_mmdet3d.datasets.synthetic.geometry')
+            'cmkd_mmdet3d.testing.synthetic.geometry')
         CALIB_DATES, calibration_for_date = geo.CALIB_DATES, \
             geo.calibration_for_date
         lift_frustum_to_voxels = lift.lift_frustum_to_voxels

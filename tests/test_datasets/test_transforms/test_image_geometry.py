@@ -4,8 +4,8 @@ z + P2[2, 3]): a constant W * P2[2, 3] / f_u along the camera x axis."""
 import numpy as np
 import pytest
 
-from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
 from cmkd_mmdet3d.datasets.transforms import mirror_through_image
+from cmkd_mmdet3d.testing.synthetic.geometry import calibration_for_date
 
 
 CAL = calibration_for_date('2011_09_29')

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from cmkd_mmdet3d.datasets.synthetic.geometry import (KITTI_P2,
-                                                      calibration_for_date)
 from cmkd_mmdet3d.datasets.transforms import (depth_map_from_points,
                                               mirror_through_image,
                                               project_to_image,
                                               sparse_avg_pool)
 from cmkd_mmdet3d.structures import points_in_fov
+from cmkd_mmdet3d.testing.synthetic.geometry import (KITTI_P2,
+                                                     calibration_for_date)
 
 from _helpers.datasets import _pipeline
 

@@ -15,7 +15,7 @@ def _neck(**kw):
 
 
 def _calib(batch):
-    from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
+    from cmkd_mmdet3d.testing.synthetic.geometry import calibration_for_date
     cal = calibration_for_date('2011_09_26')
     return (torch.tensor(cal.lidar2cam, dtype=torch.float32).expand(
         batch, 4, 4), torch.tensor(cal.cam2img, dtype=torch.float32).expand(

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from cmkd_mmdet3d.datasets.synthetic.geometry import calibration_for_date
+from cmkd_mmdet3d.testing.synthetic.geometry import calibration_for_date
 from cmkd_mmdet3d.models.utils import (lift_frustum_to_voxels,
                                        lift_frustum_to_voxels_reference,
                                        voxel_centers)

@@ -1,4 +1,5 @@
-"""Render the left colour image of a scene (painter's algorithm).
+"""Render the image of one camera of the rig (KITTI's left colour camera by
+default) of a scene (painter's algorithm).
 
 The ground is shaded per pixel (asphalt noise, lane markings, kerbs, grass,
 haze) by intersecting each pixel ray with the ground plane; parts are drawn
@@ -12,6 +13,7 @@ import numpy as np
 
 from ...structures.geometry import project_points
 from .geometry import Calibration
+from .rig import KITTI_CAM2, CameraSpec
 from .scene import Scene
 
 NEAR = 0.3  # metres, near clipping plane
@@ -58,9 +60,9 @@ def _hash_noise(ix: np.ndarray, iz: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _ground_and_sky(scene: Scene, calib: Calibration, h: int, w: int,
-                    seed: int) -> np.ndarray:
-    k = calib.P2[:, :3]
-    c2 = calib.cam2_center
+                    seed: int, camera: CameraSpec) -> np.ndarray:
+    k = calib.projection(camera.projection)[:, :3]
+    c2 = calib.camera_center(camera.projection)
     u, v = np.meshgrid(np.arange(w) + 0.0, np.arange(h) + 0.0)
     rays = np.stack([u, v, np.ones_like(u)], -1) @ np.linalg.inv(k).T
     sx, sz = scene.ground_slope
@@ -105,17 +107,20 @@ def _ground_and_sky(scene: Scene, calib: Calibration, h: int, w: int,
 def render_scene(scene: Scene,
                  calib: Calibration,
                  img_shape: Tuple[int, int],
-                 seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
-    """Render the image and the instance buffer.
+                 seed: int = 0,
+                 camera: CameraSpec = KITTI_CAM2
+                 ) -> Tuple[np.ndarray, np.ndarray]:
+    """Render the image and the instance buffer of ``camera``.
 
     Returns:
         (image (H, W, 3) uint8 RGB, ids (H, W) int32 with -1 for background
         and the index of the owning solid elsewhere).
     """
     h, w = img_shape
-    img = _ground_and_sky(scene, calib, h, w, seed)
+    img = _ground_and_sky(scene, calib, h, w, seed, camera)
     ids = np.full((h, w), -1, np.int32)
-    c2 = calib.cam2_center
+    p = calib.projection(camera.projection)
+    c2 = calib.camera_center(camera.projection)
     faces = []
     for part in scene.parts:
         corners = _part_corners(part)
@@ -135,7 +140,7 @@ def render_scene(scene: Scene,
     faces.sort(key=lambda f: -f[0])
     canvas = (np.clip(img, 0, 1) * 255).astype(np.uint8)
     for dist, poly, normal, part in faces:
-        uv = _project_uv(poly, calib.P2)
+        uv = _project_uv(poly, p)
         if (uv[:, 0].max() < -w or uv[:, 0].min() > 2 * w
                 or uv[:, 1].max() < -h or uv[:, 1].min() > 2 * h):
             continue
@@ -153,10 +158,14 @@ def render_scene(scene: Scene,
     return np.clip(out, 0, 255).astype(np.uint8), ids
 
 
-def solid_masks_area(scene: Scene, calib: Calibration,
-                     img_shape: Tuple[int, int]) -> np.ndarray:
-    """Pixels each solid would cover if nothing occluded it, (num_solids,)."""
+def solid_masks_area(scene: Scene,
+                     calib: Calibration,
+                     img_shape: Tuple[int, int],
+                     camera: CameraSpec = KITTI_CAM2) -> np.ndarray:
+    """Pixels each solid would cover in ``camera`` if nothing occluded it,
+    (num_solids,)."""
     h, w = img_shape
+    p = calib.projection(camera.projection)
     areas = np.zeros(len(scene.solids), np.int64)
     per_solid = {}
     for part in scene.parts:
@@ -169,7 +178,7 @@ def solid_masks_area(scene: Scene, calib: Calibration,
                 poly = _clip_near(corners[list(face)])
                 if len(poly) < 3:
                     continue
-                uv = _project_uv(poly, calib.P2)
+                uv = _project_uv(poly, p)
                 cv2.fillConvexPoly(
                     mask, np.round(uv * 16).astype(np.int32), 1, shift=4)
         areas[idx] = int(mask.sum())

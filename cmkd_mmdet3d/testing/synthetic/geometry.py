@@ -87,8 +87,20 @@ class Calibration:
     @property
     def cam2_center(self) -> np.ndarray:
         """Optical centre of camera 2 in the rectified frame, (3,)."""
-        k = self.P2[:, :3]
-        return -np.linalg.solve(k, self.P2[:, 3])
+        return self.camera_center('P2')
+
+    def projection(self, key: str) -> np.ndarray:
+        """(3, 4) projection ``key`` ('P0' ... 'P3'): rectified camera ->
+        image of that camera."""
+        if key not in ('P0', 'P1', 'P2', 'P3'):
+            raise KeyError(f'no projection {key!r} in a KITTI calibration')
+        return getattr(self, key)
+
+    def camera_center(self, key: str) -> np.ndarray:
+        """Optical centre of the camera of projection ``key`` in the
+        rectified frame, (3,)."""
+        p = self.projection(key)
+        return -np.linalg.solve(p[:, :3], p[:, 3])
 
     def as_dict(self) -> Dict[str, np.ndarray]:
         return dict(

@@ -52,6 +52,9 @@ class Scene:
     road_tone: float
     sky_top: np.ndarray
     sky_horizon: np.ndarray
+    #: height of the world origin (the rig's reference camera) above the
+    #: ground at x = z = 0, metres
+    ground_height: float = CAMERA_HEIGHT
 
     @property
     def parts(self) -> List[Part]:
@@ -59,7 +62,7 @@ class Scene:
 
     def ground_y(self, x, z):
         """Height (camera y, down) of the ground under (x, z)."""
-        return CAMERA_HEIGHT + self.ground_slope[0] * x + \
+        return self.ground_height + self.ground_slope[0] * x + \
             self.ground_slope[1] * z
 
 
@@ -121,15 +124,21 @@ def _overlaps(x, z, r, placed):
         (x - px)**2 + (z - pz)**2 < (r + pr)**2 for px, pz, pr in placed)
 
 
-def sample_scene(
-    rng: np.random.Generator, num_objects=(4, 14), num_distractors=(3, 9)
-) -> Scene:
+def sample_scene(rng: np.random.Generator,
+                 num_objects=(4, 14),
+                 num_distractors=(3, 9),
+                 ground_height: float = CAMERA_HEIGHT) -> Scene:
     """Sample one scene.
+
+    Objects are placed in front of the world origin, within about 40 degrees
+    of its z axis (the field of view of a KITTI-like front camera).
 
     Args:
         rng: Random generator (the scene is a pure function of its state).
         num_objects: (min, max) labelled objects, before rejection.
         num_distractors: (min, max) unlabelled shapes.
+        ground_height: Height of the world origin above the ground
+            (:attr:`~.rig.SensorRig.ground_height`).
     """
     # road slope (roll, pitch): small, as on KITTI roads; steeper slopes push
     # far boxes above the z < 0 box-centre limit of KittiMetric
@@ -143,7 +152,8 @@ def sample_scene(
     scene = Scene([], slope, sun, rng.uniform(0.35, 0.55),
                   rng.uniform(0.75, 1.2), rng.uniform(0.28, 0.42),
                   np.array([0.35, 0.55, 0.85]) * rng.uniform(0.8, 1.1),
-                  np.array([0.75, 0.82, 0.9]) * rng.uniform(0.85, 1.05))
+                  np.array([0.75, 0.82, 0.9]) * rng.uniform(0.85, 1.05),
+                  ground_height=ground_height)
     placed = []  # (x, z, radius) in bird's eye view
 
     def add(cls, x, z, dims, ry):

@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from cmkd_mmdet3d.datasets.synthetic import (calibration_for_date, make_frame,
-                                             read_calib_txt, write_calib_txt)
-from cmkd_mmdet3d.datasets.synthetic.geometry import KITTI_P2, box_corners_cam
+from cmkd_mmdet3d.testing.synthetic import (calibration_for_date, make_frame,
+                                            read_calib_txt, write_calib_txt)
+from cmkd_mmdet3d.testing.synthetic.geometry import KITTI_P2, box_corners_cam
 
 
 @pytest.fixture(scope='module')
@@ -73,8 +73,9 @@ def test_2d_labels_are_projected_3d_boxes(frame):
         lab = _parse(line)
         if lab['cls'] == 'DontCare' or lab['trunc'] > 0:
             continue
-        h, w, l = lab['hwl']
-        corners = box_corners_cam(lab['loc'], np.array([l, h, w]), lab['ry'])
+        h, w, length = lab['hwl']
+        corners = box_corners_cam(lab['loc'], np.array([length, h, w]),
+                                  lab['ry'])
         uvw = np.c_[corners, np.ones(8)] @ frame.calib.P2.T
         uv = uvw[:, :2] / uvw[:, 2:]
         box = [uv[:, 0].min(), uv[:, 1].min(), uv[:, 0].max(),
@@ -155,11 +156,12 @@ def test_infos_load_through_kitti_dataset(synthetic_world):
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    from cmkd_mmdet3d.datasets.synthetic import generate_world
+    from cmkd_mmdet3d.testing.synthetic import generate_world
     out = str(tmp_path / 'w')
     generate_world(out, 1, 0, seed=1, img_shape=(96, 320), num_beams=8,
                    make_infos=False)
-    first = (tmp_path / 'w' / 'training' / 'velodyne' / '000000.bin').read_bytes()
+    first = (tmp_path / 'w' / 'training' / 'velodyne' /
+             '000000.bin').read_bytes()
     # same settings: finished frames are kept as they are
     generate_world(out, 2, 0, seed=1, img_shape=(96, 320), num_beams=8,
                    make_infos=False)

@@ -1,23 +1,22 @@
-"""A 64-beam spinning LiDAR ray-cast against the scene's ground and parts."""
-from typing import Tuple
-
+"""A spinning LiDAR (a :class:`~.rig.LidarSpec`, KITTI's 64-beam HDL-64E by
+default) ray-cast against the scene's ground and parts."""
 import numpy as np
 
 from .geometry import Calibration
+from .rig import KITTI_HDL64E, LidarSpec
 from .scene import Scene
 
 
-def beam_directions(num_beams: int = 64,
-                    elevation_deg: Tuple[float, float] = (-24.8, 2.0),
-                    azimuth_step_deg: float = 0.16) -> np.ndarray:
+def beam_directions(lidar: LidarSpec = KITTI_HDL64E) -> np.ndarray:
     """Unit ray directions in the LiDAR frame, (num_beams, num_azimuths, 3).
 
     Azimuths cover the full turn; the elevations are evenly spaced (the
-    HDL-64E's spacing is close to even over this span).
+    HDL-64E's spacing is close to even over its span).
     """
+    elevation_deg = lidar.elevation_deg
     elev = np.deg2rad(
-        np.linspace(elevation_deg[0], elevation_deg[1], num_beams))
-    azim = np.deg2rad(np.arange(-180.0, 180.0, azimuth_step_deg))
+        np.linspace(elevation_deg[0], elevation_deg[1], lidar.num_beams))
+    azim = np.deg2rad(np.arange(-180.0, 180.0, lidar.azimuth_step_deg))
     ce, se = np.cos(elev)[:, None], np.sin(elev)[:, None]
     return np.stack(
         np.broadcast_arrays(ce * np.cos(azim), ce * np.sin(azim), se), -1)
@@ -51,18 +50,18 @@ def _ray_box(o, d, part):
 def cast_lidar(scene: Scene,
                calib: Calibration,
                rng: np.random.Generator,
-               num_beams: int = 64,
-               azimuth_step_deg: float = 0.16,
-               max_range: float = 120.0,
-               range_noise: float = 0.02,
-               dropout: float = 0.04) -> np.ndarray:
-    """Simulate one LiDAR sweep.
+               lidar: LidarSpec = KITTI_HDL64E) -> np.ndarray:
+    """Simulate one sweep of ``lidar``, mounted at ``calib.lidar2cam``.
 
     Returns:
         np.ndarray: (N, 4) float32 points (x, y, z, intensity) in the LiDAR
         frame, intensity in [0, 1].
     """
-    dirs_l = beam_directions(num_beams, azimuth_step_deg=azimuth_step_deg)
+    azimuth_step_deg = lidar.azimuth_step_deg
+    max_range = lidar.max_range
+    range_noise = lidar.range_noise
+    dropout = lidar.dropout
+    dirs_l = beam_directions(lidar)
     nb, na, _ = dirs_l.shape
     l2c = calib.lidar2cam
     rot, origin = l2c[:3, :3], l2c[:3, 3]

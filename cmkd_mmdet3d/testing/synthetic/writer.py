@@ -1,15 +1,31 @@
-"""Write the synthetic world in the KITTI object and KITTI raw layouts."""
+"""Write the synthetic world in the KITTI object and KITTI raw layouts.
+
+This is the writer of :data:`~.rig.KITTI_RIG` (or a variant of it with
+another LiDAR): the KITTI layouts hold one camera, ``image_2`` /
+``image_02`` with projection ``P2``. A rig with other cameras needs its own
+writer (see the package docstring).
+"""
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
 from ...utils.atomic_io import atomic_path
-from .frame import KITTI_IMG_SHAPE, make_frame
-from .geometry import CALIB_DATES, Calibration, calibration_for_date
+from .frame import KITTI_IMG_SHAPE, make_frame, rig_lidar
+from .geometry import Calibration
+from .rig import KITTI_RIG, CameraSpec, SensorRig
+
+# The KITTI object layout: training/<dir>/<NNNNNN>.<ext> ...
+IMAGE_DIR = 'image_2'
+POINTS_DIR = 'velodyne'
+CALIB_DIR = 'calib'
+LABEL_DIR = 'label_2'
+# ... and the KITTI raw layout: raw/<date>/<drive>/<dir>/data/<N>.<ext>
+RAW_IMAGE_DIR = 'image_02'
+RAW_POINTS_DIR = 'velodyne_points'
 
 _CALIB_KEYS = ('P0', 'P1', 'P2', 'P3', 'R0_rect', 'Tr_velo_to_cam',
                'Tr_imu_to_velo')
@@ -94,6 +110,17 @@ def write_raw_calib(date_dir: str, calib: Calibration) -> None:
         f.write(f'T: {_fmt(calib.Tr_imu_to_velo[:, 3])}\n')
 
 
+def kitti_camera(rig: SensorRig) -> CameraSpec:
+    """The one camera of a rig that the KITTI layouts can hold (``image_2``,
+    projection P2, as mmdet3d's KITTI converter reads it)."""
+    if len(rig.cameras) != 1 or rig.cameras[0].projection != 'P2':
+        raise ValueError(
+            f'the KITTI layout writer holds one camera with projection P2 '
+            f'(image_2); rig {rig.name!r} has '
+            f'{[c.projection for c in rig.cameras]}')
+    return rig.cameras[0]
+
+
 def frame_seed(seed: int, split: str, index: int) -> int:
     """Seed of one frame: independent of how many frames are generated."""
     tag = {'training': 1, 'raw': 2}[split]
@@ -116,54 +143,59 @@ def _write_points(path, points):
 
 
 def _object_job(args):
-    root, idx, seed, img_shape, beams, az_step = args
-    calib = calibration_for_date(CALIB_DATES[idx % len(CALIB_DATES)])
+    root, idx, seed, img_shape, beams, az_step, rig = args
+    dates = rig.calib_dates
+    calib = rig.calibration_for_date(dates[idx % len(dates)])
     name = f'{idx:06d}'
     tr = osp.join(root, 'training')
-    if osp.exists(osp.join(tr, 'label_2', name + '.txt')):
+    if osp.exists(osp.join(tr, LABEL_DIR, name + '.txt')):
         return idx  # finished by an earlier, interrupted run
     frame = make_frame(
-        frame_seed(seed, 'training', idx), calib, img_shape, beams, az_step)
-    _write_image(osp.join(tr, 'image_2', name + '.png'), frame.image)
-    _write_points(osp.join(tr, 'velodyne', name + '.bin'), frame.points)
-    write_calib_txt(osp.join(tr, 'calib', name + '.txt'), calib)
+        frame_seed(seed, 'training', idx), calib, img_shape, beams, az_step,
+        rig=rig)
+    _write_image(osp.join(tr, IMAGE_DIR, name + '.png'), frame.image)
+    _write_points(osp.join(tr, POINTS_DIR, name + '.bin'), frame.points)
+    write_calib_txt(osp.join(tr, CALIB_DIR, name + '.txt'), calib)
     # the label file is written last: its presence marks a finished frame
     _atomic_write(
-        osp.join(tr, 'label_2', name + '.txt'),
+        osp.join(tr, LABEL_DIR, name + '.txt'),
         lambda p: open(p, 'w').write('\n'.join(frame.labels) +
                                      ('\n' if frame.labels else '')))
     return idx
 
 
 def _raw_job(args):
-    root, idx, seed, img_shape, beams, az_step, rel = args
+    root, idx, seed, img_shape, beams, az_step, rig, rel = args
     date = rel.split('/')[0]
     drive_dir = osp.join(root, 'raw',
                          osp.dirname(osp.dirname(osp.dirname(rel))))
     frame_name = osp.basename(rel)
-    velo = osp.join(drive_dir, 'velodyne_points', 'data', frame_name + '.bin')
+    velo = osp.join(drive_dir, RAW_POINTS_DIR, 'data', frame_name + '.bin')
     if osp.exists(velo):
         return idx
     frame = make_frame(
-        frame_seed(seed, 'raw', idx), calibration_for_date(date), img_shape,
-        beams, az_step)
+        frame_seed(seed, 'raw', idx), rig.calibration_for_date(date),
+        img_shape, beams, az_step, rig=rig)
     _write_image(
-        osp.join(drive_dir, 'image_02', 'data', frame_name + '.png'),
+        osp.join(drive_dir, RAW_IMAGE_DIR, 'data', frame_name + '.png'),
         frame.image)
     _write_points(velo, frame.points)
     return idx
 
 
 def raw_frame_list(num_unlabeled: int,
-                   frames_per_drive: int = 20) -> List[str]:
+                   frames_per_drive: int = 20,
+                   rig: SensorRig = KITTI_RIG) -> List[str]:
     """Frame ids like ``2011_09_30/2011_09_30_drive_0001_sync/image_02/data/
-    0000000003`` (the eigen_clean.txt format), spread over the dates."""
+    0000000003`` (the eigen_clean.txt format), spread over the rig's
+    dates."""
+    dates = rig.calib_dates
     out = []
     for i in range(num_unlabeled):
         drive = i // frames_per_drive
-        date = CALIB_DATES[drive % len(CALIB_DATES)]
-        out.append(f'{date}/{date}_drive_{drive + 1:04d}_sync/image_02/data/'
-                   f'{i % frames_per_drive:010d}')
+        date = dates[drive % len(dates)]
+        out.append(f'{date}/{date}_drive_{drive + 1:04d}_sync/'
+                   f'{RAW_IMAGE_DIR}/data/{i % frames_per_drive:010d}')
     return out
 
 
@@ -180,9 +212,10 @@ def _check_manifest(out_dir: str, params: dict) -> None:
     if osp.exists(path):
         with open(path) as f:
             old = json.load(f)
+        keys = list(params) + [k for k in old if k not in params]
         diff = {
-            k: (old.get(k), v)
-            for k, v in params.items() if old.get(k) != v
+            k: (old.get(k), params.get(k))
+            for k in keys if old.get(k) != params.get(k)
         }
         if diff:
             raise ValueError(
@@ -199,27 +232,35 @@ def generate_world(out_dir: str,
                    num_val: int,
                    num_unlabeled: int = 0,
                    seed: int = 0,
-                   img_shape: Tuple[int, int] = KITTI_IMG_SHAPE,
-                   num_beams: int = 64,
-                   azimuth_step_deg: float = 0.16,
+                   img_shape: Optional[Tuple[int, int]] = None,
+                   num_beams: Optional[int] = None,
+                   azimuth_step_deg: Optional[float] = None,
                    workers: int = 1,
-                   make_infos: bool = True) -> Dict[str, str]:
+                   make_infos: bool = True,
+                   rig: SensorRig = KITTI_RIG) -> Dict[str, str]:
     """Write a synthetic KITTI-format world to ``out_dir``.
 
-    Resumable: frames already written by an interrupted run are kept. Returns
-    the paths of the info files written.
+    ``img_shape`` defaults to the camera's native size, ``num_beams`` and
+    ``azimuth_step_deg`` to the rig's LiDAR. Resumable: frames already
+    written by an interrupted run are kept. Returns the paths of the info
+    files written.
     """
     from mmengine.utils import track_parallel_progress, track_progress
-    _check_manifest(
-        out_dir,
-        dict(
-            seed=seed,
-            img_shape=list(img_shape),
-            num_beams=num_beams,
-            azimuth_step_deg=azimuth_step_deg,
-            generator=GENERATOR_VERSION))
+    camera = kitti_camera(rig)
+    img_shape = tuple(camera.img_shape if img_shape is None else img_shape)
+    lidar = rig_lidar(rig, num_beams, azimuth_step_deg)
+    num_beams, azimuth_step_deg = lidar.num_beams, lidar.azimuth_step_deg
+    params = dict(
+        seed=seed,
+        img_shape=list(img_shape),
+        num_beams=num_beams,
+        azimuth_step_deg=azimuth_step_deg,
+        generator=GENERATOR_VERSION)
+    if rig != KITTI_RIG:  # worlds of KITTI_RIG predate the key
+        params['rig'] = rig.name
+    _check_manifest(out_dir, params)
     tr = osp.join(out_dir, 'training')
-    for sub in ('image_2', 'velodyne', 'calib', 'label_2'):
+    for sub in (IMAGE_DIR, POINTS_DIR, CALIB_DIR, LABEL_DIR):
         os.makedirs(osp.join(tr, sub), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'ImageSets'), exist_ok=True)
     ids = [f'{i:06d}' for i in range(num_train + num_val)]
@@ -239,20 +280,20 @@ def generate_world(out_dir: str,
             track_progress(func, tasks, file=sys.stdout)
 
     run(_object_job,
-        [(out_dir, i, seed, tuple(img_shape), num_beams, azimuth_step_deg)
+        [(out_dir, i, seed, img_shape, num_beams, azimuth_step_deg, rig)
          for i in range(len(ids))], 'labelled')
 
-    raw = raw_frame_list(num_unlabeled)
+    raw = raw_frame_list(num_unlabeled, rig=rig)
     for date in sorted({r.split('/')[0] for r in raw}):
         os.makedirs(osp.join(out_dir, 'raw', date), exist_ok=True)
         write_raw_calib(
-            osp.join(out_dir, 'raw', date), calibration_for_date(date))
+            osp.join(out_dir, 'raw', date), rig.calibration_for_date(date))
     for rel in raw:
-        drive = osp.join(out_dir, 'raw', rel.split('/image_02')[0])
-        os.makedirs(osp.join(drive, 'image_02', 'data'), exist_ok=True)
-        os.makedirs(osp.join(drive, 'velodyne_points', 'data'), exist_ok=True)
+        drive = osp.join(out_dir, 'raw', rel.split(f'/{RAW_IMAGE_DIR}')[0])
+        os.makedirs(osp.join(drive, RAW_IMAGE_DIR, 'data'), exist_ok=True)
+        os.makedirs(osp.join(drive, RAW_POINTS_DIR, 'data'), exist_ok=True)
     run(_raw_job,
-        [(out_dir, i, seed, tuple(img_shape), num_beams, azimuth_step_deg, rel)
+        [(out_dir, i, seed, img_shape, num_beams, azimuth_step_deg, rig, rel)
          for i, rel in enumerate(raw)], 'unlabelled (raw)')
     paths = {}
     if raw:
@@ -260,7 +301,7 @@ def generate_world(out_dir: str,
         with open(split, 'w') as f:
             f.write(''.join(r + '\n' for r in raw))
         if make_infos:
-            from ..kitti_raw import create_kitti_raw_infos
+            from ...datasets.kitti_raw import create_kitti_raw_infos
             paths['raw'] = osp.join(out_dir, 'raw',
                                     'kitti_infos_eigen_clean.pkl')
             create_kitti_raw_infos(osp.join(out_dir, 'raw'), split,
@@ -331,8 +372,8 @@ def create_kitti_infos(root: str,
 
     # mmdet3d's converter takes label_2 files as they are: a box with a
     # size <= 0 or a NaN would reach the training samples
-    from ..pseudo_labels import check_kitti_label_file
-    label_dir = osp.join(root, 'training', 'label_2')
+    from ...datasets.pseudo_labels import check_kitti_label_file
+    label_dir = osp.join(root, 'training', LABEL_DIR)
     for name in sorted(os.listdir(label_dir)) if osp.isdir(label_dir) \
             else []:
         if name.endswith('.txt'):

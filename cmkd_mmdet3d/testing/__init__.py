@@ -1,4 +1,8 @@
-"""Helpers for tests and benchmarks: small batches from a KITTI-format root."""
+"""Helpers for tests and benchmarks: small batches from a KITTI-format root.
+
+The synthetic KITTI-format world that tests and demos run on is
+:mod:`cmkd_mmdet3d.testing.synthetic` (imported on its own).
+"""
 from typing import List, Sequence
 
 from mmengine.dataset import pseudo_collate

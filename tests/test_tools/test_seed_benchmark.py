@@ -289,3 +289,27 @@ def test_cli_requires_a_teacher_for_cmkd(bench, tmp_path):
     args = bench.parse_args(['--work-dir', str(tmp_path), '--seeds', '1',
                              '--students', 'alone'])
     assert args.students == ['alone'] and args.eval_every == 2
+
+
+def test_depth_pretrained_reaches_every_student_through_its_own_key(
+        bench, tmp_path, capsys):
+    ckpt = str(tmp_path / 'depth.pth')
+    bench.main(['--teacher-ckpt', 'teacher.pth', '--work-dir',
+                str(tmp_path / 'bench'), '--seeds', '4', '--dry-run',
+                '--depth-pretrained', ckpt])
+    cmds = _commands(capsys.readouterr().out)
+    trains = {s: argv for s, _, argv in cmds if 'test' not in argv[:2]}
+    alone = trains['alone']
+    assert alone[alone.index('--cfg-options') + 1:][:2] == [
+        'randomness.seed=4', f'model.img_backbone.pretrained={ckpt}']
+    for student in ('cmkd', 'cmkd_semi'):
+        opts = trains[student][trains[student].index('--cfg-options') + 1:]
+        assert opts == ['randomness.seed=4',
+                        f'model.student.img_backbone.pretrained={ckpt}']
+    # tests load the trained checkpoint, not the pre-training
+    assert not any(ckpt in ' '.join(argv) for s, _, argv in cmds
+                   if argv[:2] == ['mim', 'test'])
+    # a missing checkpoint stops before anything runs
+    with pytest.raises(SystemExit, match='not found'):
+        bench.main(['--work-dir', str(tmp_path / 'b2'), '--seeds', '1',
+                    '--students', 'alone', '--depth-pretrained', ckpt])

@@ -9,7 +9,7 @@ frames (online soft targets), over several seeds at equal training steps.
         [--eval-every 2] [--dry-run] [--report-only] \
         [--student-config CFG] [--stage1 CFG] [--stage2 CFG] \
         [--semi-stage1 CFG] [--semi-stage2 CFG] \
-        [--extra-cfg-options KEY=VALUE ...]
+        [--depth-pretrained CKPT] [--extra-cfg-options KEY=VALUE ...]
 
 The students and their steps (the synthetic world of ``tools/demo.sh``: 160
 labeled train frames, so an epoch is 80 iterations at batch 2):
@@ -25,6 +25,13 @@ labeled train frames, so an epoch is 80 iterations at batch 2):
   ``create_data.py synthetic-kitti --num-unlabeled 160``): 4 + 4 epochs x
   80 iterations = 640 steps, each batch holding 2 labeled + 2 unlabeled
   frames (the labeled batches of the other two, the raw frames on top).
+
+``--depth-pretrained CKPT`` initialises the depth network of all three
+students from one depth pre-training run (``configs/cmkd_mono3d/cmkd-mono3d_
+r18-aspp-lid40_depth-pretrain_1xb2-onecycle-3e_synkitti-eigen.py``: the
+world's labeled and unlabeled frames, depth loss only), through
+``model[.student].img_backbone.pretrained``; its steps are not counted in
+the students' steps below, and are the same for all three.
 
 The configs are not changed; ``--extra-cfg-options`` go to every training
 (a changed schedule changes the steps above). Every training gets
@@ -372,10 +379,24 @@ def val_options(args):
             f'val_evaluator.ann_file={root}kitti_infos_val.pkl']
 
 
+def depth_pretrained_options(args, student):
+    """cfg-options that initialise the student's depth network from
+    ``--depth-pretrained`` (the same checkpoint for every student; the
+    two-stage students pass it to both stages, stage 2 then loads stage 1's
+    image branch over it)."""
+    if not args.depth_pretrained:
+        return []
+    key = ('model.img_backbone.pretrained' if student == 'alone' else
+           'model.student.img_backbone.pretrained')
+    return [f'{key}={args.depth_pretrained}']
+
+
 def train_command(args, student, seed):
     """(argv, extra environment) of the training of one run."""
     work = run_dir(args.work_dir, student, seed)
-    seed_opts = [f'randomness.seed={seed}'] + list(args.extra_cfg_options)
+    seed_opts = ([f'randomness.seed={seed}']
+                 + depth_pretrained_options(args, student)
+                 + list(args.extra_cfg_options))
     if student == 'alone':
         resume = (['--resume'] if osp.isfile(osp.join(work, 'last_checkpoint'))
                   else [])
@@ -575,6 +596,10 @@ def parse_args(argv=None):
     for name in DEFAULTS:
         parser.add_argument('--' + name.replace('_', '-'),
                             default=DEFAULTS[name])
+    parser.add_argument('--depth-pretrained', metavar='CKPT',
+                        help='checkpoint of the depth pre-training '
+                        '(cmkd-mono3d_r18-aspp-lid40_depth-pretrain_...) '
+                        'that initialises every student\'s depth network')
     parser.add_argument('--extra-cfg-options', nargs='+', default=[],
                         metavar='KEY=VALUE',
                         help='cfg-options of every training')
@@ -597,6 +622,9 @@ def main(argv=None):
     args = parse_args(argv)
     students = [s for s in STUDENTS if s in args.students]
     if not args.report_only:
+        if args.depth_pretrained and not args.dry_run and \
+                not osp.isfile(args.depth_pretrained):
+            sys.exit(f'--depth-pretrained {args.depth_pretrained} not found')
         if not args.dry_run:
             if (set(students) - {'alone'}
                     and not osp.isfile(args.teacher_ckpt)):

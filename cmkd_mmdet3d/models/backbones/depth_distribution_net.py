@@ -119,6 +119,13 @@ class DepthDistributionNet(BaseModule):
         depth_bins (DepthBins, optional): The student's shared depth
             discretisation (set by ``CMKDMono3D``); its ``num_bins`` sizes
             the head.
+        pretrained (str, optional): A checkpoint of this whole network,
+            read in :meth:`init_weights` in place of the backbone's
+            ``init_cfg``: a detector checkpoint whose ``img_backbone.*``
+            (or ``student.img_backbone.*``) tensors fill it strictly, e.g.
+            the depth pre-training run of
+            ``cmkd-mono3d_r18-aspp-lid40_depth-pretrain_...``, or a
+            DeepLabV3 checkpoint as above.
 
     The ASPP and head have torchvision's ``DeepLabHead`` structure (1x1
     branch, 3x3 atrous branches, image pooling, 1x1 projection + BN + ReLU +
@@ -139,8 +146,10 @@ class DepthDistributionNet(BaseModule):
                  stride: int = 8,
                  norm_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 depth_bins: Optional[DepthBins] = None) -> None:
+                 depth_bins: Optional[DepthBins] = None,
+                 pretrained: Optional[str] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.pretrained = pretrained
         # refused before anything is built (D + 1 output classes)
         if depth_bins is not None:
             if num_bins is not None:
@@ -163,7 +172,10 @@ class DepthDistributionNet(BaseModule):
                                  bias=False, norm_cfg=norm_cfg)
 
     def _pretrained_checkpoint(self) -> Optional[str]:
-        """The checkpoint of the backbone's ``Pretrained`` init_cfg, if any."""
+        """``pretrained``, else the checkpoint of the backbone's
+        ``Pretrained`` init_cfg, if any."""
+        if self.pretrained:
+            return self.pretrained
         cfg = getattr(self.backbone, 'init_cfg', None)
         if isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained':
             return cfg.get('checkpoint')
@@ -197,6 +209,10 @@ class DepthDistributionNet(BaseModule):
                 if isinstance(state, Mapping) and wrapper in state and \
                         isinstance(state[wrapper], Mapping):
                     state = state[wrapper]
+            own = self._strip_detector_prefix(state)
+            if own is not None:
+                self._load_pretrained_depth_net(own, checkpoint)
+                return
             if not self._is_depth_net_state(state):
                 state = None                   # e.g. an ImageNet ResNet
         if state is None:
@@ -213,6 +229,53 @@ class DepthDistributionNet(BaseModule):
             f'DepthDistributionNet: loaded {checkpoint} (DeepLabV3); '
             f'dropped {len(dropped)} tensors ({_summary(dropped)})',
             logger='current')
+
+    #: Where a CMKDMono3D / CMKD checkpoint keeps this network's tensors.
+    detector_prefixes = ('img_backbone.', 'student.img_backbone.')
+
+    @classmethod
+    def _strip_detector_prefix(cls, state: Mapping) -> Optional[dict]:
+        """This network's tensors from a detector checkpoint (e.g. the depth
+        pre-training run's ``epoch_N.pth``, keys ``img_backbone.*``), or
+        None if ``state`` is not one."""
+        if not isinstance(state, Mapping):
+            return None
+        for prefix in cls.detector_prefixes:
+            sub = {k[len(prefix):]: v for k, v in state.items()
+                   if k.startswith(prefix)}
+            if sub:
+                return sub
+        return None
+
+    def _load_pretrained_depth_net(self, state: Mapping,
+                                   source: str) -> None:
+        """Default initialisation, then every tensor of this network
+        (backbone, ASPP, depth head, reduction) strictly from ``state``.
+
+        Raises:
+            ValueError: naming ``source`` and the keys or shapes that do not
+                fit (e.g. another ``num_bins`` or backbone depth).
+        """
+        saved = self.backbone.init_cfg
+        self.backbone.init_cfg = None
+        try:
+            super().init_weights()
+        finally:
+            self.backbone.init_cfg = saved
+        own = self.state_dict()
+        missing = sorted(k for k in own if k not in state)
+        unexpected = sorted(k for k in state if k not in own)
+        bad = [f'{k}: {tuple(v.shape)} (file) vs {tuple(own[k].shape)}'
+               for k, v in state.items()
+               if k in own and tuple(v.shape) != tuple(own[k].shape)]
+        if missing or unexpected or bad:
+            raise ValueError(
+                f'{source} does not fit the depth network: missing '
+                f'{_summary(missing)}, unexpected {_summary(unexpected)}, '
+                f'shapes {bad}')
+        self.load_state_dict(state, strict=True)
+        print_log(f'DepthDistributionNet: loaded {len(state)} tensors from '
+                  f'{source} (a pre-trained depth network)', logger='current')
 
     @staticmethod
     def _is_depth_net_state(state: Mapping) -> bool:

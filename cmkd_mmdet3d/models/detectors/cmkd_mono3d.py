@@ -386,6 +386,30 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 losses.update(self.bbox_head.loss(x, samples))
         return StudentLossOutputs(losses, out['bev'], head_outs)
 
+    def loss_depth_only(self, batch_inputs_dict: dict,
+                        batch_data_samples: List[Det3DDataSample]) -> dict:
+        """Depth pre-training: the depth network's focal loss alone, without
+        the lift (its output would feed no loss).
+
+        The reference pre-trains its depth network on KITTI raw with LiDAR
+        depth before distillation (Cc-Hy/CMKD issue 54); here any frame
+        with an image and a sweep (labeled or not) is a training sample.
+
+        Args:
+            batch_inputs_dict (dict): ``imgs`` (B, 3, H, W).
+            batch_data_samples (list[Det3DDataSample]): B samples with
+                ``gt_depth`` (h, w) at the depth network's stride.
+
+        Returns:
+            dict[str, Tensor]: ``loss_depth`` (scalar).
+        """
+        img, _, _, _ = self.camera_inputs(batch_inputs_dict,
+                                          batch_data_samples)
+        logits = self.img_backbone(img)['depth_logits']
+        target = self.depth_targets(batch_data_samples, logits.shape[-2:],
+                                    logits.device)
+        return dict(loss_depth=self.loss_depth(logits, target))
+
     def loss(self, batch_inputs_dict: dict,
              batch_data_samples: List[Det3DDataSample]) -> dict:
         """Training losses of the student on its own: depth loss +
@@ -402,11 +426,14 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         Returns:
             dict[str, Tensor]: ``loss_depth`` (with ``loss_depth``) and the
             head's losses (e.g. ``loss_cls`` / ``loss_bbox`` /
-            ``loss_dir``) on all B frames.
+            ``loss_dir``) on all B frames. Without ``bbox_head`` only
+            ``loss_depth`` (:meth:`loss_depth_only`, depth pre-training).
 
         Raises:
             RuntimeError: with neither ``bbox_head`` nor ``loss_depth``.
         """
+        if self.bbox_head is None and self.loss_depth is not None:
+            return self.loss_depth_only(batch_inputs_dict, batch_data_samples)
         losses = self.loss_and_bev(batch_inputs_dict, batch_data_samples,
                                    with_gt_loss=True,
                                    labeled_only=False).losses

@@ -205,3 +205,77 @@ def test_depth_oracle_lifts_the_lidar_depth_not_the_prediction(
     vdata = oracle.data_preprocessor(val, training=False)
     with pytest.raises(KeyError, match="depth_source='lidar'.*test"):
         oracle(**vdata, mode='predict')
+
+
+PRETRAIN_CFG = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd_mono3d',
+    'cmkd-mono3d_r18-aspp-lid40_depth-pretrain_1xb2-onecycle-3e_'
+    'synkitti-eigen.py')
+
+
+def test_depth_pretraining_trains_the_depth_network_alone(synthetic_world):
+    from mmengine.config import Config
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg = Config.fromfile(PRETRAIN_CFG)
+    assert cfg.model.bbox_head is None and cfg.val_dataloader is None
+    model = MODELS.build(cfg.model)
+    _, batch = _student_batch(synthetic_world, [0, 1])
+    model.eval()                            # no dropout: comparable
+    data = model.data_preprocessor(batch, training=True)
+
+    def no_lift(*args, **kwargs):
+        raise AssertionError('the lift ran during depth pre-training')
+
+    model.lift_neck.forward = no_lift
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_depth'}
+    # by hand: focal loss of the depth logits against the LID classes of
+    # the packed depth targets
+    logits = model.img_backbone(data['inputs']['imgs'])['depth_logits']
+    target = model.depth_bins.targets(torch.stack(
+        [s.gt_depth for s in data['data_samples']]))
+    expected = model.loss_depth(logits, target)
+    assert torch.allclose(losses['loss_depth'], expected)
+    assert losses['loss_depth'].item() > 0
+    losses['loss_depth'].backward()
+    assert model.img_backbone.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_student_depth_network_from_a_pretraining_checkpoint(tmp_path):
+    from mmengine.config import Config
+    MODELS = _registry()
+    torch.manual_seed(0)
+    pre = MODELS.build(Config.fromfile(PRETRAIN_CFG).model)
+    with torch.no_grad():                  # away from any initialisation
+        for p in pre.img_backbone.parameters():
+            p.add_(0.25)
+    state = pre.state_dict()
+    path = str(tmp_path / 'epoch_3.pth')
+    torch.save(dict(state_dict=state, meta=dict(epoch=3)), path)
+
+    cfg = Config.fromfile(STUDENT_CFG)
+    student = MODELS.build(dict(
+        cfg.model, img_backbone=dict(cfg.model.img_backbone,
+                                     pretrained=path)))
+    student.init_weights()
+    got = student.img_backbone.state_dict()
+    assert set(got) == {k[len('img_backbone.'):] for k in state
+                        if k.startswith('img_backbone.')}
+    for k, v in got.items():
+        assert torch.equal(v, state['img_backbone.' + k]), k
+    # without `pretrained` the depth network starts elsewhere
+    plain = MODELS.build(cfg.model)
+    plain.init_weights()
+    assert not torch.equal(plain.img_backbone.depth_head[1].weight,
+                           got['depth_head.1.weight'])
+
+    # a checkpoint that does not fit is refused, naming the file and keys
+    del state['img_backbone.depth_head.1.weight']
+    bad = str(tmp_path / 'short.pth')
+    torch.save(dict(state_dict=state), bad)
+    student = MODELS.build(dict(
+        cfg.model, img_backbone=dict(cfg.model.img_backbone,
+                                     pretrained=bad)))
+    with pytest.raises(ValueError, match=r'short\.pth.*depth_head\.1'):
+        student.init_weights()

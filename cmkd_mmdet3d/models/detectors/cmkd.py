@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 
 from ..utils.config_checks import check_voxel_grid
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
-from .teacher_utils import (build_frozen_teacher, copy_teacher_bev_weights,
+from .teacher_utils import (build_frozen_teacher, teacher_bev_detector_state,
                             load_teacher_checkpoint, model_cfg_from,
                             teacher_bev_and_outputs, teacher_bev_grid)
 
@@ -171,7 +171,9 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         print_log(f'CMKD: teacher loaded strictly from {self.teacher_ckpt}',
                   logger='current')
         if self.init_bev_from_teacher:
-            keys = copy_teacher_bev_weights(self.teacher, self.student)
+            keys = self.student.load_bev_detector(
+                teacher_bev_detector_state(self.teacher),
+                source=f'the teacher ({self.teacher_ckpt})')
             print_log(f'CMKD: {len(keys)} student BEV backbone / neck / head '
                       'tensors copied from the teacher', logger='current')
             self._load_stage1()

@@ -235,6 +235,52 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             loaded[part] = len(sub)
         return loaded
 
+    #: The BEV detector (CMKD stage 2 initialises it from the teacher).
+    bev_detector = ('backbone', 'neck', 'bbox_head')
+
+    def load_bev_detector(self, states: Mapping[str, Optional[Mapping]],
+                          source: str = '<state dicts>') -> List[str]:
+        """Load :attr:`bev_detector` strictly, part by part: CMKD's stage-2
+        initialisation from the LiDAR teacher's BEV backbone, neck and head
+        (the reference loads the teacher checkpoint into the student by name
+        and shape, ``Cc-Hy/CMKD:tools/train_cmkd.py
+        --pretrained_lidar_model``, before the stage-1 image branch).
+
+        Args:
+            states (Mapping[str, Mapping | None]): A state dict per part
+                name; a part this student has must be given.
+            source (str): Where the tensors come from, for the errors.
+
+        Returns:
+            list[str]: The loaded keys (``backbone.*`` ...).
+
+        Raises:
+            ValueError: naming the part and up to three keys whose names or
+                shapes differ (the two BEV detector configs must match).
+        """
+        loaded = []
+        for name in self.bev_detector:
+            own = getattr(self, name, None)
+            if own is None:
+                continue
+            state = states.get(name)
+            if state is None:
+                raise ValueError(f'{source} has no {name} to initialise the '
+                                 f"student's {name} from")
+            mine = own.state_dict()
+            bad = sorted(set(state) ^ set(mine)) + sorted(
+                k for k in set(state) & set(mine)
+                if tuple(state[k].shape) != tuple(mine[k].shape))
+            if bad:
+                raise ValueError(
+                    f'student {name} and {name} of {source} differ '
+                    f'({len(bad)} keys, e.g. {bad[:3]}): stage 2 copies the '
+                    "teacher's BEV backbone / neck / head into the student, "
+                    'so their configs must match')
+            own.load_state_dict(state, strict=True)
+            loaded += [f'{name}.{k}' for k in mine]
+        return loaded
+
     def _check_bev_input_channels(self) -> None:
         """The BEV backbone must take the lift neck's BEV map (C, Y, X):
         ``backbone.in_channels`` == ``lift_neck.out_channels``."""

@@ -137,28 +137,12 @@ def teacher_bev_grid(teacher: nn.Module, point_cloud_range: Sequence[float],
         encoder=name)
 
 
-def copy_teacher_bev_weights(teacher: nn.Module, student: nn.Module) -> list:
-    """Stage-2 initialisation: the student's ``backbone`` / ``neck`` /
-    ``bbox_head`` from the teacher's (``pts_*`` for CenterPoint). Names and
-    shapes must match exactly; returns the copied student keys."""
+def teacher_bev_detector_state(teacher: nn.Module) -> Dict[str, dict]:
+    """The teacher's BEV backbone / neck / head state dicts, keyed by the
+    student's module names (``backbone`` / ``neck`` / ``bbox_head``; the
+    teacher's ``pts_*`` for CenterPoint), None for a part it lacks: what
+    stage 2 initialises the student's BEV detector from
+    (``CMKDMono3D.load_bev_detector``)."""
     p = _parts(teacher)
-    copied = []
-    for name in ('backbone', 'neck', 'bbox_head'):
-        src, dst = p[name], getattr(student, name, None)
-        if dst is None:
-            continue
-        if src is None:
-            raise ValueError(f'the teacher has no {p["prefix"]}{name} to '
-                             f'initialise the student\'s {name} from')
-        s, d = src.state_dict(), dst.state_dict()
-        bad = sorted(set(s) ^ set(d)) + sorted(
-            k for k in set(s) & set(d) if s[k].shape != d[k].shape)
-        if bad:
-            raise ValueError(
-                f'student {name} and teacher {p["prefix"]}{name} differ '
-                f'({len(bad)} keys, e.g. {bad[:3]}): stage 2 copies the '
-                'teacher\'s BEV backbone / neck / head into the student, so '
-                'their configs must match')
-        dst.load_state_dict(s, strict=True)
-        copied += [f'{name}.{k}' for k in d]
-    return copied
+    return {name: (p[name].state_dict() if p[name] is not None else None)
+            for name in ('backbone', 'neck', 'bbox_head')}

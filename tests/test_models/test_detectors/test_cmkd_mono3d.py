@@ -279,3 +279,37 @@ def test_student_depth_network_from_a_pretraining_checkpoint(tmp_path):
                                      pretrained=bad)))
     with pytest.raises(ValueError, match=r'short\.pth.*depth_head\.1'):
         student.init_weights()
+
+
+def test_load_bev_detector_is_strict_per_part():
+    from mmengine.config import Config
+    MODELS = _registry()
+    cfg = Config.fromfile(STUDENT_CFG)
+    torch.manual_seed(0)
+    src = MODELS.build(cfg.model)
+    torch.manual_seed(1)
+    dst = MODELS.build(cfg.model)
+    states = {n: getattr(src, n).state_dict()
+              for n in ('backbone', 'neck', 'bbox_head')}
+    keys = dst.load_bev_detector(states, source='teacher.pth')
+    assert len(keys) == sum(len(s) for s in states.values())
+    for name, state in states.items():
+        for k, v in getattr(dst, name).state_dict().items():
+            assert torch.equal(v, state[k]), f'{name}.{k}'
+    # the image branch is not touched
+    assert not torch.equal(src.img_backbone.depth_head[1].weight,
+                           dst.img_backbone.depth_head[1].weight)
+
+    short = dict(states, bbox_head={k: v for k, v in states['bbox_head']
+                                    .items() if k != 'conv_cls.weight'})
+    with pytest.raises(ValueError, match=r"student bbox_head and bbox_head "
+                       r"of teacher\.pth differ \(1 keys, e\.g\. "
+                       r"\['conv_cls\.weight'\]"):
+        dst.load_bev_detector(short, source='teacher.pth')
+    wide = dict(states, neck={k: (torch.zeros(v.shape[0] + 1, *v.shape[1:])
+                                  if k.endswith('weight') and v.dim() else v)
+                              for k, v in states['neck'].items()})
+    with pytest.raises(ValueError, match='student neck and neck of'):
+        dst.load_bev_detector(wide, source='teacher.pth')
+    with pytest.raises(ValueError, match="teacher.pth has no neck"):
+        dst.load_bev_detector(dict(states, neck=None), source='teacher.pth')

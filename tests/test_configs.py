@@ -1,6 +1,6 @@
 """Every config parses and builds; the distillation matrix carries the
-reference's numbers (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/); the one-cycle schedule does what its
-comment says."""
+reference's numbers (Cc-Hy/CMKD:tools/cfgs/kitti_models/CMKD/); the one-cycle
+schedule does what its comment says."""
 import glob
 import os
 

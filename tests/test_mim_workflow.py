@@ -16,8 +16,8 @@ def mim(tmp_path_factory):
     exe = venv_bin('mim')
     if exe is None:
         pytest.skip('openmim is not installed (run `make test`)')
-    probe = run([exe, 'search', 'cmkd_mmdet3d'], cwd=str(tmp_path_factory.mktemp('probe')),
-                timeout=300)
+    probe = run([exe, 'search', 'cmkd_mmdet3d'],
+                cwd=str(tmp_path_factory.mktemp('probe')), timeout=300)
     if probe.returncode != 0:
         pytest.fail('mim cannot see the installed plugin:\n' +
                     probe.stdout[-2000:] + probe.stderr[-2000:])
@@ -310,9 +310,10 @@ def test_mim_semi_supervised_pseudo_labels_export_import(
     assert n == {k: len(e['labels_3d']) for k, e in cache['frames'].items()}
 
 
-# the KITTI recipe itself (the reference's yaml configs) for the two sparse-conv teacher
-# families, pointed at the synthetic world (KITTI layout), ResNet-18 instead
-# of the COCO-initialised ResNet-50 (no download in tests), 2 frames
+# the KITTI recipe itself (the reference's yaml configs) for the two
+# sparse-conv teacher families, pointed at the synthetic world (KITTI layout),
+# ResNet-18 instead of the COCO-initialised ResNet-50 (no download in tests),
+# 2 frames
 KITTI_STAGES = {
     'second-res-c64': (
         'cmkd_bev_second-res-c64_r50-aspp-lid120_2xb4-onecycle-60e_kitti-3d-'

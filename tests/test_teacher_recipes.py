@@ -54,7 +54,7 @@ def _schedule(rel, epoch_len, epochs=None):
         PARAM_SCHEDULERS.build(
             dict(dict(end=cfg.train_cfg.max_epochs), **s),
             default_args=dict(optimizer=wrapper,
-                                       epoch_length=epoch_len))
+                              epoch_length=epoch_len))
         for s in cfg.param_scheduler
     ]
     group = wrapper.optimizer.param_groups[0]

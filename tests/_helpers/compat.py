@@ -17,10 +17,12 @@ def _clip(subject, clipper):
         clipper = clipper[::-1]
     out = [tuple(p) for p in subject]
     for i in range(len(clipper)):
-        a, b = np.asarray(clipper[i]), np.asarray(clipper[(i + 1) % len(clipper)])
+        a = np.asarray(clipper[i])
+        b = np.asarray(clipper[(i + 1) % len(clipper)])
 
         def inside(p):
-            return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0
+            return ((b[0] - a[0]) * (p[1] - a[1])
+                    - (b[1] - a[1]) * (p[0] - a[0])) >= 0
 
         def cross_point(p, q):
             p, q = np.asarray(p), np.asarray(q)

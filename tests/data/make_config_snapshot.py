@@ -31,7 +31,6 @@ import copy
 import glob
 import json
 import math
-import os
 import os.path as osp
 import sys
 

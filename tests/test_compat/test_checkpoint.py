@@ -64,7 +64,8 @@ def test_malicious_checkpoint_is_refused(tmp_path, payload):
 
 def test_error_names_the_offending_global(tmp_path):
     path = _save({'x': _Exploit(os.system, 'true')}, tmp_path / 'a.pth')
-    with pytest.raises(compat.UnsafeCheckpointError, match=r"(posix|os)\.system"):
+    with pytest.raises(compat.UnsafeCheckpointError,
+                       match=r"(posix|os)\.system"):
         compat.safe_load_checkpoint(path)
 
 
@@ -75,9 +76,12 @@ def test_missing_checkpoint_names_the_file(tmp_path):
 
 def test_plain_state_dict_and_numpy_content_load(tmp_path):
     obj = {
-        'state_dict': {'w': torch.arange(6.).reshape(2, 3), 'b': torch.ones(1, dtype=torch.int64)},
-        'meta': {'arr': np.arange(4, dtype=np.float32), 'scalar': np.float64(2.5),
-                 'i': np.int64(3), 'dtype': np.dtype('float16'), 'classes': ('Car', 'Ped')},
+        'state_dict': {'w': torch.arange(6.).reshape(2, 3),
+                       'b': torch.ones(1, dtype=torch.int64)},
+        'meta': {'arr': np.arange(4, dtype=np.float32),
+                 'scalar': np.float64(2.5),
+                 'i': np.int64(3), 'dtype': np.dtype('float16'),
+                 'classes': ('Car', 'Ped')},
     }
     out = compat.safe_load_checkpoint(_save(obj, tmp_path / 'ok.pth'))
     assert torch.equal(out['state_dict']['w'], obj['state_dict']['w'])
@@ -101,7 +105,8 @@ RUNNER_SCRIPT = textwrap.dedent('''
             self.lin = nn.Linear(2, 1)
 
         def forward(self, x, mode='tensor'):
-            out = self.lin(torch.stack(list(x)) if not torch.is_tensor(x) else x)
+            out = self.lin(
+                torch.stack(list(x)) if not torch.is_tensor(x) else x)
             if mode == 'loss':
                 return dict(loss=((out - 1) ** 2).mean())
             return out
@@ -117,14 +122,16 @@ RUNNER_SCRIPT = textwrap.dedent('''
     def runner(work_dir, epochs, resume):
         return Runner(
             model=Toy(), work_dir=work_dir, resume=resume,
-            train_dataloader=dict(dataset=Data(), batch_size=2,
-                                  sampler=dict(type='DefaultSampler', shuffle=True),
-                                  collate_fn=dict(type='default_collate')),
+            train_dataloader=dict(
+                dataset=Data(), batch_size=2,
+                sampler=dict(type='DefaultSampler', shuffle=True),
+                collate_fn=dict(type='default_collate')),
             optim_wrapper=dict(optimizer=dict(type='AdamW', lr=0.01)),
-            param_scheduler=dict(type='OneCycleLR', eta_max=0.01, total_steps=16,
-                                 by_epoch=False),
+            param_scheduler=dict(type='OneCycleLR', eta_max=0.01,
+                                 total_steps=16, by_epoch=False),
             train_cfg=dict(by_epoch=True, max_epochs=epochs),
-            default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1)),
+            default_hooks=dict(
+                checkpoint=dict(type='CheckpointHook', interval=1)),
             randomness=dict(seed=0))
 
     work_dir = sys.argv[1]

@@ -63,17 +63,24 @@ def test_rotate_iou_orientation_is_the_kernels():
     # mirrored probe is hit only near the centre.
     a = np.deg2rad(30)
     box = np.array([[0, 0, 4, 1, a]])
-    along = np.array([[1.5 * np.cos(a), -1.5 * np.sin(a), 0.2, 0.2, 0]])
-    mirrored = np.array([[1.5 * np.cos(a), 1.5 * np.sin(a), 0.2, 0.2, 0]])
-    assert compat.rotate_iou_cpu(along, box, 1)[0, 0] == pytest.approx(1, abs=1e-5)
-    assert compat.rotate_iou_cpu(mirrored, box, 1)[0, 0] == pytest.approx(0, abs=1e-6)
+    along = np.array(
+        [[1.5 * np.cos(a), -1.5 * np.sin(a), 0.2, 0.2, 0]])
+    mirrored = np.array(
+        [[1.5 * np.cos(a), 1.5 * np.sin(a), 0.2, 0.2, 0]])
+    assert compat.rotate_iou_cpu(along, box, 1)[0, 0] == pytest.approx(
+        1, abs=1e-5)
+    assert compat.rotate_iou_cpu(mirrored, box, 1)[0, 0] == pytest.approx(
+        0, abs=1e-6)
     # criterion 0 normalises by the query box (the second argument)
-    assert compat.rotate_iou_cpu(box, along, 0)[0, 0] == pytest.approx(1, abs=1e-5)
+    assert compat.rotate_iou_cpu(box, along, 0)[0, 0] == pytest.approx(
+        1, abs=1e-5)
 
 
 def test_rotate_iou_cpu_empty():
-    assert compat.rotate_iou_cpu(np.zeros((0, 5)), np.zeros((4, 5))).shape == (0, 4)
-    assert compat.rotate_iou_cpu(np.zeros((2, 5)), np.zeros((0, 5))).shape == (2, 0)
+    out = compat.rotate_iou_cpu(np.zeros((0, 5)), np.zeros((4, 5)))
+    assert out.shape == (0, 4)
+    out = compat.rotate_iou_cpu(np.zeros((2, 5)), np.zeros((0, 5)))
+    assert out.shape == (2, 0)
 
 
 def test_our_rotate_iou_is_what_mmdet3d_imports():

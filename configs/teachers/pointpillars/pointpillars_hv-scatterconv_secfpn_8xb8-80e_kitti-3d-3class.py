@@ -44,34 +44,16 @@ model = dict(
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=5))
 auto_scale_lr = dict(base_batch_size=64)
 
+# the teachers' augmentation (kitti-3d-3class_cmkd-teacher.py) with the
+# PointPillars range and 15 sampled cars
 pp_range = [0, -39.68, -3, 69.12, 39.68, 1]
 db_sampler = dict(
-    data_root='data/kitti/',
-    info_path='data/kitti/kitti_dbinfos_train.pkl',
-    rate=1.0,
-    prepare=dict(
-        filter_by_difficulty=[-1],
-        filter_by_min_points=dict(Car=5, Pedestrian=5, Cyclist=5)),
-    classes=['Pedestrian', 'Cyclist', 'Car'],
-    sample_groups=dict(Car=15, Pedestrian=15, Cyclist=15),
-    points_loader=dict(
-        type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-        use_dim=4))
+    _base_.db_sampler, sample_groups=dict(Car=15, Pedestrian=15, Cyclist=15))
+_range_filters = ('PointsRangeFilter', 'ObjectRangeFilter')
 train_pipeline = [
-    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-         use_dim=4),
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-    dict(type='ObjectSample', db_sampler=db_sampler, use_ground_plane=True),
-    dict(type='RandomFlip3D', flip_ratio_bev_horizontal=0.5),
-    dict(
-        type='GlobalRotScaleTrans',
-        rot_range=[-0.78539816, 0.78539816],
-        scale_ratio_range=[0.95, 1.05]),
-    dict(type='PointsRangeFilter', point_cloud_range=pp_range),
-    dict(type='ObjectRangeFilter', point_cloud_range=pp_range),
-    dict(type='PointShuffle'),
-    dict(type='Pack3DDetInputs',
-         keys=['points', 'gt_bboxes_3d', 'gt_labels_3d'])
+    dict(t, point_cloud_range=pp_range) if t['type'] in _range_filters else
+    dict(t, db_sampler=db_sampler) if t['type'] == 'ObjectSample' else t
+    for t in _base_.train_pipeline
 ]
 # 8 per GPU, as the name says (a second assignment in this file had
 # silently reset it to mmdet3d's 6 for a few commits)

@@ -13,6 +13,7 @@ from cmkd_mmdet3d.datasets import create_kitti_raw_infos, read_raw_calib
 from cmkd_mmdet3d.testing.synthetic.geometry import calibration_for_date
 from _helpers.datasets import (CLASSES, _build, _foreign_infos, _pipeline,
                                _raw_dataset)
+from _helpers.tools import load_tool
 
 
 def test_foreign_info_files_refused_by_the_raw_dataset(synthetic_world,
@@ -75,14 +76,7 @@ def _create_data_main(monkeypatch, *argv):
     """``main()`` of tools/create_data.py in this process (a subprocess
     would import the installed package, and take seconds); returns the
     exit message, None when it did not exit."""
-    import importlib.util
-
-    from conftest import REPO_ROOT
-    spec = importlib.util.spec_from_file_location(
-        '_create_data_tool', os.path.join(REPO_ROOT, 'tools',
-                                          'create_data.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('create_data.py')
     monkeypatch.setattr(sys, 'argv', ['create_data.py', *argv])
     try:
         tool.main()

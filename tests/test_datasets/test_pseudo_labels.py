@@ -11,7 +11,6 @@
   and line (``import``, ``label_2`` before the info converter), info
   instances with the info file, frame and instance index.
 """
-import importlib.util
 import os
 import pickle
 import sys
@@ -22,7 +21,7 @@ import pytest
 from _helpers.datasets import (CLASSES, _CreateFile, _System, _cache,
                                _check_payload_is_real, _evil_bytes, _frames,
                                _kitti, _pipeline)
-from conftest import REPO_ROOT
+from _helpers.tools import load_tool
 
 
 # ---------------------------------------------------------------------------
@@ -46,12 +45,7 @@ def test_label_2_box_with_a_negative_size_is_refused(synthetic_world,
 
 
 def _load_tool():
-    path = os.path.join(REPO_ROOT, 'tools', 'misc', 'pseudo_labels.py')
-    spec = importlib.util.spec_from_file_location('_pseudo_labels_tool',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('misc', 'pseudo_labels.py')
 
 
 def _run_tool(monkeypatch, *argv):

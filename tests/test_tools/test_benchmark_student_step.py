@@ -1,21 +1,16 @@
 """tools/analysis_tools/benchmark_student_step.py: the step cut into parts
 gives the gradients of the whole step."""
 import copy
-import importlib.util
 import os
 
 import torch
 
 from conftest import REPO_ROOT
+from _helpers.tools import load_tool
 
 
 def _tool():
-    path = os.path.join(REPO_ROOT, 'tools', 'analysis_tools',
-                        'benchmark_student_step.py')
-    spec = importlib.util.spec_from_file_location('bench_step', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('analysis_tools', 'benchmark_student_step.py')
 
 
 def test_total_loss_sums_tensors_and_lists():

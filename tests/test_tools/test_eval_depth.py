@@ -2,24 +2,17 @@
 of the depth network alone is evaluated against the LiDAR depth, the metrics
 equal those of the same network run by hand, and a checkpoint without a
 depth network is refused."""
-import importlib.util
 import json
-import os
 
 import pytest
 import torch
 from _helpers.models import STUDENT_CFG, _registry
-from conftest import REPO_ROOT
+from _helpers.tools import load_tool
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'eval_depth', os.path.join(REPO_ROOT, 'tools', 'analysis_tools',
-                                   'eval_depth.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools', 'eval_depth.py')
 
 
 def test_eval_depth_matches_the_network_run_by_hand(tool, synthetic_world,

@@ -1,6 +1,5 @@
 """tools/analysis_tools/seed_benchmark.py: numerics, --report-only on a
 fabricated tree of runs, --dry-run command lines."""
-import importlib.util
 import json
 import math
 import os
@@ -8,7 +7,7 @@ import shlex
 
 import pytest
 
-from conftest import REPO_ROOT
+from _helpers.tools import load_tool
 
 PREFIX = 'Kitti metric/pred_instances_3d/KITTI/'
 C3S = 'Car_3D_AP40_moderate_strict'
@@ -18,12 +17,7 @@ CBS = 'Car_BEV_AP40_moderate_strict'
 
 @pytest.fixture(scope='module')
 def bench():
-    spec = importlib.util.spec_from_file_location(
-        'seed_benchmark', os.path.join(REPO_ROOT, 'tools', 'analysis_tools',
-                                       'seed_benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools', 'seed_benchmark.py')
 
 
 def test_mean_and_sample_std_by_hand(bench):

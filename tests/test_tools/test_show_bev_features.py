@@ -1,6 +1,5 @@
 """tools/analysis_tools/show_bev_features.py and the BEV feature numerics of
 cmkd_mmdet3d.visualization.bev_features."""
-import importlib.util
 import math
 import os
 import os.path as osp
@@ -10,6 +9,7 @@ import pytest
 import torch
 
 from conftest import REPO_ROOT
+from _helpers.tools import load_tool
 
 TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'show_bev_features.py')
 TEACHER_CFG = osp.join(
@@ -22,10 +22,7 @@ STUDENT_CFG = osp.join(
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('show_bev_features', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools', 'show_bev_features.py')
 
 
 # (C=2, Y=1, X=3): cells (1, 0) / (0, 2), (3, 4) / (3, 4), (0, 0) / (1, 1)

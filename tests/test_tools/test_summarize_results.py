@@ -1,11 +1,9 @@
 """tools/misc/summarize_results.py: tables of one or several test runs."""
-import importlib.util
 import json
-import os
 
 import pytest
 
-from conftest import REPO_ROOT
+from _helpers.tools import load_tool
 
 KEY = 'Kitti metric/pred_instances_3d/KITTI/Car_3D_AP40_moderate_strict'
 KEY2D = 'Kitti metric/pred_instances_3d/KITTI/Car_2D_AP40_moderate_strict'
@@ -13,12 +11,7 @@ KEY2D = 'Kitti metric/pred_instances_3d/KITTI/Car_2D_AP40_moderate_strict'
 
 @pytest.fixture(scope='module')
 def summarize():
-    spec = importlib.util.spec_from_file_location(
-        'summarize_results',
-        os.path.join(REPO_ROOT, 'tools', 'misc', 'summarize_results.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('misc', 'summarize_results.py')
 
 
 def _row(table, name):

@@ -4,13 +4,13 @@ backbones_3d/vfe/image_vfe_modules/ffn/ddn/ddn_template.py). Nothing is
 downloaded: the torchvision state dicts are synthesised from the key / shape
 table below."""
 import glob
-import importlib.util
 import os
 
 import pytest
 import torch
 from _helpers.models import _registry
 from conftest import REPO_ROOT
+from _helpers.tools import load_tool
 
 
 def _bn(prefix, c):
@@ -191,12 +191,7 @@ def test_init_weights_converts_a_checkpoint_file_and_the_cli(tmp_path):
     net.init_weights()
     check(net)
 
-    spec = importlib.util.spec_from_file_location(
-        'deeplabv3_to_cmkd', os.path.join(REPO_ROOT, 'tools',
-                                          'model_converters',
-                                          'deeplabv3_to_cmkd.py'))
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = load_tool('model_converters', 'deeplabv3_to_cmkd.py')
     out = str(tmp_path / 'out' / 'ddn.pth')
     cli.main([tv_file, out])
     assert os.listdir(tmp_path / 'out') == ['ddn.pth']     # atomic, no tmp
@@ -257,12 +252,7 @@ def test_outputs_match_torchvision_deeplabv3():
     tools/analysis_tools/check_deeplabv3_conversion.py for the two-env
     check)."""
     pytest.importorskip('torchvision')
-    spec = importlib.util.spec_from_file_location(
-        'check_deeplabv3_conversion', os.path.join(
-            REPO_ROOT, 'tools', 'analysis_tools',
-            'check_deeplabv3_conversion.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_tool('analysis_tools', 'check_deeplabv3_conversion.py')
     ref = mod.torchvision_reference(dtype=torch.float64)
     res = mod.compare(ref)
     for name, (abs_err, _) in res['torchvision_dilation'].items():

@@ -11,7 +11,6 @@ import torch
 from conftest import REPO_ROOT
 from _helpers.tools import load_tool
 
-TOOL = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'show_bev_features.py')
 TEACHER_CFG = osp.join(
     REPO_ROOT, 'configs', 'teachers', 'pointpillars',
     'pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py')

@@ -4,7 +4,8 @@ voxels, collapse, SCNet) and of the BEV detector (backbone, neck, head and
 its losses), on real frames of a dataset, CPU or GPU.
 
     python tools/analysis_tools/benchmark_student_step.py CONFIG \
-        [--iters 5] [--warmup 1] [--threads 2] [--device cpu] [--json OUT]
+        [--iters 5] [--warmup 1] [--threads 2] [--device cpu] [--json OUT] \
+        [--cfg-options KEY=VALUE ...]
 
 The parts are cut apart with detached inputs, so that each backward is
 timed alone: ``head`` backward yields the gradient of the BEV map, the lift
@@ -20,6 +21,7 @@ import statistics
 import time
 
 import torch
+from mmengine.config import DictAction
 
 
 def timed(fn, device):
@@ -100,6 +102,9 @@ def main():
                         help='torch threads (default: torch\'s)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--json', default=None)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, as tools/train.py '
+                        '(e.g. model.lift_neck.voxel_size="[0.32,0.32,0.8]")')
     args = parser.parse_args()
     from mmdet3d.registry import DATASETS, MODELS
     from mmdet3d.utils import register_all_modules
@@ -110,6 +115,8 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     loader = cfg.train_dataloader
     dataset = DATASETS.build(loader.dataset)
     batch = pseudo_collate([dataset[i] for i in range(loader.batch_size)])
@@ -127,7 +134,8 @@ def main():
     keys = list(runs[0])
     mean = {k: statistics.mean(r[k] for r in runs) for k in keys}
     total = sum(mean.values())
-    print(f'{args.config}\nbatch {loader.batch_size}, images '
+    print(f'{args.config} {args.cfg_options or ""}\n'
+          f'batch {loader.batch_size}, images '
           f"{tuple(data['inputs']['imgs'].shape[-2:])}, device "
           f'{args.device}, threads {torch.get_num_threads()}, '
           f'{args.iters} steps after {args.warmup} warm-up\n')
@@ -138,7 +146,9 @@ def main():
     if args.json:
         from cmkd_mmdet3d.utils.atomic_io import atomic_open
         with atomic_open(args.json, 'w') as f:
-            json.dump(dict(config=args.config, mean_s=mean, total_s=total,
+            json.dump(dict(config=args.config,
+                           cfg_options=args.cfg_options or {},
+                           mean_s=mean, total_s=total,
                            runs=runs, threads=torch.get_num_threads(),
                            device=args.device), f, indent=1)
 

@@ -89,7 +89,7 @@ def load_depth_network(cfg, checkpoint: str):
                         '(CMKDMono3D) config')
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    sub = DepthDistributionNet._strip_detector_prefix(state)
+    sub = DepthDistributionNet.state_from_detector(state)
     if sub is None:
         raise KeyError(f'{checkpoint} has no img_backbone.* (nor '
                        'student.img_backbone.*) tensors')

@@ -209,7 +209,7 @@ class DepthDistributionNet(BaseModule):
                 if isinstance(state, Mapping) and wrapper in state and \
                         isinstance(state[wrapper], Mapping):
                     state = state[wrapper]
-            own = self._strip_detector_prefix(state)
+            own = self.state_from_detector(state)
             if own is not None:
                 self._load_pretrained_depth_net(own, checkpoint)
                 return
@@ -234,7 +234,7 @@ class DepthDistributionNet(BaseModule):
     detector_prefixes = ('img_backbone.', 'student.img_backbone.')
 
     @classmethod
-    def _strip_detector_prefix(cls, state: Mapping) -> Optional[dict]:
+    def state_from_detector(cls, state: Mapping) -> Optional[dict]:
         """This network's tensors from a detector checkpoint (e.g. the depth
         pre-training run's ``epoch_N.pth``, keys ``img_backbone.*``), or
         None if ``state`` is not one."""

@@ -19,6 +19,14 @@ def synthetic_world(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope='session')
+def frame():
+    """One synthetic frame (seed 11, the 2011_09_28 calibration)."""
+    from cmkd_mmdet3d.testing.synthetic import (calibration_for_date,
+                                                make_frame)
+    return make_frame(11, calibration_for_date('2011_09_28'))
+
+
 def venv_bin(name):
     """An executable next to this interpreter (mim, pytest ...), or None."""
     path = os.path.join(os.path.dirname(sys.executable), name)

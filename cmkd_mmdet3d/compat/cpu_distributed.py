@@ -20,7 +20,11 @@ def setup_cpu_distributed(cfg) -> bool:
     if torch.cuda.is_available():
         return False
     import torch.distributed as dist
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    # Config.setdefault returns a detached dict for a missing key: assign
+    if cfg.get('env_cfg') is None:
+        cfg.env_cfg = dict()
+    if cfg.env_cfg.get('dist_cfg') is None:
+        cfg.env_cfg.dist_cfg = dict()
     cfg.env_cfg.dist_cfg.backend = 'gloo'
     if cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(

@@ -64,6 +64,7 @@ teacher_ckpt="$WORK/teacher/epoch_${EPOCHS}.pth"
 echo "== 2/$N the PointPillars LiDAR teacher ($EPOCHS epochs)"
 if [ ! -f "$teacher_ckpt" ]; then
   mim train cmkd_mmdet3d "$TEACHER" --work-dir "$WORK/teacher" \
+      $([ -f "$WORK/teacher/last_checkpoint" ] && echo --resume) \
       --cfg-options train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=1000 \
       randomness.seed="$SEED"
 fi

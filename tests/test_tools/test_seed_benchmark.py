@@ -159,6 +159,10 @@ def test_report_only_on_a_fabricated_tree(bench, fabricated_root, capsys):
     assert set(report['runs']['alone']) == {'1', '2'}
     assert report['runs']['cmkd_semi'] == {}
     assert report['runs']['cmkd']['2']['final'][C3L] == 15.0
+    # steps as logged: alone 320; CMKD 320 (stage 1) + 160 (stage 2)
+    assert report['runs']['alone']['1']['steps'] == 320
+    assert report['runs']['cmkd']['1']['steps'] == 480
+    assert report['steps'] == dict(alone=[320], cmkd=[480], cmkd_semi=[])
     # the student alone: steps as logged; CMKD: 320 stage-1 iterations on
     # top of stage 2's
     assert [p['step'] for p in report['runs']['alone']['1']['curve']] == [
@@ -251,6 +255,7 @@ def test_dry_run_command_lines(bench, tmp_path, capsys):
     assert test[test.index('--work-dir') + 1] == str(
         root / 'alone_s1' / 'test_val200')
     assert test[test.index('--cfg-options') + 1:] == [
+        'env_cfg.cudnn_benchmark=False',
         'test_dataloader.dataset.data_root=data/val200/',
         'test_evaluator.ann_file=data/val200/kitti_infos_val.pkl']
     # CMKD: the two-stage script, the seed to both stages, validation

@@ -34,7 +34,9 @@ world's labeled and unlabeled frames, depth loss only), through
 the students' steps below, and are the same for all three.
 
 The configs are not changed; ``--extra-cfg-options`` go to every training
-(a changed schedule changes the steps above). Every training gets
+(a changed schedule changes the steps above) and to every test (so that a
+model change, e.g. ``model.lift_neck.voxel_size=...``, holds when the
+checkpoint is loaded; training-only keys do nothing there). Every training gets
 ``randomness.seed=SEED``. Each run lives in ``WORK_DIR/<student>_s<seed>/``:
 
 - ``alone``: the ``mim train`` work dir, ``train_done.json`` (the final
@@ -123,13 +125,6 @@ DEFAULTS = dict(
     'onecycle-4e_synkitti-eigen-3d-3class.py',
     semi_stage2='cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-'
     'onecycle-4e_synkitti-eigen-3d-3class.py')
-STEPS = {
-    'alone': '8 epochs x 80 iterations at batch 2 = 640',
-    'cmkd': 'stage 1 4 epochs + stage 2 4 epochs, x 80 iterations at '
-    'batch 2 = 320 + 320 = 640',
-    'cmkd_semi': 'stage 1 4 epochs + stage 2 4 epochs, x 80 iterations of '
-    '2 labeled + 2 unlabeled frames = 320 + 320 = 640'}
-
 # every moderate metric kept per run (the AP40 and AP11 ones)
 METRICS = tuple(f'{cls}_{kind}_{ap}_moderate_{mode}'
                 for cls in ('Car', 'Pedestrian', 'Cyclist')
@@ -327,6 +322,16 @@ def run_curve(root, student, seed):
                         stage1_iters)
 
 
+def run_steps(root, student, seed):
+    """Training iterations of one run as its logs say (the last logged
+    iteration; CMKD: stage 1's plus stage 2's)."""
+    work = run_dir(root, student, seed)
+    if student == 'alone':
+        return read_scalars(work)[1]
+    return sum(read_scalars(osp.join(work, stage))[1]
+               for stage in ('stage1', 'stage2'))
+
+
 def _read(path):
     with open(path) as f:
         return f.read().strip()
@@ -417,8 +422,12 @@ def test_command(args, student, seed, ckpt):
         args.stage2 if student == 'cmkd' else args.semi_stage2)
     out = osp.join(run_dir(args.work_dir, student, seed),
                    f'test_{test_name(root)}')
+    # the extra options reach the test too: a model change (grid, stride)
+    # must hold when the checkpoint is loaded, or it would load into the
+    # config's unchanged model with warnings only
     return ['mim', 'test', 'cmkd_mmdet3d', config, '--checkpoint', ckpt,
-            '--work-dir', out, '--cfg-options',
+            '--work-dir', out, '--cfg-options'] + list(
+                args.extra_cfg_options) + [
             f'test_dataloader.dataset.data_root={root}',
             f'test_evaluator.ann_file={root}kitti_infos_val.pkl']
 
@@ -486,6 +495,7 @@ def build_report(root, students, seeds, test_root, eval_every=None):
             final[student][str(seed)] = short_metrics(metrics)
             runs[student][str(seed)] = dict(
                 final=final[student][str(seed)],
+                steps=run_steps(root, student, seed),
                 curve=[dict(step=step, **m)
                        for step, m in run_curve(root, student, seed)])
     curves = {}
@@ -497,8 +507,10 @@ def build_report(root, students, seeds, test_root, eval_every=None):
              for a, b in PAIRS if a in students and b in students}
     return dict(
         test_root=test_root, test_name=name, eval_every=eval_every,
-        students=list(students), seeds=[int(s) for s in seeds], steps={
-            s: STEPS[s] for s in students},
+        students=list(students), seeds=[int(s) for s in seeds],
+        # the training iterations the runs took (one value when equal)
+        steps={s: sorted({r['steps'] for r in runs[s].values()})
+               for s in students},
         rule='second ahead in every seed and mean gain > 2 * max(std of '
         'the first, std of the second), metrics ' + ', '.join(RULE_METRICS),
         runs=runs,

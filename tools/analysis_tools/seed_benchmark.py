@@ -312,24 +312,17 @@ def read_scalars(work_dir, keys=METRICS):
     return parse_scalars(lines, keys)
 
 
-def run_curve(root, student, seed):
-    """AP-vs-global-step points [(step, metrics), ...] of one run."""
+def run_log(root, student, seed):
+    """(curve, steps) of one run from its logs, each read once: the
+    AP-vs-global-step points [(step, metrics), ...] and the training
+    iterations it took (the last logged one; CMKD: stage 1's plus stage
+    2's, stage 2's points shifted by stage 1's)."""
     work = run_dir(root, student, seed)
     if student == 'alone':
-        return read_scalars(work)[0]
+        return read_scalars(work)
     stage1_iters = read_scalars(osp.join(work, 'stage1'))[1]
-    return global_steps(read_scalars(osp.join(work, 'stage2'))[0],
-                        stage1_iters)
-
-
-def run_steps(root, student, seed):
-    """Training iterations of one run as its logs say (the last logged
-    iteration; CMKD: stage 1's plus stage 2's)."""
-    work = run_dir(root, student, seed)
-    if student == 'alone':
-        return read_scalars(work)[1]
-    return sum(read_scalars(osp.join(work, stage))[1]
-               for stage in ('stage1', 'stage2'))
+    points, stage2_iters = read_scalars(osp.join(work, 'stage2'))
+    return global_steps(points, stage1_iters), stage1_iters + stage2_iters
 
 
 def _read(path):
@@ -493,11 +486,10 @@ def build_report(root, students, seeds, test_root, eval_every=None):
             if metrics is None:
                 continue
             final[student][str(seed)] = short_metrics(metrics)
+            curve, steps = run_log(root, student, seed)
             runs[student][str(seed)] = dict(
-                final=final[student][str(seed)],
-                steps=run_steps(root, student, seed),
-                curve=[dict(step=step, **m)
-                       for step, m in run_curve(root, student, seed)])
+                final=final[student][str(seed)], steps=steps,
+                curve=[dict(step=step, **m) for step, m in curve])
     curves = {}
     for student in students:
         points = {seed: [(p['step'], p) for p in run['curve']]

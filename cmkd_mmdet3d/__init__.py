@@ -6,7 +6,7 @@ Importing the package (configs do it through
 ``custom_imports=dict(imports=['cmkd_mmdet3d'], allow_failed_imports=False)``)
 applies the compatibility shims of :mod:`cmkd_mmdet3d.compat` and registers
 every module of the plugin into mmdet3d's registries (MODELS, DATASETS,
-TRANSFORMS, HOOKS, METRICS, TASK_UTILS).
+TRANSFORMS, HOOKS, METRICS, TASK_UTILS, INFERENCERS).
 """
 from . import compat
 from .version import __version__
@@ -14,6 +14,7 @@ from .version import __version__
 compat.apply_all()
 
 from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401,I001,E501
+from . import apis  # noqa: E402,F401,I001  (the inferencer; needs the above)
 
-__all__ = ['__version__', 'compat', 'datasets', 'engine', 'evaluation',
-           'models', 'visualization']
+__all__ = ['__version__', 'apis', 'compat', 'datasets', 'engine',
+           'evaluation', 'models', 'visualization']

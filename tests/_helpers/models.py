@@ -67,3 +67,35 @@ def build(rel):
     register_all_modules(init_default_scope=True)
     cfg = Config.fromfile(os.path.join(TEACHERS, rel))
     return cfg, MODELS.build(cfg.model)
+
+
+def student_test_cfg(data_root=None):
+    """The synthetic student's config with every box kept (score_thr 0,
+    at most 20): random weights score below the config's threshold."""
+    cfg = _cfg(STUDENT)
+    cfg.model.test_cfg.score_thr = 0.0
+    cfg.model.test_cfg.max_num = 20
+    if data_root:
+        cfg.test_dataloader.dataset.data_root = data_root.rstrip('/') + '/'
+    return cfg
+
+
+def save_random_student(out_dir):
+    """A random synthetic student (seed 0) saved as a student checkpoint
+    and as a CMKD checkpoint (``student.*`` + ``teacher.*`` keys).
+
+    Returns:
+        tuple: (model, student checkpoint path, CMKD checkpoint path).
+    """
+    import torch
+    MODELS = _registry()
+    torch.manual_seed(0)
+    model = MODELS.build(student_test_cfg().model)
+    meta = dict(dataset_meta=dict(classes=['Pedestrian', 'Cyclist', 'Car']))
+    student = os.path.join(str(out_dir), 'student.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=meta), student)
+    cmkd = os.path.join(str(out_dir), 'cmkd.pth')
+    state = {f'student.{k}': v for k, v in model.state_dict().items()}
+    state['teacher.backbone.weight'] = torch.zeros(3)
+    torch.save(dict(state_dict=state, meta=meta), cmkd)
+    return model, student, cmkd

@@ -1,6 +1,7 @@
 from .image_geometry import (depth_map_from_points, mirror_through_image,
                              project_to_image, sparse_avg_pool,
                              unproject_from_image)
+from .loading import LoadCalibratedImage
 from .transforms_3d import (FOVFilterPoints, ImageSpaceFlip3D, LoadDepthMap,
                             MakeDepthTarget, PackCMKDInputs,
                             ScaleImage3D, check_image_size)
@@ -8,8 +9,9 @@ from .transforms_3d import (FOVFilterPoints, ImageSpaceFlip3D, LoadDepthMap,
 # project_to_image / unproject_from_image: re-exported from
 # cmkd_mmdet3d.structures.geometry (the FOV mask is there too)
 __all__ = [
-    'FOVFilterPoints', 'ImageSpaceFlip3D', 'LoadDepthMap', 'MakeDepthTarget',
-    'PackCMKDInputs', 'ScaleImage3D', 'check_image_size',
+    'FOVFilterPoints', 'ImageSpaceFlip3D', 'LoadCalibratedImage',
+    'LoadDepthMap', 'MakeDepthTarget', 'PackCMKDInputs', 'ScaleImage3D',
+    'check_image_size',
     'depth_map_from_points', 'mirror_through_image', 'project_to_image',
     'sparse_avg_pool', 'unproject_from_image'
 ]

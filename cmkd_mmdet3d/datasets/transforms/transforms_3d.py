@@ -18,6 +18,7 @@ from mmdet3d.datasets.transforms import Pack3DDetInputs
 from mmdet3d.registry import TRANSFORMS
 from mmengine.logging import print_log
 
+from ...structures.calibration import check_calib_fits_image
 from ...structures.geometry import (check_calibration, compose_lidar2img,
                                     points_in_fov)
 from ..pseudo_labels import check_info_instances
@@ -69,8 +70,9 @@ def check_image_size(results: dict) -> None:
     mmdet3d 1.4 infos record the image size as ``images.CAM2.height`` /
     ``width``; ``LoadImageFromFile`` stores the size of the decoded file as
     ``ori_shape`` (kept by :class:`ScaleImage3D`). A principal point of
-    ``cam2img`` (P2) outside the current image means that the calibration
-    belongs to another image size (KITTI's P2 has it near the centre).
+    ``cam2img`` (P2) outside the central half of the current image means
+    that the calibration belongs to another image size or crop
+    (:func:`~cmkd_mmdet3d.structures.calibration.check_calib_fits_image`).
     Without an image in ``results`` nothing is checked.
 
     Args:
@@ -91,16 +93,8 @@ def check_image_size(results: dict) -> None:
             f'{expected[1]}x{expected[2]}: the file does not belong to this '
             'info (regenerate the infos or restore the image)')
     if 'cam2img' in results:
-        c2i = np.asarray(results['cam2img'], dtype=np.float64)
-        if c2i.ndim == 2 and c2i.shape[0] >= 3 and c2i.shape[1] >= 3 and \
-                c2i[2, 2] != 0:
-            cu, cv = c2i[0, 2] / c2i[2, 2], c2i[1, 2] / c2i[2, 2]
-            if not (0 <= cu < w and 0 <= cv < h):
-                raise ValueError(
-                    f'image {_where(results)} is {h}x{w} (HxW) but the '
-                    f'principal point ({cu:.1f}, {cv:.1f}) of its cam2img '
-                    'lies outside it: the calibration expects an image of '
-                    f'about {2 * cv:.0f}x{2 * cu:.0f}')
+        check_calib_fits_image(results['cam2img'], (h, w),
+                               f'image {_where(results)}')
 
 
 @TRANSFORMS.register_module()

@@ -40,12 +40,11 @@ from .frame import KITTI_IMG_SHAPE, Frame, make_frame
 from .geometry import CALIB_DATES, Calibration, calibration_for_date
 from .rig import (KITTI_CAM2, KITTI_HDL64E, KITTI_RIG, CameraSpec,
                   LidarSpec, SensorRig)
-from .writer import (create_kitti_infos, generate_world, read_calib_txt,
-                     write_calib_txt)
+from .writer import create_kitti_infos, generate_world, write_calib_txt
 
 __all__ = [
     'KITTI_IMG_SHAPE', 'Frame', 'make_frame', 'CALIB_DATES', 'Calibration',
     'calibration_for_date', 'create_kitti_infos', 'generate_world',
-    'read_calib_txt', 'write_calib_txt', 'CameraSpec', 'LidarSpec',
+    'write_calib_txt', 'CameraSpec', 'LidarSpec',
     'SensorRig', 'KITTI_CAM2', 'KITTI_HDL64E', 'KITTI_RIG'
 ]

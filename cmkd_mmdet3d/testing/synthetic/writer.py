@@ -43,44 +43,6 @@ def write_calib_txt(path: str, calib: Calibration) -> None:
             f.write(f'{key}: {_fmt(d[key])}\n')
 
 
-def read_calib_txt(path: str) -> Dict[str, np.ndarray]:
-    """Parse a KITTI object ``calib/*.txt`` file.
-
-    Returns P0-P3 (3, 4), R0_rect (3, 3), Tr_velo_to_cam and Tr_imu_to_velo
-    (3, 4). Raises ValueError naming the file and key when malformed.
-    """
-    shapes = dict(
-        P0=(3, 4),
-        P1=(3, 4),
-        P2=(3, 4),
-        P3=(3, 4),
-        R0_rect=(3, 3),
-        Tr_velo_to_cam=(3, 4),
-        Tr_imu_to_velo=(3, 4))
-    out = {}
-    with open(path) as f:
-        for line in f:
-            if ':' not in line:
-                continue
-            key, vals = line.split(':', 1)
-            key = key.strip()
-            if key not in shapes:
-                continue
-            try:
-                arr = np.array([float(v) for v in vals.split()])
-            except ValueError as err:
-                raise ValueError(f'{path}: key {key}: {err}') from None
-            if arr.size != np.prod(shapes[key]):
-                raise ValueError(
-                    f'{path}: key {key} has {arr.size} values, expected '
-                    f'{np.prod(shapes[key])} for a {shapes[key]} matrix')
-            out[key] = arr.reshape(shapes[key])
-    missing = [k for k in ('P2', 'R0_rect', 'Tr_velo_to_cam') if k not in out]
-    if missing:
-        raise ValueError(f'{path}: missing calibration keys {missing}')
-    return out
-
-
 def write_raw_calib(date_dir: str, calib: Calibration) -> None:
     """Per-date ``calib_cam_to_cam.txt`` / ``calib_velo_to_cam.txt`` /
     ``calib_imu_to_velo.txt`` as KITTI raw ships them (rectified part)."""

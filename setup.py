@@ -84,5 +84,7 @@ if __name__ == '__main__':
         # The OpenMMLab stack (mmcv built from source, --no-deps installs) is
         # set up by tools/misc/setup_env.sh; only light requirements here.
         install_requires=['numpy', 'tqdm'],
-        extras_require=dict(tests=read_requirements('tests.txt')),
+        extras_require=dict(
+            tests=read_requirements('tests.txt'),
+            deploy=read_requirements('deploy.txt')),
     )

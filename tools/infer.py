@@ -4,6 +4,7 @@
         (--calib KITTI_CALIB_FILE_OR_FOLDER |
          --intrinsics FX FY CX CY --cam-height H) \
         [--out-dir DIR] [--score-thr 0.3] [--batch-size 1] [--device cpu]
+        [--channels-last] [--fuse-conv-bn]
 
 (or ``mim run cmkd_mmdet3d infer ...``). CONFIG is the student's config
 (``cmkd-mono3d_*``: a file, or the file name of a config of the plugin);
@@ -23,26 +24,18 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
+from cmkd_mmdet3d.apis.cli import (add_calibration_args, add_model_args,
+                                   calibrated_inputs, check_calibration_args)
+
 
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='Camera-student inference on images with their '
         'calibration: KITTI label lines and pictures')
-    parser.add_argument('config', help="the student's config (a file, or "
-                        "the file name of one of the plugin's configs)")
-    parser.add_argument('checkpoint', help='student, extracted-student or '
-                        'CMKD checkpoint')
+    add_model_args(parser)
     parser.add_argument('images', nargs='+',
                         help='image files and / or folders of images')
-    calib = parser.add_mutually_exclusive_group(required=True)
-    calib.add_argument('--calib', help='KITTI calib/*.txt file, or a folder '
-                       'of them named as the images')
-    calib.add_argument('--intrinsics', nargs=4, type=float,
-                       metavar=('FX', 'FY', 'CX', 'CY'),
-                       help='pinhole intrinsics of a level camera (px)')
-    parser.add_argument('--cam-height', type=float,
-                        help='camera height above the road (m), with '
-                        '--intrinsics')
+    add_calibration_args(parser, required=True)
     parser.add_argument('--out-dir', default='outputs/infer',
                         help='labels/ and vis/ are written here')
     parser.add_argument('--score-thr', type=float, default=0.3,
@@ -51,46 +44,39 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument('--device', default=None,
                         help="'cpu', 'cuda:0'... (default: available)")
+    parser.add_argument('--channels-last', action='store_true',
+                        help='conv weights channels-last (faster on CPU, '
+                        'the same outputs up to float rounding)')
+    parser.add_argument('--fuse-conv-bn', action='store_true',
+                        help='fold BN into the convs (idem)')
     parser.add_argument('--no-vis', action='store_true',
                         help='write the label files only')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, as tools/test.py')
     args = parser.parse_args(argv)
-    if args.intrinsics is not None and args.cam_height is None:
-        parser.error('--intrinsics needs --cam-height')
-    if args.calib is not None and args.cam_height is not None:
-        parser.error('--cam-height goes with --intrinsics, not --calib')
+    check_calibration_args(parser, args)
     return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     args = parse_args(argv)
-    import cmkd_mmdet3d  # noqa: F401  (registers the plugin)
-    from cmkd_mmdet3d.apis import (CMKDMono3DInferencer, calib_for_image,
-                                   list_images)
+    from cmkd_mmdet3d.apis import CMKDMono3DInferencer
     from cmkd_mmdet3d.utils import find_config
     config = find_config(args.config)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'checkpoint {args.checkpoint} not found')
-    images = [f for path in args.images for f in list_images(path)]
-    inputs = [
-        dict(img=img, **{
-            k: v
-            for k, v in calib_for_image(img, args.calib, args.intrinsics,
-                                        args.cam_height).items()
-            if k != 'calib'
-        }) for img in images
-    ]
+    inputs = calibrated_inputs(args.images, args)
     cfg = Config.fromfile(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    inferencer = CMKDMono3DInferencer(cfg, args.checkpoint,
-                                      device=args.device)
+    inferencer = CMKDMono3DInferencer(
+        cfg, args.checkpoint, device=args.device,
+        channels_last=args.channels_last, fuse_conv_bn=args.fuse_conv_bn)
     results = inferencer(inputs, batch_size=args.batch_size,
                          out_dir=args.out_dir, pred_score_thr=args.score_thr,
                          no_save_vis=args.no_vis)
     n = sum(len(p['scores_3d']) for p in results['predictions'])
-    print(f'\n{len(images)} images, {n} boxes: label files in '
+    print(f'\n{len(inputs)} images, {n} boxes: label files in '
           f'{osp.join(args.out_dir, "labels")}' +
           ('' if args.no_vis else
            f', pictures in {osp.join(args.out_dir, "vis")}'))

@@ -99,3 +99,52 @@ def save_random_student(out_dir):
     state['teacher.backbone.weight'] = torch.zeros(3)
     torch.save(dict(state_dict=state, meta=meta), cmkd)
     return model, student, cmkd
+
+
+def calibrate_batch_norm(model, data_root, dataset=None):
+    """Running statistics of every BN layer from the val frames (or the
+    frames of ``dataset``, a dataset config), so that the
+    random student's activations (and scores) have a spread: with the
+    initial statistics they shrink layer by layer and every score lies
+    within 1e-3 of 0.5, where a 1e-7 difference between two backends
+    reorders ties. The variances are floored at 0.03: two frames give some
+    channels a variance near 0, and dividing by it amplifies float32
+    rounding (a trained student does not do that: 2e-5 on the synthetic
+    val frames, README)."""
+    import torch
+    from mmdet3d.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None       # cumulative average
+    ds = DATASETS.build(dataset or
+                        student_test_cfg(data_root).test_dataloader.dataset)
+    model.train()
+    with torch.no_grad():
+        data = model.data_preprocessor(pseudo_collate(list(ds)), False)
+        model(**data, mode='tensor')
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.running_var.clamp_(min=0.03)
+
+
+def save_calibrated_student(out_dir, data_root, dataset=None):
+    """:func:`save_random_student` with BN statistics from the val frames of
+    ``data_root`` or the frames of ``dataset``, a dataset config
+    (:func:`calibrate_batch_norm`): scores with a spread, so
+    that two paths through the same student (Runner and inferencer,
+    PyTorch and onnxruntime) keep the same boxes.
+
+    Returns:
+        tuple: (model in eval mode, student checkpoint path).
+    """
+    import torch
+    model, student, _ = save_random_student(out_dir)
+    calibrate_batch_norm(model, data_root, dataset)
+    ckpt = torch.load(student, weights_only=False)
+    ckpt['state_dict'] = model.state_dict()
+    torch.save(ckpt, student)
+    return model, student

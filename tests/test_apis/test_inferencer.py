@@ -42,8 +42,8 @@ def test_image_and_calib_file_give_the_dataset_inputs_and_boxes(
     calib_dir = osp.join(synthetic_world, 'training', 'calib')
     expected = _dataset_samples(model, synthetic_world)
     paths = [sample['data_samples'].img_path for sample, _ in expected]
-    inputs = [dict(img=path, **{k: v for k, v in calib_for_image(
-        path, calib_dir).items() if k != 'calib'}) for path in paths]
+    inputs = [dict(img=path, **calib_for_image(path, calib_dir))
+              for path in paths]
     inferencer = CMKDMono3DInferencer(_cfg(), student, device='cpu')
     for item, (sample, _) in zip(inferencer._inputs_to_list(inputs),
                                  expected):

@@ -146,6 +146,12 @@ if ! "$py" -c 'import pytest, pytest_timeout' >/dev/null 2>&1; then
   pip install -q -r requirements/tests.txt
 fi
 
+# -------------------------------------------------------------------- deployment
+if ! "$py" -c 'import onnx, onnxruntime, onnxscript' >/dev/null 2>&1; then
+  say "installing the ONNX export tools"
+  pip install -q -r requirements/deploy.txt
+fi
+
 # -------------------------------------------------------------------- the plugin
 say "installing cmkd_mmdet3d (non-editable, so that mim finds its configs and tools)"
 pip install -q --no-deps --no-build-isolation --force-reinstall "$here"

@@ -1,9 +1,9 @@
 """Loading an image with its calibration outside a dataset (inference on a
 user's own images)."""
-import mmcv
-import mmengine
+from typing import Optional
+
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmdet3d.registry import TRANSFORMS
 from mmdet3d.structures import Box3DMode, LiDARInstance3DBoxes
 
@@ -22,7 +22,8 @@ class LoadCalibratedImage(BaseTransform):
 
     Required keys of the input: ``img`` (a path, or an (H, W, 3) BGR uint8
     array), ``lidar2cam`` (4, 4) and ``cam2img`` (3|4, 4); optional
-    ``name`` (how errors name the image).
+    ``name`` (how errors name the image). A path is read by mmcv's
+    ``LoadImageFromFile`` (colour, BGR; ``backend_args`` as there).
 
     Raises:
         ValueError: an image that cannot be read, or a calibration that is
@@ -30,6 +31,10 @@ class LoadCalibratedImage(BaseTransform):
             (:func:`~cmkd_mmdet3d.structures.calibration.check_calib_fits_image`),
             each naming the image.
     """
+
+    def __init__(self, backend_args: Optional[dict] = None) -> None:
+        self.load = LoadImageFromFile(color_type='color',
+                                      backend_args=backend_args)
 
     def transform(self, single_input: dict) -> dict:
         """Args:
@@ -43,10 +48,10 @@ class LoadCalibratedImage(BaseTransform):
         if isinstance(img, str):
             path = img
             try:
-                img = mmcv.imfrombytes(mmengine.fileio.get(path),
-                                       flag='color', channel_order='bgr')
+                loaded = self.load(dict(img_path=path))
             except Exception as err:  # missing file, no image decoder
                 raise ValueError(f'cannot read image {path}: {err}') from None
+            img = None if loaded is None else loaded.get('img')
             if img is None:
                 raise ValueError(f'cannot read image {path}: not an image '
                                  'file that OpenCV decodes')

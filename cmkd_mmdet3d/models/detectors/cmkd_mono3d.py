@@ -3,10 +3,12 @@ from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import torch
+from mmdet3d.models.dense_heads import CenterHead
 from mmdet3d.models.detectors import Base3DDetector
 from mmdet3d.registry import MODELS
 from mmdet3d.structures import Det3DDataSample
-from torch import Tensor
+from mmengine.structures import InstanceData
+from torch import Tensor, nn
 
 from ..utils.depth_bins import (DEPTH_BIN_KEYS, DepthBins,
                                 one_hot_depth_logits)
@@ -68,6 +70,36 @@ def _matrix(value, rows: Tuple[int, ...], key: str, sample: Det3DDataSample,
         raise ValueError(f"{key} of {sample.metainfo.get('img_path')} has "
                          'non-finite entries')
     return m
+
+
+def decode_head_outputs(bbox_head: nn.Module, outs: tuple,
+                        batch_input_metas: List[dict]) -> List[InstanceData]:
+    """Raw dense-head outputs -> boxes, as the head's own ``predict`` does
+    after its ``forward``: box decoding, score threshold and NMS.
+
+    The one post-processing of the student, shared by
+    :meth:`CMKDMono3D.predict` and the ONNX runtime path
+    (:class:`~cmkd_mmdet3d.apis.ONNXStudent`), so that both give the same
+    boxes from the same outputs.
+
+    Args:
+        bbox_head (nn.Module): The student's head (an mmdet3d
+            ``Anchor3DHead`` or ``CenterHead`` subclass); only its anchors,
+            box coder and ``test_cfg`` are used.
+        outs (tuple): What ``bbox_head.forward`` returns: per-level lists
+            of cls (B, A * K, Y', X'), box (B, A * 7, Y', X') and direction
+            (B, A * 2, Y', X') maps, or CenterHead's per-task dicts.
+        batch_input_metas (list[dict]): B metainfo dicts (``box_type_3d``).
+
+    Returns:
+        list[InstanceData]: B results with ``bboxes_3d`` (LiDAR boxes),
+        ``scores_3d`` and ``labels_3d``.
+    """
+    if isinstance(bbox_head, CenterHead):
+        return bbox_head.predict_by_feat(outs, batch_input_metas,
+                                         rescale=True)
+    return bbox_head.predict_by_feat(
+        *outs, batch_input_metas=batch_input_metas, rescale=False)
 
 
 @MODELS.register_module()
@@ -511,7 +543,9 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             raise RuntimeError('CMKDMono3D without bbox_head cannot predict '
                                'boxes')
         x = self.extract_feat(batch_inputs_dict, batch_data_samples)
-        results = self.bbox_head.predict(x, batch_data_samples)
+        results = decode_head_outputs(
+            self.bbox_head, self.bbox_head(x),
+            [s.metainfo for s in batch_data_samples])
         return self.add_pred_to_datasample(batch_data_samples, results)
 
     def _forward(self, batch_inputs_dict: dict,

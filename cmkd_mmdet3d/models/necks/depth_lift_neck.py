@@ -11,7 +11,8 @@ from torch import Tensor, nn
 from ..layers import SCBottleneck
 from ..utils.config_checks import check_voxel_grid
 from ..utils.depth_bins import DepthBins
-from ..utils.frustum_lift import ALIGN_MODES, lift_frustum_to_voxels
+from ..utils.frustum_lift import (ALIGN_MODES, LIFT_IMPLS,
+                                  lift_frustum_to_voxels)
 
 
 @MODELS.register_module()
@@ -58,11 +59,16 @@ class DepthLiftNeck(BaseModule):
                  num_blocks: int = 4,
                  norm_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 depth_bins: Optional[DepthBins] = None) -> None:
+                 depth_bins: Optional[DepthBins] = None,
+                 lift_impl: str = 'sparse') -> None:
         super().__init__(init_cfg=init_cfg)
         if align not in ALIGN_MODES:
             raise ValueError(f'align must be one of {ALIGN_MODES}, got '
                              f'{align!r}')
+        if lift_impl not in LIFT_IMPLS:
+            raise ValueError(f'DepthLiftNeck: lift_impl must be one of '
+                             f'{LIFT_IMPLS}, got {lift_impl!r}')
+        self.lift_impl = lift_impl
         if len(voxel_size) != 3:
             raise ValueError('DepthLiftNeck: voxel_size needs 3 values '
                              f'[vx, vy, vz], got {voxel_size}')
@@ -137,7 +143,8 @@ class DepthLiftNeck(BaseModule):
         voxels = lift_frustum_to_voxels(
             probs.contiguous(), feats.contiguous(), lidar2cam, cam2img,
             img_shape, self.point_cloud_range, self.voxel_size,
-            self.depth_min, self.depth_max, self.mode, self.align)
+            self.depth_min, self.depth_max, self.mode, self.align,
+            self.lift_impl)
         b, c, z, y, x = voxels.shape
         bev = self.collapse(voxels.reshape(b, c * z, y, x))
         # the reference runs SCNet outside autocast (float32)

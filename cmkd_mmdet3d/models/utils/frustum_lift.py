@@ -117,20 +117,15 @@ def sample_coordinates(lidar2cam: Tensor, cam2img: Tensor, points: Tensor,
     return torch.stack([ix, iy, iz], -1)
 
 
-def _corner_terms(coords: Tensor, d: int, hf: int, wf: int):
-    """Indices and weights of the trilinear corners of in-grid samples.
+def _corner_weights(coords: Tensor, d: int, hf: int, wf: int):
+    """Trilinear corners of samples ``coords`` (..., 3) in index units.
 
-    Returns the indices of the samples that touch the grid (V,), and for the
-    4 (h, w) corners: flat hw indices (4, V), in-range masks (4, V), and for
-    the 2 depth slices: indices (2, V) and weights (2, V); the (h, w) corner
-    weights (4, V) include the in-range mask.
+    Returns, for the 4 (h, w) corners: flat hw indices (4, ...) and weights
+    (4, ...), and for the 2 depth slices: indices (2, ...) and weights
+    (2, ...). A corner outside the grid gets weight 0 and a clamped (valid)
+    index, so a sample outside the grid has all weights 0.
     """
-    finite = torch.isfinite(coords).all(1)
-    inside = finite & (coords[:, 0] > -1) & (coords[:, 0] < wf) & \
-        (coords[:, 1] > -1) & (coords[:, 1] < hf) & \
-        (coords[:, 2] > -1) & (coords[:, 2] < d)
-    idx = inside.nonzero(as_tuple=True)[0]
-    x, y, z = coords[idx].unbind(1)
+    x, y, z = coords.unbind(-1)
     x0, y0, z0 = x.floor(), y.floor(), z.floor()
     fx, fy, fz = x - x0, y - y0, z - z0
     x0, y0, z0 = x0.long(), y0.long(), z0.long()
@@ -148,8 +143,24 @@ def _corner_terms(coords: Tensor, d: int, hf: int, wf: int):
         ok = (zz >= 0) & (zz < d)
         zi.append(zz.clamp(0, d - 1))
         w_z.append(torch.where(ok, wz, torch.zeros_like(wz)))
-    return idx, torch.stack(hw), torch.stack(w_hw), torch.stack(zi), \
+    return torch.stack(hw), torch.stack(w_hw), torch.stack(zi), \
         torch.stack(w_z)
+
+
+def _corner_terms(coords: Tensor, d: int, hf: int, wf: int):
+    """Indices and weights of the trilinear corners of in-grid samples.
+
+    Returns the indices of the samples that touch the grid (V,), and for the
+    4 (h, w) corners: flat hw indices (4, V), and weights (4, V) (zero for
+    a corner outside the grid), and for the 2 depth slices: indices (2, V)
+    and weights (2, V) (:func:`_corner_weights` of the in-grid samples).
+    """
+    finite = torch.isfinite(coords).all(1)
+    inside = finite & (coords[:, 0] > -1) & (coords[:, 0] < wf) & \
+        (coords[:, 1] > -1) & (coords[:, 1] < hf) & \
+        (coords[:, 2] > -1) & (coords[:, 2] < d)
+    idx = inside.nonzero(as_tuple=True)[0]
+    return (idx, ) + _corner_weights(coords[idx], d, hf, wf)
 
 
 # voxels per chunk: bounds the (C, chunk) temporaries of forward and
@@ -223,6 +234,49 @@ class _LiftFunction(torch.autograd.Function):
         return (grad_probs, grad_feats, None) + (None, ) * len(corners)
 
 
+def _lift_gather(probs: Tensor, feats: Tensor, coords: Tensor) -> Tensor:
+    """The same sum as :class:`_LiftFunction` over every voxel, in standard
+    operators (Gather, Mul, Add) and without data-dependent shapes, for
+    export (ONNX) and tracing.
+
+    Args:
+        probs (Tensor): (B, D, Hf, Wf) depth probabilities.
+        feats (Tensor): (B, C, Hf, Wf) image features.
+        coords (Tensor): (B, P, 3) sample positions of
+            :func:`sample_coordinates`, non-finite where undefined.
+
+    Returns:
+        Tensor: (B, C, P) lifted features; zeros for samples outside the
+        frustum. Memory: four (B * P, C) gathers, where the sparse path
+        touches only the in-frustum voxels, chunk by chunk.
+    """
+    b, d, hf, wf = probs.shape
+    c, n_hw, p = feats.shape[1], hf * wf, coords.shape[1]
+    # a non-finite or far-off sample becomes one just outside the grid: all
+    # its corner weights are 0, as for the samples the sparse path skips
+    lo = torch.tensor([-2.0, -2.0, -2.0], device=coords.device)
+    hi = torch.tensor([wf + 1.0, hf + 1.0, d + 1.0], device=coords.device)
+    coords = torch.where(torch.isfinite(coords), coords, lo)
+    coords = torch.minimum(torch.maximum(coords, lo), hi)
+    hw, w_hw, zi, w_z = _corner_weights(coords, d, hf, wf)  # (4|2, B, P)
+    # flat row indices into (B * D * HW) and (B * HW): one Gather each
+    base = torch.arange(b, device=coords.device).view(b, 1)
+    flat_p = probs.reshape(b * d * n_hw)
+    rows_x = feats.reshape(b, c, n_hw).transpose(1, 2).reshape(b * n_hw, c)
+    out = None
+    for k in range(4):
+        coef = w_hw[k] * (
+            w_z[0] * flat_p[(base * d + zi[0]) * n_hw + hw[k]] +
+            w_z[1] * flat_p[(base * d + zi[1]) * n_hw + hw[k]])  # (B, P)
+        term = rows_x[(base * n_hw + hw[k]).reshape(-1)].reshape(b, p, c) * \
+            coef.unsqueeze(-1)
+        out = term if out is None else out + term
+    return out.transpose(1, 2)
+
+
+LIFT_IMPLS = ('sparse', 'gather')
+
+
 def lift_frustum_to_voxels(depth_probs: Tensor,
                            feats: Tensor,
                            lidar2cam: Tensor,
@@ -233,7 +287,8 @@ def lift_frustum_to_voxels(depth_probs: Tensor,
                            depth_min: float,
                            depth_max: float,
                            mode: str = 'LID',
-                           align: str = 'caddn') -> Tensor:
+                           align: str = 'caddn',
+                           impl: str = 'sparse') -> Tensor:
     """Sample image features lifted by depth probabilities into a voxel grid.
 
     Args:
@@ -252,11 +307,17 @@ def lift_frustum_to_voxels(depth_probs: Tensor,
             (kept for comparability with published weights, quirks and all,
             see :func:`sample_coordinates`); 'exact' is the geometrically
             exact mapping.
+        impl (str): 'sparse' (default: a custom autograd function over the
+            in-frustum voxels, chunked, for training and inference) or
+            'gather' (every voxel with standard operators and static shapes,
+            for ONNX export; the same numerics, more memory).
 
     Returns:
         Tensor: (B, C, Z, Y, X) voxel features; zeros outside the frustum.
     """
     _check_inputs(depth_probs, feats, lidar2cam, cam2img, img_shape)
+    if impl not in LIFT_IMPLS:
+        raise ValueError(f'impl must be one of {LIFT_IMPLS}, got {impl!r}')
     b, d, hf, wf = depth_probs.shape
     pts, (nx, ny, nz) = voxel_centers(point_cloud_range, voxel_size,
                                       depth_probs.device)
@@ -264,6 +325,9 @@ def lift_frustum_to_voxels(depth_probs: Tensor,
         lidar2cam.to(pts.device), cam2img.to(pts.device), pts,
         tuple(img_shape), (hf, wf), d, depth_min, depth_max, mode, align)
     c = feats.shape[1]
+    if impl == 'gather':
+        return _lift_gather(depth_probs, feats, coords).reshape(
+            b, c, nz, ny, nx)
     corners = []
     for i in range(b):
         corners += list(_corner_terms(coords[i], d, hf, wf))

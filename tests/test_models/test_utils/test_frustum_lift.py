@@ -117,3 +117,33 @@ def test_bad_inputs_fail_early():
     with pytest.raises(ValueError, match='align'):
         lift_frustum_to_voxels(probs, feats, l2c, c2i, (376, 1248), PCR,
                                [0.64, 0.64, 0.8], 2.0, 46.8, align='x')
+
+
+@pytest.mark.parametrize('align,mode', [('caddn', 'LID'), ('exact', 'SID')])
+def test_gather_lift_equals_sparse_lift(align, mode):
+    """The export path (standard operators, every voxel) gives the sparse
+    path's values and gradients; a camera whose plane cuts through the grid
+    gives non-finite and behind-camera samples, which both paths zero."""
+    probs, feats, l2c, c2i = _inputs(2)
+    # second camera turned 90 degrees about its y axis: half the grid is
+    # behind it and some voxel centres lie in its image plane (w' = 0)
+    turn = torch.tensor([[0., 0., 1., 0.], [0., 1., 0., 0.],
+                         [-1., 0., 0., 0.], [0., 0., 0., 1.]])
+    l2c[1] = turn @ l2c[1]
+    probs.requires_grad_()
+    feats.requires_grad_()
+    args = (l2c, c2i, (376, 1248), PCR, [0.64, 0.64, 0.8], 2.0, 46.8, mode,
+            align)
+    sparse = lift_frustum_to_voxels(probs, feats, *args)
+    gather = lift_frustum_to_voxels(probs, feats, *args, impl='gather')
+    assert gather.shape == sparse.shape == (2, 6, 5, 94, 70)
+    hit = (sparse != 0).float().mean((1, 2, 3, 4))
+    assert (hit > 0.02).all()          # both cameras see part of the grid
+    torch.testing.assert_close(gather, sparse, rtol=1e-6, atol=1e-6)
+    g = torch.randn_like(sparse)
+    gs = torch.autograd.grad((sparse * g).sum(), (probs, feats))
+    gg = torch.autograd.grad((gather * g).sum(), (probs, feats))
+    for a, b in zip(gg, gs):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match='impl must be one of'):
+        lift_frustum_to_voxels(probs, feats, *args, impl='dense')

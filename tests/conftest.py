@@ -12,10 +12,12 @@ SHARED_SAMPLES = os.path.join(REPO_ROOT, '..', 'shared', 'data',
 
 @pytest.fixture(scope='session')
 def synthetic_world(tmp_path_factory):
-    """A small synthetic KITTI world with infos (4 train, 2 val frames)."""
+    """A small synthetic KITTI world with infos (4 train, 2 val frames, 3
+    unlabeled raw frames and 2 test frames without labels)."""
     from cmkd_mmdet3d.testing.synthetic import generate_world
     root = str(tmp_path_factory.mktemp('world') / 'synthetic_kitti')
-    generate_world(root, num_train=4, num_val=2, num_unlabeled=3, seed=7)
+    generate_world(root, num_train=4, num_val=2, num_unlabeled=3, seed=7,
+                   num_test=2)
     return root
 
 

@@ -85,7 +85,7 @@ def kitti_camera(rig: SensorRig) -> CameraSpec:
 
 def frame_seed(seed: int, split: str, index: int) -> int:
     """Seed of one frame: independent of how many frames are generated."""
-    tag = {'training': 1, 'raw': 2}[split]
+    tag = {'training': 1, 'raw': 2, 'testing': 3}[split]
     return int(np.random.SeedSequence([seed, tag, index]).generate_state(1)[0])
 
 
@@ -105,24 +105,30 @@ def _write_points(path, points):
 
 
 def _object_job(args):
-    root, idx, seed, img_shape, beams, az_step, rig = args
+    root, idx, seed, img_shape, beams, az_step, rig, split = args
     dates = rig.calib_dates
     calib = rig.calibration_for_date(dates[idx % len(dates)])
     name = f'{idx:06d}'
-    tr = osp.join(root, 'training')
-    if osp.exists(osp.join(tr, LABEL_DIR, name + '.txt')):
+    tr = osp.join(root, split)
+    # the last file written marks a finished frame: the label file, or the
+    # calibration in testing/ (no labels, as KITTI's test split)
+    last = osp.join(tr, LABEL_DIR if split == 'training' else CALIB_DIR,
+                    name + '.txt')
+    if osp.exists(last):
         return idx  # finished by an earlier, interrupted run
     frame = make_frame(
-        frame_seed(seed, 'training', idx), calib, img_shape, beams, az_step,
+        frame_seed(seed, split, idx), calib, img_shape, beams, az_step,
         rig=rig)
     _write_image(osp.join(tr, IMAGE_DIR, name + '.png'), frame.image)
     _write_points(osp.join(tr, POINTS_DIR, name + '.bin'), frame.points)
-    write_calib_txt(osp.join(tr, CALIB_DIR, name + '.txt'), calib)
-    # the label file is written last: its presence marks a finished frame
-    _atomic_write(
-        osp.join(tr, LABEL_DIR, name + '.txt'),
-        lambda p: open(p, 'w').write('\n'.join(frame.labels) +
-                                     ('\n' if frame.labels else '')))
+    if split == 'training':
+        write_calib_txt(osp.join(tr, CALIB_DIR, name + '.txt'), calib)
+        _atomic_write(
+            osp.join(tr, LABEL_DIR, name + '.txt'),
+            lambda p: open(p, 'w').write('\n'.join(frame.labels) +
+                                         ('\n' if frame.labels else '')))
+    else:
+        _atomic_write(last, lambda p: write_calib_txt(p, calib))
     return idx
 
 
@@ -199,13 +205,16 @@ def generate_world(out_dir: str,
                    azimuth_step_deg: Optional[float] = None,
                    workers: int = 1,
                    make_infos: bool = True,
-                   rig: SensorRig = KITTI_RIG) -> Dict[str, str]:
+                   rig: SensorRig = KITTI_RIG,
+                   num_test: int = 0) -> Dict[str, str]:
     """Write a synthetic KITTI-format world to ``out_dir``.
 
     ``img_shape`` defaults to the camera's native size, ``num_beams`` and
-    ``azimuth_step_deg`` to the rig's LiDAR. Resumable: frames already
-    written by an interrupted run are kept. Returns the paths of the info
-    files written.
+    ``azimuth_step_deg`` to the rig's LiDAR. ``num_test`` frames go to
+    ``testing/`` without labels, numbered from 000000 as KITTI's test split
+    (``ImageSets/test.txt``, ``kitti_infos_test.pkl``). Resumable: frames
+    already written by an interrupted run are kept. Returns the paths of
+    the info files written.
     """
     from mmengine.utils import track_parallel_progress, track_progress
     camera = kitti_camera(rig)
@@ -224,10 +233,14 @@ def generate_world(out_dir: str,
     tr = osp.join(out_dir, 'training')
     for sub in (IMAGE_DIR, POINTS_DIR, CALIB_DIR, LABEL_DIR):
         os.makedirs(osp.join(tr, sub), exist_ok=True)
+    if num_test:
+        for sub in (IMAGE_DIR, POINTS_DIR, CALIB_DIR):
+            os.makedirs(osp.join(out_dir, 'testing', sub), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'ImageSets'), exist_ok=True)
     ids = [f'{i:06d}' for i in range(num_train + num_val)]
     splits = dict(
-        train=ids[:num_train], val=ids[num_train:], trainval=ids, test=[])
+        train=ids[:num_train], val=ids[num_train:], trainval=ids,
+        test=[f'{i:06d}' for i in range(num_test)])
     for name, lst in splits.items():
         with open(osp.join(out_dir, 'ImageSets', f'{name}.txt'), 'w') as f:
             f.write(''.join(f'{i}\n' for i in lst))
@@ -242,8 +255,11 @@ def generate_world(out_dir: str,
             track_progress(func, tasks, file=sys.stdout)
 
     run(_object_job,
-        [(out_dir, i, seed, img_shape, num_beams, azimuth_step_deg, rig)
-         for i in range(len(ids))], 'labelled')
+        [(out_dir, i, seed, img_shape, num_beams, azimuth_step_deg, rig,
+          'training') for i in range(len(ids))], 'labelled')
+    run(_object_job,
+        [(out_dir, i, seed, img_shape, num_beams, azimuth_step_deg, rig,
+          'testing') for i in range(num_test)], 'test (unlabelled)')
 
     raw = raw_frame_list(num_unlabeled, rig=rig)
     for date in sorted({r.split('/')[0] for r in raw}):
@@ -356,7 +372,10 @@ def create_kitti_infos(root: str,
             val_info_path=v1['val'],
             test_info_path=v1['test'])
         paths = {}
-        for split in ('train', 'val', 'trainval'):
+        with open(osp.join(root, 'ImageSets', 'test.txt')) as f:
+            has_test = bool(f.read().split())
+        splits = ['train', 'val', 'trainval'] + ['test'] * has_test
+        for split in splits:
             update_pkl_infos(
                 'kitti',
                 out_dir=root,

@@ -3,8 +3,8 @@ ImVoxelNet and SMOKE, at the same input, with a per-stage breakdown.
 
     python tools/analysis_tools/benchmark_inference.py \
         [--models student imvoxelnet smoke] [--shape 384 1248] \
-        [--threads 2] [--repeat 3] [--channels-last] [--fuse-conv-bn]
-        [--json OUT]
+        [--threads 2] [--repeat 3] [--rounds 1] [--channels-last]
+        [--fuse-conv-bn] [--json OUT]
 
 Random weights, initialised as for training (``init_weights`` without
 pretrained checkpoints: the heads' classification bias gives every anchor
@@ -33,7 +33,15 @@ conv before it (mmcv's ``fuse_conv_bn``): both through
 applies with the same flags. Both keep the outputs up to float rounding:
 the largest absolute difference of the raw network outputs
 (``mode='tensor'``) against the plain model is measured and printed.
-Prints a table; ``--json`` writes it.
+SMOKE cannot run channels-last (mmdet's ``get_topk_from_heatmap`` calls
+``.view`` on the heatmap) and has no BN to fold (GroupNorm): it always runs
+as mmdet3d ships it, and the table says so.
+
+``--rounds N`` times every model N times, the models interleaved (round 1:
+student, ImVoxelNet, SMOKE; round 2: ...), so that a change in the
+machine's speed during the run reaches every model alike; the table gives
+the median over rounds and the range of the totals. Prints a table;
+``--json`` writes it with every round.
 """
 import argparse
 import json
@@ -50,6 +58,9 @@ STUDENT_CFG = ('cmkd-mono3d_r50-aspp-lid120_secfpn_2xb4-onecycle-60e_'
 IMVOXELNET_CFG = 'imvoxelnet/imvoxelnet_8xb4_kitti-3d-car.py'
 SMOKE_CFG = 'smoke/smoke_dla34_dlaneck_gn-all_4xb8-6x_kitti-mono3d.py'
 MODELS = ('student', 'imvoxelnet', 'smoke')
+# the speed-ups each model can take: (channels-last, BN folding)
+SPEED_UPS = dict(student=(True, True), imvoxelnet=(True, True),
+                 smoke=(False, False))
 
 
 class StageTimer:
@@ -204,6 +215,8 @@ def time_model(name: str, shape: Tuple[int, int], repeat: int,
     ``channels_last`` / ``fuse``, also ``max_abs_diff`` of the raw outputs
     against the plain model."""
     model, inputs, samples, stages, nested = build(name, shape)
+    channels_last = channels_last and SPEED_UPS[name][0]
+    fuse = fuse and SPEED_UPS[name][1]
     ref = _raw_outputs(model, inputs, samples) if (channels_last
                                                    or fuse) else None
     from cmkd_mmdet3d.apis import speed_up_for_inference
@@ -233,8 +246,21 @@ def time_model(name: str, shape: Tuple[int, int], repeat: int,
     timer.remove()
     out = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     out['boxes'] = len(pred[0].pred_instances_3d.scores_3d)
+    out['channels_last'], out['fuse_conv_bn'] = channels_last, fuse
     if diff is not None:
         out['max_abs_diff'] = diff
+    return out
+
+
+def summarize(rounds: List[Dict[str, float]]) -> Dict[str, float]:
+    """Median over rounds of every number, the range of the totals and the
+    speed-ups applied (the same in every round)."""
+    out = {k: statistics.median(r[k] for r in rounds)
+           for k, v in rounds[0].items() if not isinstance(v, bool)}
+    out.update({k: v for k, v in rounds[0].items() if isinstance(v, bool)})
+    totals = [r['total'] for r in rounds]
+    out['total_min'], out['total_max'] = min(totals), max(totals)
+    out['rounds'] = len(rounds)
     return out
 
 
@@ -246,6 +272,7 @@ def main():
                         metavar=('H', 'W'))
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument('--rounds', type=int, default=1)
     parser.add_argument('--channels-last', action='store_true')
     parser.add_argument('--fuse-conv-bn', action='store_true')
     parser.add_argument('--json', help='write the results as JSON')
@@ -255,18 +282,30 @@ def main():
     from mmdet3d.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     shape = tuple(args.shape)
-    results = {}
-    for name in args.models:
-        results[name] = time_model(name, shape, args.repeat,
-                                   args.channels_last, args.fuse_conv_bn)
-        r = results[name]
+    rounds = {name: [] for name in args.models}
+    for i in range(args.rounds):
+        for name in args.models:
+            rounds[name].append(time_model(name, shape, args.repeat,
+                                           args.channels_last,
+                                           args.fuse_conv_bn))
+            print(f'round {i + 1}/{args.rounds}: {name} '
+                  f'{rounds[name][-1]["total"]:.2f} s', flush=True)
+    results = {name: summarize(r) for name, r in rounds.items()}
+    for name, r in results.items():
+        fast = [k for k, on in (('channels-last', r['channels_last']),
+                                ('BN folded', r['fuse_conv_bn'])) if on]
         print(f'\n{name} ({shape[0]} x {shape[1]}, {args.threads} threads, '
-              f'median of {args.repeat}): {r["total"]:.2f} s' +
-              f', {r["boxes"]} boxes' +
+              f'{" + ".join(fast) or "as shipped"}, median of '
+              f'{args.repeat} runs' +
+              (f' and of {args.rounds} rounds' if args.rounds > 1 else '') +
+              f'): {r["total"]:.2f} s' +
+              (f' (rounds {r["total_min"]:.2f}-{r["total_max"]:.2f})'
+               if args.rounds > 1 else '') +
+              f', {r["boxes"]:.0f} boxes' +
               (f', outputs differ by {r["max_abs_diff"]:.1e}'
                if 'max_abs_diff' in r else ''))
         for stage, sec in r.items():
-            if stage not in ('total', 'max_abs_diff', 'boxes'):
+            if stage in stage_names(name):
                 print(f'  {stage:<22} {sec:7.3f} s  '
                       f'{100 * sec / r["total"]:5.1f} %')
     if args.json:
@@ -276,8 +315,20 @@ def main():
                            repeat=args.repeat,
                            channels_last=args.channels_last,
                            fuse_conv_bn=args.fuse_conv_bn,
-                           torch=torch.__version__, results=results),
+                           torch=torch.__version__, results=results,
+                           rounds=rounds),
                       f, indent=1)
+
+
+def stage_names(name: str) -> List[str]:
+    """The stages of a model's table, in order."""
+    return dict(
+        student=['image backbone', 'depth head', 'lift', 'collapse + SCNet',
+                 'BEV backbone + head'],
+        imvoxelnet=['image backbone', 'FPN', 'projection to voxels',
+                    '3D neck', 'head'],
+        smoke=['image backbone', 'DLA neck', 'head'])[name] + [
+            'post-processing']
 
 
 if __name__ == '__main__':

@@ -155,12 +155,17 @@ def _corner_terms(coords: Tensor, d: int, hf: int, wf: int):
     a corner outside the grid), and for the 2 depth slices: indices (2, V)
     and weights (2, V) (:func:`_corner_weights` of the in-grid samples).
     """
-    finite = torch.isfinite(coords).all(1)
-    inside = finite & (coords[:, 0] > -1) & (coords[:, 0] < wf) & \
-        (coords[:, 1] > -1) & (coords[:, 1] < hf) & \
-        (coords[:, 2] > -1) & (coords[:, 2] < d)
-    idx = inside.nonzero(as_tuple=True)[0]
+    idx = _in_grid(coords, d, hf, wf).nonzero(as_tuple=True)[0]
     return (idx, ) + _corner_weights(coords[idx], d, hf, wf)
+
+
+def _in_grid(coords: Tensor, d: int, hf: int, wf: int) -> Tensor:
+    """Samples (..., 3) with at least one trilinear corner inside the
+    (Wf, Hf, D) grid, i.e. a non-zero weight: -1 < position < size on every
+    axis; False where non-finite."""
+    x, y, z = coords.unbind(-1)
+    return torch.isfinite(coords).all(-1) & (x > -1) & (x < wf) & \
+        (y > -1) & (y < hf) & (z > -1) & (z < d)
 
 
 # voxels per chunk: bounds the (C, chunk) temporaries of forward and
@@ -335,6 +340,111 @@ def lift_frustum_to_voxels(depth_probs: Tensor,
         depth_probs.reshape(b, d, hf * wf), feats.reshape(b, c, hf * wf),
         coords.shape[1], *corners)
     return out.reshape(b, c, nz, ny, nx)
+
+
+REDUCTIONS = ('sum', 'mean')
+
+
+def frustum_mask(lidar2cam: Tensor,
+                 cam2img: Tensor,
+                 img_shape: Tuple[int, int],
+                 feat_shape: Tuple[int, int],
+                 num_bins: int,
+                 point_cloud_range: Sequence[float],
+                 voxel_size: Sequence[float],
+                 depth_min: float,
+                 depth_max: float,
+                 mode: str = 'LID',
+                 align: str = 'caddn') -> Tensor:
+    """Voxels that a camera's lift reaches: those whose sample position
+    has a non-zero trilinear weight in the (D, Hf, Wf) frustum.
+
+    Args:
+        lidar2cam (Tensor): (B, 4, 4) LiDAR -> camera.
+        cam2img (Tensor): (B, 3 or 4, 4) camera -> image.
+        img_shape (tuple): (H, W) of the image, pixels.
+        feat_shape (tuple): (Hf, Wf) of the feature map.
+        num_bins (int): D, the depth bins without the "beyond" bin.
+        Others: as :func:`lift_frustum_to_voxels`.
+
+    Returns:
+        Tensor: (B, Z, Y, X) bool; where False, the lift gives zeros.
+    """
+    pts, (nx, ny, nz) = voxel_centers(point_cloud_range, voxel_size,
+                                      lidar2cam.device)
+    coords = sample_coordinates(lidar2cam, cam2img, pts, tuple(img_shape),
+                                tuple(feat_shape), num_bins, depth_min,
+                                depth_max, mode, align)
+    hf, wf = feat_shape
+    return _in_grid(coords, num_bins, hf, wf).reshape(-1, nz, ny, nx)
+
+
+def lift_cameras_to_voxels(depth_probs: Tensor,
+                           feats: Tensor,
+                           lidar2cam: Tensor,
+                           cam2img: Tensor,
+                           img_shape: Tuple[int, int],
+                           point_cloud_range: Sequence[float],
+                           voxel_size: Sequence[float],
+                           depth_min: float,
+                           depth_max: float,
+                           mode: str = 'LID',
+                           align: str = 'caddn',
+                           impl: str = 'sparse',
+                           reduce: str = 'sum') -> Tensor:
+    """Several cameras of one sample lifted into one voxel grid: the
+    single-camera lift (:func:`lift_frustum_to_voxels`) of each camera,
+    summed over the cameras, or averaged over the cameras whose frustum
+    reaches the voxel (:func:`frustum_mask`). With one camera, both are the
+    single-camera lift.
+
+    Args:
+        depth_probs (Tensor): (B, N, D, Hf, Wf) depth probabilities of N
+            cameras, without the "beyond" bin.
+        feats (Tensor): (B, N, C, Hf, Wf) image features.
+        lidar2cam (Tensor): (B, N, 4, 4) LiDAR -> each camera.
+        cam2img (Tensor): (B, N, 3 or 4, 4) each camera -> its image.
+        img_shape (tuple): (H, W) of every camera's (padded) image.
+        reduce (str): 'sum' (where frustums overlap, the features add up,
+            as in a forward splat, LSS) or 'mean' (each voxel the average
+            of the cameras that reach it).
+        Others: as :func:`lift_frustum_to_voxels`.
+
+    Returns:
+        Tensor: (B, C, Z, Y, X) voxel features; zeros where no camera
+        reaches.
+    """
+    if depth_probs.dim() != 5 or feats.dim() != 5:
+        raise ValueError(f'depth_probs must be (B, N, D, Hf, Wf) and feats '
+                         f'(B, N, C, Hf, Wf), got {tuple(depth_probs.shape)} '
+                         f'and {tuple(feats.shape)}')
+    b, n = depth_probs.shape[:2]
+    for name, t in (('feats', feats), ('lidar2cam', lidar2cam),
+                    ('cam2img', cam2img)):
+        if tuple(t.shape[:2]) != (b, n):
+            raise ValueError(f'{name} {tuple(t.shape)} does not start with '
+                             f'(B, N) = {(b, n)} of depth_probs '
+                             f'{tuple(depth_probs.shape)}')
+    if reduce not in REDUCTIONS:
+        raise ValueError(f'reduce must be one of {REDUCTIONS}, got '
+                         f'{reduce!r}')
+    out = count = None
+    for i in range(n):
+        lifted = lift_frustum_to_voxels(
+            depth_probs[:, i], feats[:, i], lidar2cam[:, i], cam2img[:, i],
+            img_shape, point_cloud_range, voxel_size, depth_min, depth_max,
+            mode, align, impl)
+        out = lifted if out is None else out + lifted
+        if reduce == 'mean':
+            seen = frustum_mask(
+                lidar2cam[:, i], cam2img[:, i], img_shape,
+                tuple(depth_probs.shape[-2:]), depth_probs.shape[2],
+                point_cloud_range, voxel_size, depth_min, depth_max, mode,
+                align).to(out.dtype)
+            count = seen if count is None else count + seen
+    if reduce == 'mean':
+        out = out / count.clamp(min=1).unsqueeze(1)
+    return out
 
 
 def lift_frustum_to_voxels_reference(depth_probs,

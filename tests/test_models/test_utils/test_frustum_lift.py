@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from cmkd_mmdet3d.testing.synthetic.geometry import calibration_for_date
-from cmkd_mmdet3d.models.utils import (lift_frustum_to_voxels,
+from cmkd_mmdet3d.models.utils import (frustum_mask, lift_cameras_to_voxels,
+                                       lift_frustum_to_voxels,
                                        lift_frustum_to_voxels_reference,
                                        voxel_centers)
 
@@ -147,3 +148,123 @@ def test_gather_lift_equals_sparse_lift(align, mode):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match='impl must be one of'):
         lift_frustum_to_voxels(probs, feats, *args, impl='dense')
+
+
+# a grid all around the LiDAR, for cameras that look in several directions
+PCR_ROUND = [-24.0, -24.0, -3.0, 24.0, 24.0, 1.0]
+VOXEL_ROUND = [0.8, 0.8, 1.0]
+
+
+def _yawed(l2c, degrees):
+    """lidar2cam of the same camera turned by ``degrees`` about the LiDAR's
+    z axis (the point is turned back first, then seen by the camera)."""
+    a = np.deg2rad(degrees)
+    rz = torch.tensor([[np.cos(a), np.sin(a), 0, 0],
+                       [-np.sin(a), np.cos(a), 0, 0], [0, 0, 1, 0],
+                       [0, 0, 0, 1]], dtype=torch.float32)
+    return l2c @ rz
+
+
+def _cameras(batch, yaws, seed=0):
+    """(B, N, ...) inputs of N cameras: KITTI's camera turned by each yaw,
+    each with its own depth probabilities and features."""
+    per_cam = [_inputs(batch, seed=seed + i) for i in range(len(yaws))]
+    probs = torch.stack([x[0] for x in per_cam], 1)
+    feats = torch.stack([x[1] for x in per_cam], 1)
+    l2c = torch.stack([_yawed(x[2], y) for x, y in zip(per_cam, yaws)], 1)
+    c2i = torch.stack([x[3] for x in per_cam], 1)
+    return probs, feats, l2c, c2i
+
+
+def _grid_args(mode='LID', align='caddn'):
+    return ((376, 1248), PCR_ROUND, VOXEL_ROUND, 2.0, 46.8, mode, align)
+
+
+def test_multi_camera_lift_sums_the_single_camera_lifts():
+    """A front and a rear camera: the multi-camera lift is the sum of the
+    two single-camera lifts; each fills its own half of the grid, so where
+    the frustums do not overlap the mean is the sum."""
+    probs, feats, l2c, c2i = _cameras(2, [0, 180])
+    multi = lift_cameras_to_voxels(probs, feats, l2c, c2i, *_grid_args())
+    single = [lift_frustum_to_voxels(probs[:, i], feats[:, i], l2c[:, i],
+                                     c2i[:, i], *_grid_args())
+              for i in range(2)]
+    assert multi.shape == (2, 6, 4, 60, 60)
+    torch.testing.assert_close(multi, single[0] + single[1], rtol=0,
+                               atol=1e-6)
+    # the front camera (LiDAR x forward) fills x > 0, the rear one x < 0
+    xs = voxel_centers(PCR_ROUND, VOXEL_ROUND)[0][:, 0].reshape(4, 60, 60)
+    for lifted, side in ((single[0], xs > 0), (single[1], xs < 0)):
+        hit = (lifted != 0).any(1)                       # (B, Z, Y, X)
+        assert hit.any() and not (hit & ~side).any()
+    masks = [frustum_mask(l2c[:, i], c2i[:, i], (376, 1248), (16, 52), 24,
+                          *_grid_args()[1:]) for i in range(2)]
+    assert not (masks[0] & masks[1]).any()
+    mean = lift_cameras_to_voxels(probs, feats, l2c, c2i, *_grid_args(),
+                                  reduce='mean')
+    torch.testing.assert_close(mean, multi, rtol=0, atol=1e-6)
+
+
+def test_multi_camera_mean_averages_overlapping_cameras():
+    """Two cameras in the same place with different features: 'mean' is
+    the average of their lifts, 'sum' twice it; one camera alone is the
+    single-camera lift with either reduction."""
+    probs, feats, l2c, c2i = _cameras(1, [30, 30])
+    args = _grid_args('SID', 'exact')
+    single = [lift_frustum_to_voxels(probs[:, i], feats[:, i], l2c[:, i],
+                                     c2i[:, i], *args) for i in range(2)]
+    mean = lift_cameras_to_voxels(probs, feats, l2c, c2i, *args,
+                                  reduce='mean')
+    torch.testing.assert_close(mean, (single[0] + single[1]) / 2, rtol=0,
+                               atol=1e-6)
+    for reduce in ('sum', 'mean'):
+        one = lift_cameras_to_voxels(probs[:, :1], feats[:, :1], l2c[:, :1],
+                                     c2i[:, :1], *args, reduce=reduce)
+        torch.testing.assert_close(one, single[0], rtol=0, atol=0)
+
+
+def test_frustum_mask_is_where_the_lift_reaches():
+    """Lifting ones gives a non-zero voxel exactly where the mask is set
+    (the trilinear weights are positive inside, zero outside)."""
+    _, _, l2c, c2i = _inputs(2)
+    l2c[1] = _yawed(l2c[1:], 90)[0]
+    for align in ('caddn', 'exact'):
+        ones_p, ones_x = torch.ones(2, 24, 16, 52), torch.ones(2, 1, 16, 52)
+        lifted = lift_frustum_to_voxels(ones_p, ones_x, l2c, c2i,
+                                        *_grid_args('LID', align))[:, 0]
+        mask = frustum_mask(l2c, c2i, (376, 1248), (16, 52), 24,
+                            *_grid_args('LID', align)[1:])
+        assert mask.shape == lifted.shape == (2, 4, 60, 60)
+        assert mask.float().mean() > 0.02
+        assert torch.equal(mask, lifted > 0)
+
+
+def test_multi_camera_gather_equals_sparse_with_gradients():
+    probs, feats, l2c, c2i = _cameras(1, [0, 60, 180])
+    probs.requires_grad_()
+    feats.requires_grad_()
+    sparse = lift_cameras_to_voxels(probs, feats, l2c, c2i, *_grid_args(),
+                                    reduce='mean')
+    gather = lift_cameras_to_voxels(probs, feats, l2c, c2i, *_grid_args(),
+                                    impl='gather', reduce='mean')
+    torch.testing.assert_close(gather, sparse, rtol=1e-6, atol=1e-6)
+    g = torch.randn_like(sparse)
+    gs = torch.autograd.grad((sparse * g).sum(), (probs, feats))
+    gg = torch.autograd.grad((gather * g).sum(), (probs, feats))
+    for a, b in zip(gg, gs):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    # every camera's inputs get a gradient
+    assert (gs[1].abs().sum((0, 2, 3, 4)) > 0).all()
+
+
+def test_multi_camera_bad_inputs_fail_early():
+    probs, feats, l2c, c2i = _cameras(2, [0, 180])
+    with pytest.raises(ValueError, match=r'\(B, N, D, Hf, Wf\)'):
+        lift_cameras_to_voxels(probs[:, 0], feats[:, 0], l2c, c2i,
+                               *_grid_args())
+    with pytest.raises(ValueError,
+                       match=r'lidar2cam \(2, 1, 4, 4\) does not start with'):
+        lift_cameras_to_voxels(probs, feats, l2c[:, :1], c2i, *_grid_args())
+    with pytest.raises(ValueError, match='reduce must be one of'):
+        lift_cameras_to_voxels(probs, feats, l2c, c2i, *_grid_args(),
+                               reduce='max')

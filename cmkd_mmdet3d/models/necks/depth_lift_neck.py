@@ -11,16 +11,18 @@ from torch import Tensor, nn
 from ..layers import SCBottleneck
 from ..utils.config_checks import check_voxel_grid
 from ..utils.depth_bins import DepthBins
-from ..utils.frustum_lift import (ALIGN_MODES, LIFT_IMPLS,
+from ..utils.frustum_lift import (ALIGN_MODES, LIFT_IMPLS, REDUCTIONS,
+                                  lift_cameras_to_voxels,
                                   lift_frustum_to_voxels)
 
 
 @MODELS.register_module()
 class DepthLiftNeck(BaseModule):
     """Softmax over D + 1 depth classes, drop "beyond", lift the features
-    into the voxel grid (:func:`lift_frustum_to_voxels`), collapse
-    (C * Z -> ``out_channels``, channel-major: index c * Z + z) and refine
-    with SCNet blocks.
+    into the voxel grid (:func:`lift_frustum_to_voxels`; several cameras
+    per sample: :func:`lift_cameras_to_voxels`), collapse (C * Z ->
+    ``out_channels``, channel-major: index c * Z + z) and refine with SCNet
+    blocks.
 
     Args:
         point_cloud_range (Sequence[float]): Grid range, metres; the BEV map
@@ -38,6 +40,10 @@ class DepthLiftNeck(BaseModule):
         num_blocks (int): SCBottleneck blocks. The reference's
             ``NUM_BLOCKS: 5`` builds 4 (its loop starts at 1), so the KITTI
             configs set 4. Defaults to 4.
+        lift_impl (str): 'sparse' (training and inference) or 'gather'
+            (standard operators, for export).
+        camera_reduce (str): with several cameras per sample, 'sum' or
+            'mean' of their lifts where frustums overlap. Defaults to 'sum'.
 
     Raises:
         ValueError: at build time, naming the key and the value, for a
@@ -60,8 +66,13 @@ class DepthLiftNeck(BaseModule):
                  norm_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  depth_bins: Optional[DepthBins] = None,
-                 lift_impl: str = 'sparse') -> None:
+                 lift_impl: str = 'sparse',
+                 camera_reduce: str = 'sum') -> None:
         super().__init__(init_cfg=init_cfg)
+        if camera_reduce not in REDUCTIONS:
+            raise ValueError(f'DepthLiftNeck: camera_reduce must be one of '
+                             f'{REDUCTIONS}, got {camera_reduce!r}')
+        self.camera_reduce = camera_reduce
         if align not in ALIGN_MODES:
             raise ValueError(f'align must be one of {ALIGN_MODES}, got '
                              f'{align!r}')
@@ -129,9 +140,21 @@ class DepthLiftNeck(BaseModule):
 
     def forward(self, depth_logits: Tensor, feats: Tensor, lidar2cam: Tensor,
                 cam2img: Tensor, img_shape: Tuple[int, int]) -> Tensor:
-        """Depth logits (B, D + 1, Hf, Wf), features (B, C, Hf, Wf),
-        lidar2cam (B, 4, 4), cam2img (B, 3 or 4, 4), padded image (H, W)
-        -> BEV (B, out_channels, Y, X)."""
+        """Lift, collapse and refine.
+
+        Args:
+            depth_logits (Tensor): (M, D + 1, Hf, Wf), M = B images, or
+                B * N for N cameras per sample (sample-major, as mmdet3d
+                flattens (B, N, ...) multi-view batches).
+            feats (Tensor): (M, C, Hf, Wf) image features.
+            lidar2cam (Tensor): (B, 4, 4), or (B, N, 4, 4) for N cameras.
+            cam2img (Tensor): (B, 3 or 4, 4), or (B, N, 3 or 4, 4).
+            img_shape (tuple): padded image (H, W), pixels, the same for
+                every camera.
+
+        Returns:
+            Tensor: (B, out_channels, Y, X) BEV features.
+        """
         if depth_logits.shape[1] != self.num_bins + 1:
             raise ValueError(f'depth logits have {depth_logits.shape[1]} '
                              f'classes, expected num_bins + 1 = '
@@ -139,12 +162,25 @@ class DepthLiftNeck(BaseModule):
         if feats.shape[1] != self.in_channels:
             raise ValueError(f'features have {feats.shape[1]} channels, '
                              f'expected {self.in_channels}')
-        probs = depth_logits.softmax(1)[:, :-1]
-        voxels = lift_frustum_to_voxels(
-            probs.contiguous(), feats.contiguous(), lidar2cam, cam2img,
-            img_shape, self.point_cloud_range, self.voxel_size,
-            self.depth_min, self.depth_max, self.mode, self.align,
-            self.lift_impl)
+        probs = depth_logits.softmax(1)[:, :-1].contiguous()
+        feats = feats.contiguous()
+        args = (img_shape, self.point_cloud_range, self.voxel_size,
+                self.depth_min, self.depth_max, self.mode, self.align,
+                self.lift_impl)
+        if lidar2cam.dim() == 4:
+            b, n = lidar2cam.shape[:2]
+            if probs.shape[0] != b * n:
+                raise ValueError(
+                    f'{n} cameras per sample for {b} samples (lidar2cam '
+                    f'{tuple(lidar2cam.shape)}) need {b * n} feature maps, '
+                    f'got {probs.shape[0]}')
+            voxels = lift_cameras_to_voxels(
+                probs.reshape(b, n, *probs.shape[1:]),
+                feats.reshape(b, n, *feats.shape[1:]), lidar2cam, cam2img,
+                *args, reduce=self.camera_reduce)
+        else:
+            voxels = lift_frustum_to_voxels(probs, feats, lidar2cam,
+                                            cam2img, *args)
         b, c, z, y, x = voxels.shape
         bev = self.collapse(voxels.reshape(b, c * z, y, x))
         # the reference runs SCNet outside autocast (float32)

@@ -50,6 +50,48 @@ def test_lift_neck_collapses_channel_major():
         neck(logits[:, :12], feats, l2c, c2i, (94, 310))
 
 
+def test_lift_neck_takes_several_cameras_per_sample():
+    """(B, N, 4, 4) calibrations with B * N feature maps: the BEV map of
+    the multi-camera lift (a front and a rear camera, summed or averaged);
+    one camera as (B, 1, 4, 4) is the single-camera neck; a count that does
+    not match is refused."""
+    from cmkd_mmdet3d.models.utils import lift_cameras_to_voxels
+    rng = dict(point_cloud_range=[-20.48, -20.48, -3, 20.48, 20.48, 1],
+               voxel_size=[0.64, 0.64, 0.8])
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(4, 13, 12, 39, generator=g)     # B = 2, N = 2
+    feats = torch.randn(4, 4, 12, 39, generator=g)
+    l2c, c2i = _calib(2)
+    rear = torch.diag(torch.tensor([-1., -1., 1., 1.]))  # 180 deg about z
+    l2c = torch.stack([l2c, l2c @ rear], 1)              # (2, 2, 4, 4)
+    c2i = torch.stack([c2i, c2i], 1)
+    for reduce in ('sum', 'mean'):
+        neck = _neck(camera_reduce=reduce, **rng).eval()
+        with torch.no_grad():
+            bev = neck(logits, feats, l2c, c2i, (94, 310))
+            vox = lift_cameras_to_voxels(
+                logits.softmax(1)[:, :12].reshape(2, 2, 12, 12, 39),
+                feats.reshape(2, 2, 4, 12, 39), l2c, c2i, (94, 310),
+                neck.point_cloud_range, neck.voxel_size, 2.0, 46.8,
+                reduce=reduce)
+            expected = neck.blocks(neck.collapse(vox.reshape(2, 20, 64, 64)))
+        assert bev.shape == (2, 8, 64, 64)
+        torch.testing.assert_close(bev, expected)
+        hit = (vox != 0).any(1).any(1)                   # (B, Y, X)
+        assert hit[:, :, :32].any() and hit[:, :, 32:].any()  # rear, front
+    neck = _neck(**rng).eval()
+    with torch.no_grad():
+        one = neck(logits[::2], feats[::2], l2c[:, :1], c2i[:, :1], (94, 310))
+        torch.testing.assert_close(
+            one, neck(logits[::2], feats[::2], l2c[:, 0], c2i[:, 0],
+                      (94, 310)))
+    with pytest.raises(ValueError, match=r'2 cameras per sample for 2 '
+                       r'samples .* need 4 feature maps, got 2'):
+        neck(logits[:2], feats[:2], l2c, c2i, (94, 310))
+    with pytest.raises(ValueError, match='camera_reduce must be one of'):
+        _neck(camera_reduce='max')
+
+
 PCR = [2, -30.08, -3, 46.8, 30.08, 1]
 
 

@@ -268,3 +268,74 @@ def test_multi_camera_bad_inputs_fail_early():
     with pytest.raises(ValueError, match='reduce must be one of'):
         lift_cameras_to_voxels(probs, feats, l2c, c2i, *_grid_args(),
                                reduce='max')
+
+
+NUS_CAMERAS = ('CAM_FRONT', 'CAM_FRONT_RIGHT', 'CAM_BACK_RIGHT', 'CAM_BACK',
+               'CAM_BACK_LEFT', 'CAM_FRONT_LEFT')      # clockwise from front
+
+
+def test_six_real_nuscenes_cameras_reach_the_surround_grid():
+    """The six cameras of mmdet3d's nuScenes sample info (its
+    ``lidar2cam`` and 3 x 3 ``cam2img``, 1600 x 900 images): each camera's
+    frustum is the sector of its optical axis and field of view, the six
+    together reach every cell between 5 and 50 m, neighbours overlap and
+    opposite cameras do not; where two overlap, 'sum' lifts twice what
+    'mean' lifts."""
+    import math
+    import os
+    from conftest import SHARED_SAMPLES
+    path = os.path.join(SHARED_SAMPLES, 'nuscenes', 'nus_info.pkl')
+    if not os.path.exists(path):
+        pytest.skip('shared nuScenes sample info not present')
+    from cmkd_mmdet3d.structures.geometry import to_homogeneous
+    from cmkd_mmdet3d.utils.safe_pickle import load_pickle_file
+    images = load_pickle_file(path)['data_list'][0]['images']
+    l2c = torch.tensor(np.stack([images[c]['lidar2cam']
+                                 for c in NUS_CAMERAS]),
+                       dtype=torch.float32)[None]             # (1, 6, 4, 4)
+    c2i = torch.tensor(np.stack([to_homogeneous(np.asarray(
+        images[c]['cam2img']))[:3] for c in NUS_CAMERAS]),
+                       dtype=torch.float32)[None]             # (1, 6, 3, 4)
+    pcr, voxel = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0], [0.8, 0.8, 8.0]
+    img, feat, bins = (900, 1600), (57, 100), 60
+    masks = torch.stack([
+        frustum_mask(l2c[:, i], c2i[:, i], img, feat, bins, pcr, voxel, 1.0,
+                     60.0)[0, 0] for i in range(6)])          # (6, Y, X)
+    xs, ys = voxel_centers(pcr, voxel)[0][:, :2].T.reshape(2, 128, 128)
+    ring = (torch.hypot(xs, ys) >= 5) & (torch.hypot(xs, ys) <= 50)
+    assert masks.any(0)[ring].float().mean() == 1.0
+    for i in range(6):
+        rot, t = l2c[0, i, :3, :3], l2c[0, i, :3, 3]
+        centre = -rot.T @ t              # the camera in LiDAR coordinates
+        axis = rot[2]                    # its optical axis in LiDAR axes
+        yaw = torch.atan2(axis[1], axis[0])
+        azimuth = torch.atan2(ys - centre[1], xs - centre[0])
+        off = torch.remainder(azimuth - yaw + math.pi, 2 * math.pi) - math.pi
+        fx, cx = c2i[0, i, 0, 0].item(), c2i[0, i, 0, 2].item()
+        # the image's two half-angles (the principal point is off-centre)
+        wide = max(math.atan(cx / fx), math.atan((1600 - cx) / fx))
+        narrow = min(math.atan(cx / fx), math.atan((1600 - cx) / fx))
+        seen = masks[i] & ring
+        assert (off[seen].abs() < wide + math.radians(2)).all(), \
+            NUS_CAMERAS[i]
+        inner = ring & (off.abs() < narrow - math.radians(2))
+        assert (masks[i] & inner).sum() == inner.sum(), NUS_CAMERAS[i]
+        nxt, opposite = masks[(i + 1) % 6], masks[(i + 3) % 6]
+        assert (masks[i] & nxt & ring).any(), NUS_CAMERAS[i]
+        assert not (masks[i] & opposite & ring).any(), NUS_CAMERAS[i]
+    # lifting ones: 1 inside a frustum (the trilinear weights sum to 1),
+    # the sum of the cameras where they overlap, 1 again with 'mean'
+    ones_p = torch.ones(1, 6, bins, *feat)
+    ones_x = torch.ones(1, 6, 1, *feat)
+    out = {reduce: lift_cameras_to_voxels(
+        ones_p, ones_x, l2c, c2i, img, pcr, voxel, 1.0, 60.0,
+        reduce=reduce)[0, 0, 0] for reduce in ('sum', 'mean')}
+    overlap = ring & (masks.sum(0) == 2)
+    interior = ring & (masks.sum(0) == 1)
+    assert overlap.sum() > 1000 and interior.sum() > 5000
+    # cells at a frustum's edge get a partial weight; most are inside
+    full = out['mean'] > 1 - 1e-5
+    assert full[overlap].float().mean() > 0.5
+    torch.testing.assert_close(out['sum'][overlap & full],
+                               2 * out['mean'][overlap & full])
+    torch.testing.assert_close(out['sum'][interior], out['mean'][interior])

@@ -47,6 +47,17 @@ def test_config_matches_snapshot(rel):
                        '\n  '.join(lines[:40]))
 
 
+# configs that are mmdet3d's own (a model-zoo teacher, nothing changed):
+# (lowest, last) beta1. mmdet3d's cyclic-20e gives CosineAnnealingMomentum
+# eta_min=0.85 / 0.95 and then 1, which mmengine reads as absolute values
+# of beta1 (0.895 from AdamW's 0.9, then up to 1.0), not the 0.85 -> 0.95
+# the ratio meant; kept, as its checkpoint was trained with it
+MMDET3D_SCHEDULES = {
+    'configs/teachers/centerpoint/centerpoint_voxel01_second_secfpn_head-'
+    'circlenms_8xb4-cyclic-20e_nus-3d.py': (0.85 / 0.95, 1.0),
+}
+
+
 def test_snapshot_schedules_are_one_cycle():
     """The recorded schedules themselves: lr rises to 10 x the start at 40 %
     of the training and beta1 dips to 0.85, for every config (mmengine's
@@ -57,5 +68,6 @@ def test_snapshot_schedules_are_one_cycle():
         assert s['peak']['lr'] == pytest.approx(10 * s['begin']['lr'],
                                                 rel=2e-2), rel
         assert abs(s['peak']['iter'] - 0.4 * total) <= 1, rel
-        assert s['min_beta1'] == pytest.approx(0.85, abs=2e-3), rel
-        assert s['end']['beta1'] == pytest.approx(0.95, abs=2e-3), rel
+        low, last = MMDET3D_SCHEDULES.get(rel, (0.85, 0.95))
+        assert s['min_beta1'] == pytest.approx(low, abs=2e-3), rel
+        assert s['end']['beta1'] == pytest.approx(last, abs=2e-3), rel

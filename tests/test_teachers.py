@@ -92,3 +92,65 @@ def test_kitti_teacher_configs_build(rel):
     assert cfg.data_root == 'data/kitti/'
     n = sum(p.numel() for p in model.parameters())
     assert n > 1e6
+
+
+NUS_TEACHER = ('centerpoint/centerpoint_voxel01_second_secfpn_head-'
+               'circlenms_8xb4-cyclic-20e_nus-3d.py')
+
+
+def test_nuscenes_teacher_has_the_surround_student_grid(tmp_path):
+    """CMKD-MV's teacher, mmdet3d's config through ``mmdet3d::``: its BEV
+    map is 256 x 128 x 128 cells of 0.8 m over [-51.2, 51.2] m, the cells
+    of the surround-view student's grid (CMKD-MV: 0.8 m, z in [-5, 3]); it
+    runs on the points of mmdet3d's nuScenes sample when present; a state
+    dict of the model (as the model zoo's) loads strictly, and a file that
+    lacks a key is refused naming it."""
+    pytest.importorskip('spconv.pytorch')
+    import os
+    from conftest import SHARED_SAMPLES
+    from cmkd_mmdet3d.models.detectors.teacher_utils import (
+        build_frozen_teacher, load_teacher_checkpoint,
+        teacher_bev_and_outputs, teacher_bev_grid)
+    from cmkd_mmdet3d.structures.geometry import grid_size
+    from mmdet3d.structures import Det3DDataSample
+    cfg, model = build(NUS_TEACHER)
+    assert cfg.custom_imports.imports == ['cmkd_mmdet3d']
+    assert cfg.data_root == 'data/nuscenes/'
+    voxel = cfg.model.data_preprocessor.voxel_layer.voxel_size
+    grid = teacher_bev_grid(model, cfg.point_cloud_range, voxel)
+    assert grid['shape'] == (256, 128, 128)
+    assert grid['cell'] == pytest.approx((0.8, 0.8))
+    assert grid['range'] == pytest.approx((-51.2, -51.2, 51.2, 51.2))
+    assert grid['voxel_grid'] == grid['expected_voxel_grid'] == (1024, 1024)
+    assert grid_size([-51.2, -51.2, -5.0, 51.2, 51.2, 3.0],
+                     [0.8, 0.8, 0.8]) == (128, 128, 10)
+    path = os.path.join(SHARED_SAMPLES, 'nuscenes', 'samples', 'LIDAR_TOP',
+                        'n015-2018-08-02-17-16-37+0800__LIDAR_TOP__'
+                        '1533201470948018.pcd.bin')
+    teacher = model.eval()
+    if os.path.exists(path):
+        pts = np.fromfile(path, np.float32).reshape(-1, 5).copy()
+        pts[:, 4] = 0                  # the key frame's time lag
+        data = teacher.data_preprocessor(
+            dict(inputs=dict(points=[torch.from_numpy(pts)]),
+                 data_samples=[Det3DDataSample()]), False)
+        bev, outs = teacher_bev_and_outputs(
+            teacher, data['inputs']['voxels'], 1, with_head=True)
+        assert tuple(bev.shape) == (1, 256, 128, 128)
+        assert torch.isfinite(bev).all() and (bev != 0).any()
+        assert len(outs) == 6          # one output per task
+    ckpt = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    fresh = build_frozen_teacher(
+        dict(cfg_path='mmdet3d::centerpoint/centerpoint_voxel01_second_'
+             'secfpn_head-circlenms_8xb4-cyclic-20e_nus-3d.py'))
+    load_teacher_checkpoint(fresh, ckpt)
+    for (k, a), b in zip(teacher.state_dict().items(),
+                         fresh.state_dict().values()):
+        assert torch.equal(a, b), k
+    state = teacher.state_dict()
+    state.pop('pts_bbox_head.task_heads.0.heatmap.1.bias')
+    torch.save(dict(state_dict=state), ckpt)
+    with pytest.raises(ValueError, match=r'1 missing keys \[pts_bbox_head'
+                       r'.task_heads.0.heatmap.1.bias\]'):
+        load_teacher_checkpoint(fresh, ckpt)

@@ -10,11 +10,13 @@
 # first with `mim test` when set), PYTHON (python used for the tools),
 # STAGE2_CFG_OPTIONS (space-separated key=value items added to stage 2's
 # --cfg-options only, e.g. its validation settings: stage 1 has no head and
-# no validation).
+# no validation), TEST_CFG_OPTIONS (the same for the evaluation of the
+# distilled student: a model change made by --cfg-options at training, e.g.
+# the feature stride, must hold when its checkpoint is loaded).
 # Each stage resumes where it stopped if its work dir has a checkpoint.
 set -euo pipefail
 if [ $# -lt 4 ]; then
-  sed -n '2,15p' "$0"; exit 2
+  sed -n '2,16p' "$0"; exit 2
 fi
 TEACHER_CKPT=$1; STAGE1=$2; STAGE2=$3; WORK=$4; shift 4
 PYTHON=${PYTHON:-python}
@@ -22,6 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ -f "$TEACHER_CKPT" ] || { echo "teacher checkpoint $TEACHER_CKPT not found" >&2; exit 1; }
 
 read -r -a stage2_opts <<< "${STAGE2_CFG_OPTIONS:-}"
+read -r -a test_opts <<< "${TEST_CFG_OPTIONS:-}"
 
 resume_flag() {  # --resume when the stage already wrote a checkpoint
   if [ -f "$1/last_checkpoint" ]; then echo --resume; fi
@@ -48,7 +51,8 @@ stage2_ckpt=$(cat "$WORK/stage2/last_checkpoint")
 
 echo "== evaluate the distilled student"
 mim test cmkd_mmdet3d "$STAGE2" --checkpoint "$stage2_ckpt" \
-    --work-dir "$WORK/stage2_test"
+    --work-dir "$WORK/stage2_test" \
+    ${test_opts[@]+--cfg-options "${test_opts[@]}"}
 "$PYTHON" "$here/model_converters/extract_student.py" "$stage2_ckpt" \
     "$WORK/student.pth"
 echo "distilled student (student-only checkpoint): $WORK/student.pth"

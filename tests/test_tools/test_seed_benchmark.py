@@ -259,8 +259,10 @@ def test_dry_run_command_lines(bench, tmp_path, capsys):
         'test_dataloader.dataset.data_root=data/val200/',
         'test_evaluator.ann_file=data/val200/kitti_infos_val.pkl']
     # CMKD: the two-stage script, the seed to both stages, validation
-    # options to stage 2 only (STAGE2_CFG_OPTIONS); no --resume of its own
-    two_stage = cmds[2][2][1:]
+    # options to stage 2 only (STAGE2_CFG_OPTIONS), the extra options to its
+    # own test (TEST_CFG_OPTIONS); no --resume of its own
+    assert cmds[2][2][1] == 'TEST_CFG_OPTIONS=env_cfg.cudnn_benchmark=False'
+    two_stage = cmds[2][2][2:]
     assert two_stage[0] == 'bash'
     assert two_stage[1].endswith(os.path.join('tools', 'cmkd_two_stage.sh'))
     assert two_stage[2:6] == ['teacher.pth', bench.DEFAULTS['stage1'],
@@ -268,7 +270,7 @@ def test_dry_run_command_lines(bench, tmp_path, capsys):
                               str(root / 'cmkd_s1')]
     assert two_stage[6:] == ['--cfg-options', 'randomness.seed=1',
                              'env_cfg.cudnn_benchmark=False']
-    semi = cmds[4][2][1:]
+    semi = cmds[4][2][2:]
     assert semi[3:5] == [bench.DEFAULTS['semi_stage1'],
                          bench.DEFAULTS['semi_stage2']]
     assert cmds[6][2][-1] == 'env_cfg.cudnn_benchmark=False'

@@ -405,6 +405,10 @@ def train_command(args, student, seed):
                       (args.semi_stage1, args.semi_stage2))
     env = dict(STAGE2_CFG_OPTIONS=' '.join(val_options(args)),
                PYTHON=sys.executable)
+    if args.extra_cfg_options:
+        # the script's own evaluation of the distilled student loads its
+        # checkpoint into the model the extra options describe
+        env['TEST_CFG_OPTIONS'] = ' '.join(args.extra_cfg_options)
     return (['bash', osp.join(TOOLS, 'cmkd_two_stage.sh'), args.teacher_ckpt,
              stage1, stage2, work, '--cfg-options'] + seed_opts), env
 

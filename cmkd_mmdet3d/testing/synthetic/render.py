@@ -6,7 +6,7 @@ haze) by intersecting each pixel ray with the ground plane; parts are drawn
 far to near as shaded, flat-coloured convex polygons. An instance-id buffer
 drawn in the same order gives per-object visibility for the labels.
 """
-from typing import Tuple
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -32,16 +32,26 @@ def _part_corners(part) -> np.ndarray:
     return np.stack([x, y, z], 1) @ rot.T + part.center
 
 
-def _clip_near(poly: np.ndarray) -> np.ndarray:
-    """Clip a 3D polygon against z >= NEAR."""
+def _camera_depth(points: np.ndarray, proj: np.ndarray) -> np.ndarray:
+    """Depth along the optical axis of (K, 3) world points for a (3, 4)
+    projection ``K [R | t]`` (K's last row (0, 0, 1)), metres."""
+    row = proj[2]
+    return points @ row[:3] / np.linalg.norm(row[:3]) + row[3]
+
+
+def _clip_near(poly: np.ndarray, proj: np.ndarray) -> np.ndarray:
+    """Clip a 3D polygon (world frame) against the camera's near plane
+    (depth >= NEAR); the depth is linear in the points."""
+    depth = _camera_depth(poly, proj)
     out = []
     for i in range(len(poly)):
-        cur, nxt = poly[i], poly[(i + 1) % len(poly)]
-        cin, nin = cur[2] >= NEAR, nxt[2] >= NEAR
+        j = (i + 1) % len(poly)
+        cur, nxt = poly[i], poly[j]
+        cin, nin = depth[i] >= NEAR, depth[j] >= NEAR
         if cin:
             out.append(cur)
         if cin != nin:
-            t = (NEAR - cur[2]) / (nxt[2] - cur[2])
+            t = (NEAR - depth[i]) / (depth[j] - depth[i])
             out.append(cur + t * (nxt - cur))
     return np.array(out)
 
@@ -61,10 +71,12 @@ def _hash_noise(ix: np.ndarray, iz: np.ndarray, seed: int) -> np.ndarray:
 
 def _ground_and_sky(scene: Scene, calib: Calibration, h: int, w: int,
                     seed: int, camera: CameraSpec) -> np.ndarray:
-    k = calib.projection(camera.projection)[:, :3]
+    # (K R)^-1 (u, v, 1): the pixel rays in the world frame, for cameras of
+    # any yaw (K alone for KITTI's P2, whose rotation is the identity)
+    kr = calib.projection(camera.projection)[:, :3]
     c2 = calib.camera_center(camera.projection)
     u, v = np.meshgrid(np.arange(w) + 0.0, np.arange(h) + 0.0)
-    rays = np.stack([u, v, np.ones_like(u)], -1) @ np.linalg.inv(k).T
+    rays = np.stack([u, v, np.ones_like(u)], -1) @ np.linalg.inv(kr).T
     sx, sz = scene.ground_slope
     g_n = np.array([-sx, 1.0, -sz])
     denom = rays @ g_n
@@ -133,7 +145,7 @@ def render_scene(scene: Scene,
                 normal = -normal
             if np.dot(normal, centre - c2) >= 0:  # back face
                 continue
-            poly = _clip_near(poly)
+            poly = _clip_near(poly, p)
             if len(poly) < 3:
                 continue
             faces.append((np.linalg.norm(centre - c2), poly, normal, part))
@@ -161,21 +173,24 @@ def render_scene(scene: Scene,
 def solid_masks_area(scene: Scene,
                      calib: Calibration,
                      img_shape: Tuple[int, int],
-                     camera: CameraSpec = KITTI_CAM2) -> np.ndarray:
+                     camera: CameraSpec = KITTI_CAM2,
+                     only: Optional[Sequence[int]] = None) -> np.ndarray:
     """Pixels each solid would cover in ``camera`` if nothing occluded it,
-    (num_solids,)."""
+    (num_solids,); with ``only``, just those solids' (0 for the others)."""
     h, w = img_shape
     p = calib.projection(camera.projection)
     areas = np.zeros(len(scene.solids), np.int64)
+    wanted = None if only is None else set(int(i) for i in only)
     per_solid = {}
     for part in scene.parts:
-        per_solid.setdefault(part.owner, []).append(part)
+        if wanted is None or part.owner in wanted:
+            per_solid.setdefault(part.owner, []).append(part)
     for idx, parts in per_solid.items():
         mask = np.zeros((h, w), np.uint8)
         for part in parts:
             corners = _part_corners(part)
             for face in _FACES:
-                poly = _clip_near(corners[list(face)])
+                poly = _clip_near(corners[list(face)], p)
                 if len(poly) < 3:
                     continue
                 uv = _project_uv(poly, p)

@@ -9,6 +9,18 @@ plus mmdet3d v2 infos, FOV-reduced point clouds and the GT database, made by
 mmdet3d's own converters. With real KITTI use mmdet3d's
 ``tools/create_data.py kitti`` instead.
 
+    python tools/create_data.py synthetic-nuscenes --out data/synthetic_nus \
+        --num-scenes 10 --num-val-scenes 2 --samples-per-scene 10 --seed 0
+
+writes a synthetic world in the nuScenes layout from the same generator
+with a surround rig (six cameras at nuScenes' mounts and intrinsics, a
+32-beam LiDAR with 9 sweeps at 20 Hz before every 2 Hz key frame, the ten
+detection classes, moving objects and ego): ``samples/``, ``sweeps/``, the
+``v1.0-mini`` tables (``v1.0-trainval`` beyond 8 train / 2 val scenes) that
+nuscenes-devkit loads, and mmdet3d v2 infos made by mmdet3d's own nuScenes
+converter. With real nuScenes use mmdet3d's ``tools/create_data.py
+nuscenes`` instead.
+
     python tools/create_data.py kitti-raw --root data/kitti_raw \
         --split-file eigen_clean.txt --out data/kitti/kitti_infos_eigen.pkl
 
@@ -46,6 +58,25 @@ def parse_args():
     syn.add_argument('--workers', type=int, default=1)
     syn.add_argument('--no-infos', action='store_true',
                      help='skip infos / reduced points / GT database')
+    nus = sub.add_parser('synthetic-nuscenes',
+                         help='generate a synthetic nuScenes-format world')
+    nus.add_argument('--out', required=True, help='output root')
+    nus.add_argument('--num-scenes', type=int, default=10,
+                     help='scenes in all (train + val)')
+    nus.add_argument('--num-val-scenes', type=int, default=2)
+    nus.add_argument('--samples-per-scene', type=int, default=10,
+                     help='key frames (2 Hz) per scene')
+    nus.add_argument('--seed', type=int, default=0)
+    nus.add_argument('--img-height', type=int, default=900)
+    nus.add_argument('--img-width', type=int, default=1600)
+    nus.add_argument('--sweeps', type=int, default=9,
+                     help='LiDAR sweeps (20 Hz) before every key frame')
+    nus.add_argument('--beams', type=int, default=32)
+    nus.add_argument('--azimuth-step', type=float, default=0.33,
+                     help='LiDAR azimuth resolution in degrees')
+    nus.add_argument('--workers', type=int, default=1)
+    nus.add_argument('--no-infos', action='store_true',
+                     help='skip the mmdet3d infos')
     raw = sub.add_parser('kitti-raw',
                          help='infos of unlabeled KITTI raw frames')
     raw.add_argument('--root', required=True,
@@ -67,6 +98,22 @@ def main():
             num_beams=args.beams, azimuth_step_deg=args.azimuth_step,
             workers=args.workers, make_infos=not args.no_infos)
         print(f'synthetic KITTI world written to {args.out} in '
+              f'{time.time() - t0:.1f} s')
+        for split, path in paths.items():
+            print(f'  {split:9s} infos: {path}')
+    elif args.dataset == 'synthetic-nuscenes':
+        from cmkd_mmdet3d.testing.synthetic import generate_nuscenes_world
+        try:
+            paths = generate_nuscenes_world(
+                args.out, args.num_scenes, args.num_val_scenes,
+                samples_per_scene=args.samples_per_scene, seed=args.seed,
+                img_shape=(args.img_height, args.img_width),
+                sweeps_per_sample=args.sweeps, num_beams=args.beams,
+                azimuth_step_deg=args.azimuth_step, workers=args.workers,
+                make_infos=not args.no_infos)
+        except ValueError as e:       # bad sizes, root, or settings
+            sys.exit(f'create_data.py synthetic-nuscenes: {e}')
+        print(f'synthetic nuScenes world written to {args.out} in '
               f'{time.time() - t0:.1f} s')
         for split, path in paths.items():
             print(f'  {split:9s} infos: {path}')

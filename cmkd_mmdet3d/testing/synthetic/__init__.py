@@ -1,13 +1,16 @@
-"""A physically consistent synthetic driving world in the KITTI layout.
+"""A physically consistent synthetic driving world in the KITTI and
+nuScenes layouts.
 
 A test and demo fixture generator (it registers nothing), also behind
-``python tools/create_data.py synthetic-kitti``.
+``python tools/create_data.py synthetic-kitti`` and ``synthetic-nuscenes``.
 
 Modules: :mod:`.geometry` (KITTI calibrations and box geometry),
 :mod:`.rig` (the sensor rig), :mod:`.scene` (random scenes of cuboid parts),
 :mod:`.render` (a camera image), :mod:`.lidar` (a LiDAR sweep),
-:mod:`.frame` (scene -> image, sweep, labels) and :mod:`.writer` (the KITTI
-object and raw layouts on disk).
+:mod:`.frame` (scene -> image, sweep, labels), :mod:`.writer` (the KITTI
+object and raw layouts on disk), :mod:`.surround` (the nuScenes-like
+surround rig and moving scenes) and :mod:`.nuscenes_writer` (the nuScenes
+layout).
 
 The sensor-rig seam: the sensors are not constants of the renderer or of the
 LiDAR simulator but a :class:`~.rig.SensorRig` value: a tuple of
@@ -32,19 +35,21 @@ A second rig (several cameras, another LiDAR, another layout) adds
   ``camera=`` for its other cameras on ``frame.scene``,
 
 and reuses the scene sampler, the renderer and the LiDAR simulator as they
-are. Not there yet: a writer with several cameras, and object placement
-around the vehicle (:func:`~.scene.sample_scene` places objects in the
-field of view of a front camera).
+are. :mod:`.surround` is such a rig (nuScenes' six cameras and a 32-beam
+LiDAR on a moving ego, objects of the ten nuScenes classes placed around
+the vehicle and moving along the road), and :mod:`.nuscenes_writer` its
+layout (``python tools/create_data.py synthetic-nuscenes``).
 """
 from .frame import KITTI_IMG_SHAPE, Frame, make_frame
 from .geometry import CALIB_DATES, Calibration, calibration_for_date
 from .rig import (KITTI_CAM2, KITTI_HDL64E, KITTI_RIG, CameraSpec,
                   LidarSpec, SensorRig)
+from .nuscenes_writer import generate_nuscenes_world
 from .writer import create_kitti_infos, generate_world, write_calib_txt
 
 __all__ = [
     'KITTI_IMG_SHAPE', 'Frame', 'make_frame', 'CALIB_DATES', 'Calibration',
     'calibration_for_date', 'create_kitti_infos', 'generate_world',
-    'write_calib_txt', 'CameraSpec', 'LidarSpec',
+    'write_calib_txt', 'generate_nuscenes_world', 'CameraSpec', 'LidarSpec',
     'SensorRig', 'KITTI_CAM2', 'KITTI_HDL64E', 'KITTI_RIG'
 ]

@@ -1,11 +1,12 @@
-"""CenterHead for boxes without velocity (KITTI)."""
+"""CenterHead for boxes without velocity (KITTI), with the task heads
+initialised as the reference's."""
 from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmdet3d.models.dense_heads import CenterHead
 from mmdet3d.registry import MODELS
 from mmengine.structures import InstanceData
-from torch import Tensor
+from torch import Tensor, nn
 
 
 @MODELS.register_module()
@@ -43,6 +44,38 @@ class CMKDCenterHead(CenterHead):
             if loss_resp_heatmap else None
         self.loss_resp_bbox = MODELS.build(loss_resp_bbox) \
             if loss_resp_bbox else None
+
+    def init_weights(self) -> None:
+        """Initialise the task heads as OpenPCDet's ``SeparateHead`` (which
+        the reference uses, ``Cc-Hy/CMKD:pcdet/models/dense_heads/
+        center_head.py``): the heatmap's last bias set to ``init_bias``
+        (-2.19, a prior of 0.1) and its weights left at PyTorch's default;
+        the convolutions of the other heads Kaiming-normal with zero bias.
+
+        mmdet3d 1.4's ``CenterHead`` keeps its ``SeparateHead`` s in an
+        ``nn.ModuleList``, which mmengine's ``BaseModule.init_weights`` does
+        not descend into, so without this they keep PyTorch's default init,
+        heatmap bias included (open-mmlab/mmdetection3d#1554, open). Their
+        own ``init_weights`` would not serve either: it also gives the
+        heatmap convolutions Kaiming weights, whose logits start with a
+        spread of several units and a focal loss in the thousands. Heads
+        initialised already are left alone.
+        """
+        super().init_weights()
+        for head in self.task_heads:
+            if getattr(head, 'is_init', False):
+                continue
+            for name in head.heads:
+                layers = getattr(head, name)
+                if name == 'heatmap':
+                    nn.init.constant_(layers[-1].bias, head.init_bias)
+                    continue
+                for m in layers.modules():
+                    if isinstance(m, nn.Conv2d):
+                        nn.init.kaiming_normal_(m.weight)
+                        if m.bias is not None:
+                            nn.init.zeros_(m.bias)
+            head._is_init = True
 
     @staticmethod
     def _box_maps(preds: dict) -> Tensor:

@@ -16,10 +16,9 @@ writes a synthetic world in the nuScenes layout from the same generator
 with a surround rig (six cameras at nuScenes' mounts and intrinsics, a
 32-beam LiDAR with 9 sweeps at 20 Hz before every 2 Hz key frame, the ten
 detection classes, moving objects and ego): ``samples/``, ``sweeps/``, the
-``v1.0-mini`` tables (``v1.0-trainval`` beyond 8 train / 2 val scenes) that
-nuscenes-devkit loads, and mmdet3d v2 infos made by mmdet3d's own nuScenes
-converter. With real nuScenes use mmdet3d's ``tools/create_data.py
-nuscenes`` instead.
+``v1.0-trainval`` tables that nuscenes-devkit loads, and mmdet3d v2 infos
+made by mmdet3d's own nuScenes converter. With real nuScenes use mmdet3d's
+``tools/create_data.py nuscenes`` instead.
 
     python tools/create_data.py kitti-raw --root data/kitti_raw \
         --split-file eigen_clean.txt --out data/kitti/kitti_infos_eigen.pkl

@@ -8,9 +8,10 @@ road at a constant speed, its neighbours move at theirs, and the LiDAR
 sweeps it at 20 Hz (``sweeps_per_sample`` intermediate sweeps before every
 2 Hz key frame), so accumulated sweeps show real motion and the devkit's
 ``box_velocity`` (from consecutive annotations of an instance) gives the
-objects' velocities. Scene names are nuScenes' own (those of its mini
-splits, or of its train / val splits for more scenes), because the devkit
-and mmdet3d's converter assign scenes to splits by name.
+objects' velocities. The tables are ``v1.0-trainval``, the version that
+mmdet3d's ``NuScenesDataset`` and its configs assume, and scene names are
+the first of nuScenes' train / val split names, because the devkit and
+mmdet3d's converter assign scenes to splits by name.
 
 Layout under the root (as nuScenes): ``samples/<CAM>/*.jpg``,
 ``samples/LIDAR_TOP/*.pcd.bin`` (float32 x, y, z, intensity 0-255, ring),
@@ -60,17 +61,16 @@ def token(*parts) -> str:
 
 def scene_names(num_train: int,
                 num_val: int) -> Tuple[str, List[str], List[str]]:
-    """(version, train names, val names): nuScenes' mini split names when
-    they suffice (8 train, 2 val), else its train / val split names.
+    """(version, train names, val names): ``v1.0-trainval`` and the first
+    names of nuScenes' train / val splits. (Not ``v1.0-mini`` for small
+    worlds: mmdet3d's ``NuScenesDataset`` fixes ``v1.0-trainval`` in its
+    class metainfo, which the info file cannot override, so a mini world
+    would need a config change to be evaluated.)
 
     Raises:
         ValueError: more scenes than nuScenes' splits hold.
     """
     from nuscenes.utils import splits
-    if num_train <= len(splits.mini_train) and num_val <= len(
-            splits.mini_val):
-        return ('v1.0-mini', list(splits.mini_train[:num_train]),
-                list(splits.mini_val[:num_val]))
     if num_train > len(splits.train) or num_val > len(splits.val):
         raise ValueError(
             f'{num_train} train / {num_val} val scenes: nuScenes has '

@@ -19,8 +19,8 @@ IMG_SHAPE = (90, 160)
 
 @pytest.fixture(scope='module')
 def nus_world(tmp_path_factory):
-    """3 scenes (2 train, 1 val, the mini split names) of 3 key frames, 2
-    sweeps before each, small images and a sparse LiDAR."""
+    """3 scenes (2 train, 1 val, nuScenes' first split names) of 3 key
+    frames, 2 sweeps before each, small images and a sparse LiDAR."""
     from cmkd_mmdet3d.testing.synthetic.nuscenes_writer import \
         generate_nuscenes_world
     root = str(tmp_path_factory.mktemp('nus') / 'world')
@@ -52,9 +52,9 @@ def _points_in_boxes(points, boxes):
 def test_devkit_loads_the_tables_and_splits_follow_scene_names(nus_world):
     from nuscenes.nuscenes import NuScenes
     root, paths = nus_world
-    nusc = NuScenes(version='v1.0-mini', dataroot=root, verbose=False)
+    nusc = NuScenes(version='v1.0-trainval', dataroot=root, verbose=False)
     assert [s['name'] for s in nusc.scene] == [
-        'scene-0061', 'scene-0553', 'scene-0103']
+        'scene-0001', 'scene-0002', 'scene-0003']
     assert len(nusc.sample) == 9
     # every key frame has the LiDAR and the six cameras, files on disk
     for sample in nusc.sample:
@@ -79,7 +79,7 @@ def test_devkit_loads_the_tables_and_splits_follow_scene_names(nus_world):
     assert len(_infos(paths, 'train')['data_list']) == 6
     val = _infos(paths, 'val')
     assert len(val['data_list']) == 3
-    assert val['metainfo']['version'] == 'v1.0-mini'
+    assert val['metainfo']['version'] == 'v1.0-trainval'
 
 
 def test_instances_velocities_match_consecutive_annotations(nus_world):
@@ -87,7 +87,7 @@ def test_instances_velocities_match_consecutive_annotations(nus_world):
     displacement over 0.5 s, and objects move at their band's speed."""
     from nuscenes.nuscenes import NuScenes
     root, _ = nus_world
-    nusc = NuScenes(version='v1.0-mini', dataroot=root, verbose=False)
+    nusc = NuScenes(version='v1.0-trainval', dataroot=root, verbose=False)
     speeds = []
     for ann in nusc.sample_annotation:
         if not ann['next']:
@@ -255,7 +255,7 @@ def test_nuscenes_dataset_reads_the_world(nus_world):
     classes = tuple(_infos(paths, 'val')['metainfo']['categories'])
     ds = NuScenesDataset(
         data_root=root + '/', ann_file='nuscenes_infos_train.pkl',
-        metainfo=dict(classes=classes, version='v1.0-mini'),
+        metainfo=dict(classes=classes),     # the class's version
         data_prefix=dict(pts='samples/LIDAR_TOP', sweeps='sweeps/LIDAR_TOP',
                          **{c: f'samples/{c}' for c in NUS_CAMERAS}),
         modality=dict(use_lidar=True, use_camera=True),
@@ -326,7 +326,7 @@ def test_devkit_evaluation_ground_truth_and_perturbed(nus_world, tmp_path):
     def evaluate(results, name):
         metric = NuScenesMetric(data_root=root, ann_file=paths['val'],
                                 jsonfile_prefix=str(tmp_path / name))
-        metric.dataset_meta = dict(classes=classes, version='v1.0-mini')
+        metric.dataset_meta = dict(classes=classes, version='v1.0-trainval')
         out = metric.compute_metrics(results)
         return {k.split('/')[-1]: v for k, v in out.items()}
 
@@ -361,9 +361,9 @@ def test_refusals(tmp_path):
         generate_nuscenes_world(str(tmp_path / 'w'), 3, num_val_scenes=3)
     with pytest.raises(ValueError, match='samples_per_scene'):
         generate_nuscenes_world(str(tmp_path / 'w'), 3, samples_per_scene=1)
-    assert scene_names(8, 2)[0] == 'v1.0-mini'
     version, train, val = scene_names(9, 2)
     assert version == 'v1.0-trainval' and len(train) == 9
+    assert train[0] == 'scene-0001' and val == ['scene-0003', 'scene-0012']
     with pytest.raises(ValueError, match='scene names'):
         scene_names(10, 151)
 

@@ -392,3 +392,40 @@ def test_mim_kitti_recipe_with_sparse_conv_teachers(mim, synthetic_world,
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert wrong in out and 'teacher' in out
+
+
+NUS_TEACHER_CFG = ('centerpoint_pillar08_second_secfpn_head-circlenms_1xb4-'
+                   'cyclic-4e_synnus-3d.py')
+
+
+def test_mim_nuscenes_teacher_on_the_synthetic_world(mim, tmp_path):
+    """The synthetic nuScenes world made with `mim run ... create_data
+    synthetic-nuscenes`, the CPU CenterPoint teacher trained one short
+    epoch with `mim train` (CBGS over 4 frames) and evaluated with `mim
+    test`: NuScenesMetric runs the devkit's evaluation on CPU."""
+    cwd = str(tmp_path)
+    proc = run([mim, 'run', 'cmkd_mmdet3d', 'create_data',
+                'synthetic-nuscenes', '--out', 'data/synthetic_nus',
+                '--num-scenes', '3', '--num-val-scenes', '1',
+                '--samples-per-scene', '2', '--seed', '1', '--img-height',
+                '90', '--img-width', '160', '--sweeps', '2', '--beams', '16',
+                '--azimuth-step', '0.66', '--workers', '1'], cwd=cwd)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    small = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=2',
+             'train_dataloader.dataset.dataset.indices=4'] + SMALL + [
+             'test_dataloader.num_workers=0',
+             'test_dataloader.persistent_workers=False']
+    proc = run([mim, 'train', 'cmkd_mmdet3d', NUS_TEACHER_CFG, '--work-dir',
+                'w', '--cfg-options'] + small, cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'task5.loss_heatmap' in out
+    ckpt = os.path.join(cwd, 'w', 'epoch_1.pth')
+    assert os.path.exists(ckpt)
+    proc = run([mim, 'test', 'cmkd_mmdet3d', NUS_TEACHER_CFG, '--checkpoint',
+                ckpt, '--work-dir', 't', '--cfg-options'] + small[3:],
+               cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'NuScenes metric/pred_instances_3d_NuScenes/NDS' in out
+    assert 'mAOE' in out

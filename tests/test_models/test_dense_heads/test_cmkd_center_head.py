@@ -33,3 +33,35 @@ def test_center_head_targets_without_velocity():
     np.testing.assert_allclose(anno[0][0].tolist(), expected, atol=1e-4)
     assert inds[0][0].item() == int(cy) * 224 + int(cx)
     assert heatmaps[0][2, int(cy), int(cx)] == 1.0
+
+
+def test_init_weights_reaches_the_task_heads():
+    """After init_weights every task's heatmap bias is CenterPoint's prior
+    -2.19 with its weights as built (OpenPCDet's SeparateHead), the other
+    heads' biases are 0 (Kaiming weights); mmdet3d's CenterHead leaves the
+    bias at PyTorch's default (open-mmlab/mmdetection3d#1554); a head
+    initialised already (a loaded teacher) is left alone."""
+    from mmengine.config import Config
+    MODELS = _registry()
+    cfg = Config.fromfile(os.path.join(
+        REPO_ROOT, 'configs', 'teachers', 'centerpoint',
+        'centerpoint_pillar08_second_secfpn_head-circlenms_1xb4-cyclic-4e_'
+        'synnus-3d.py')).model
+    kwargs = dict(train_cfg=cfg.train_cfg.pts, test_cfg=cfg.test_cfg.pts)
+    torch.manual_seed(0)
+    plain = MODELS.build(dict(cfg.pts_bbox_head, type='CenterHead', **kwargs))
+    plain.init_weights()
+    assert (plain.task_heads[0].heatmap[-1].bias - -2.19).abs().min() > 0.01
+    head = MODELS.build(dict(cfg.pts_bbox_head, **kwargs))
+    assert len(head.task_heads) == 6
+    weight = head.task_heads[0].heatmap[-1].weight.detach().clone()
+    head.task_heads[5]._is_init = True           # as if loaded
+    head.task_heads[5].heatmap[-1].bias.data.fill_(0.5)
+    head.init_weights()
+    for task in head.task_heads[:5]:
+        bias = task.heatmap[-1].bias
+        torch.testing.assert_close(bias, torch.full_like(bias, -2.19))
+        for name in ('reg', 'height', 'dim', 'rot', 'vel'):
+            assert (getattr(task, name)[-1].bias == 0).all(), name
+    assert torch.equal(head.task_heads[0].heatmap[-1].weight, weight)
+    assert (head.task_heads[5].heatmap[-1].bias == 0.5).all()

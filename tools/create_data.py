@@ -39,6 +39,27 @@ import cmkd_mmdet3d  # noqa: F401
 from cmkd_mmdet3d.testing.synthetic import generate_world
 
 
+def _add_world_args(parser, img_shape, beams, azimuth_step, no_infos):
+    """The options both synthetic worlds share: seed, image size, LiDAR
+    beams and azimuth step, workers, --no-infos (with the rig's
+    defaults)."""
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--img-height', type=int, default=img_shape[0])
+    parser.add_argument('--img-width', type=int, default=img_shape[1])
+    parser.add_argument('--beams', type=int, default=beams)
+    parser.add_argument('--azimuth-step', type=float, default=azimuth_step,
+                        help='LiDAR azimuth resolution in degrees')
+    parser.add_argument('--workers', type=int, default=1)
+    parser.add_argument('--no-infos', action='store_true', help=no_infos)
+
+
+def _report(name, out, t0, paths):
+    print(f'synthetic {name} world written to {out} in '
+          f'{time.time() - t0:.1f} s')
+    for split, path in paths.items():
+        print(f'  {split:9s} infos: {path}')
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     sub = parser.add_subparsers(dest='dataset', required=True)
@@ -48,15 +69,8 @@ def parse_args():
     syn.add_argument('--num-train', type=int, default=64)
     syn.add_argument('--num-val', type=int, default=32)
     syn.add_argument('--num-unlabeled', type=int, default=0)
-    syn.add_argument('--seed', type=int, default=0)
-    syn.add_argument('--img-height', type=int, default=375)
-    syn.add_argument('--img-width', type=int, default=1242)
-    syn.add_argument('--beams', type=int, default=64)
-    syn.add_argument('--azimuth-step', type=float, default=0.16,
-                     help='LiDAR azimuth resolution in degrees')
-    syn.add_argument('--workers', type=int, default=1)
-    syn.add_argument('--no-infos', action='store_true',
-                     help='skip infos / reduced points / GT database')
+    _add_world_args(syn, (375, 1242), 64, 0.16,
+                    'skip infos / reduced points / GT database')
     nus = sub.add_parser('synthetic-nuscenes',
                          help='generate a synthetic nuScenes-format world')
     nus.add_argument('--out', required=True, help='output root')
@@ -65,17 +79,9 @@ def parse_args():
     nus.add_argument('--num-val-scenes', type=int, default=2)
     nus.add_argument('--samples-per-scene', type=int, default=10,
                      help='key frames (2 Hz) per scene')
-    nus.add_argument('--seed', type=int, default=0)
-    nus.add_argument('--img-height', type=int, default=900)
-    nus.add_argument('--img-width', type=int, default=1600)
     nus.add_argument('--sweeps', type=int, default=9,
                      help='LiDAR sweeps (20 Hz) before every key frame')
-    nus.add_argument('--beams', type=int, default=32)
-    nus.add_argument('--azimuth-step', type=float, default=0.33,
-                     help='LiDAR azimuth resolution in degrees')
-    nus.add_argument('--workers', type=int, default=1)
-    nus.add_argument('--no-infos', action='store_true',
-                     help='skip the mmdet3d infos')
+    _add_world_args(nus, (900, 1600), 32, 0.33, 'skip the mmdet3d infos')
     raw = sub.add_parser('kitti-raw',
                          help='infos of unlabeled KITTI raw frames')
     raw.add_argument('--root', required=True,
@@ -96,10 +102,7 @@ def main():
             seed=args.seed, img_shape=(args.img_height, args.img_width),
             num_beams=args.beams, azimuth_step_deg=args.azimuth_step,
             workers=args.workers, make_infos=not args.no_infos)
-        print(f'synthetic KITTI world written to {args.out} in '
-              f'{time.time() - t0:.1f} s')
-        for split, path in paths.items():
-            print(f'  {split:9s} infos: {path}')
+        _report('KITTI', args.out, t0, paths)
     elif args.dataset == 'synthetic-nuscenes':
         from cmkd_mmdet3d.testing.synthetic import generate_nuscenes_world
         try:
@@ -112,10 +115,7 @@ def main():
                 make_infos=not args.no_infos)
         except ValueError as e:       # bad sizes, root, or settings
             sys.exit(f'create_data.py synthetic-nuscenes: {e}')
-        print(f'synthetic nuScenes world written to {args.out} in '
-              f'{time.time() - t0:.1f} s')
-        for split, path in paths.items():
-            print(f'  {split:9s} infos: {path}')
+        _report('nuScenes', args.out, t0, paths)
     elif args.dataset == 'kitti-raw':
         from cmkd_mmdet3d.datasets import create_kitti_raw_infos
         try:

@@ -21,6 +21,24 @@ def synthetic_world(tmp_path_factory):
     return root
 
 
+NUS_WORLD_IMG_SHAPE = (90, 160)
+
+
+@pytest.fixture(scope='session')
+def nus_world(tmp_path_factory):
+    """A small synthetic nuScenes world: 3 scenes (2 train, 1 val,
+    nuScenes' first split names) of 3 key frames, 2 sweeps before each,
+    90 x 160 images and a sparse LiDAR; returns (root, info paths)."""
+    from cmkd_mmdet3d.testing.synthetic.nuscenes_writer import \
+        generate_nuscenes_world
+    root = str(tmp_path_factory.mktemp('nus') / 'world')
+    paths = generate_nuscenes_world(
+        root, num_scenes=3, num_val_scenes=1, samples_per_scene=3, seed=0,
+        img_shape=NUS_WORLD_IMG_SHAPE, sweeps_per_sample=2, num_beams=16,
+        azimuth_step_deg=0.66)
+    return root, paths
+
+
 @pytest.fixture(scope='session')
 def frame():
     """One synthetic frame (seed 11, the 2011_09_28 calibration)."""

@@ -4,7 +4,8 @@ for reading, making and checking the calibration of one image."""
 from .calibration import (KITTI_LIDAR_HEIGHT, calib_from_intrinsics,
                           calib_from_kitti, check_calib_fits_image,
                           read_kitti_calib)
-from .geometry import (GRID_TOLERANCE, bev_cell_centers, cell_centers,
+from .geometry import (GRID_TOLERANCE, bev_augmentation_matrix,
+                       bev_cell_centers, cell_centers,
                        check_calibration, compose_lidar2img, fov_mask,
                        grid_size, points_in_fov, project_points,
                        project_to_image, to_homogeneous, transform_points,
@@ -13,7 +14,8 @@ from .geometry import (GRID_TOLERANCE, bev_cell_centers, cell_centers,
 __all__ = [
     'KITTI_LIDAR_HEIGHT', 'calib_from_intrinsics', 'calib_from_kitti',
     'check_calib_fits_image', 'read_kitti_calib',
-    'GRID_TOLERANCE', 'bev_cell_centers', 'cell_centers', 'check_calibration',
+    'GRID_TOLERANCE', 'bev_augmentation_matrix', 'bev_cell_centers',
+    'cell_centers', 'check_calibration',
     'compose_lidar2img', 'fov_mask', 'grid_size', 'points_in_fov',
     'project_points', 'project_to_image', 'to_homogeneous',
     'transform_points', 'unproject_from_image'

@@ -104,9 +104,66 @@ def compose_lidar2img(lidar2cam: Array, cam2img: Array) -> Array:
     return c2i @ to_homogeneous(_like(lidar2cam, c2i))
 
 
+#: The steps of mmdet3d's ``transformation_3d_flow`` that move points.
+BEV_AUG_STEPS = ('R', 'S', 'T', 'HF', 'VF')
+
+
+def bev_augmentation_matrix(flow: Sequence[str],
+                            rotation: Optional[Array] = None,
+                            scale: float = 1.0,
+                            translation: Optional[Sequence[float]] = None
+                            ) -> np.ndarray:
+    """The (4, 4) float64 matrix ``A`` that mmdet3d 1.4's global point
+    augmentation applied to LiDAR points, ``[p' 1] = A @ [p 1]``: the steps
+    of ``flow`` in order (``results['transformation_3d_flow']``):
+
+    * ``'R'``: ``GlobalRotScaleTrans`` rotation, ``p' = p @ rotation``
+      (``results['pcd_rotation']``, the transposed (3, 3) rotation);
+    * ``'S'``: its scale, ``p' = scale * p`` (``pcd_scale_factor``);
+    * ``'T'``: its translation, ``p' = p + translation`` (``pcd_trans``);
+    * ``'HF'`` / ``'VF'``: ``RandomFlip3D``'s BEV flips of LiDAR points,
+      ``y -> -y`` (horizontal) and ``x -> -x`` (vertical).
+
+    A camera that saw the original scene sees the augmented one through
+    ``lidar2cam @ inv(A)`` (:class:`~cmkd_mmdet3d.datasets.transforms.
+    BEVAugToCameras`), as CMKD-MV's ``update_img2lidar``
+    (``Cc-Hy/CMKD-MV``, BEVDet's BEV augmentation).
+
+    Raises:
+        ValueError: for an unknown step, or a step without its value.
+    """
+    a = np.eye(4)
+    for step in flow:
+        m = np.eye(4)
+        if step == 'R':
+            if rotation is None:
+                raise ValueError("flow step 'R' needs pcd_rotation")
+            r = np.asarray(rotation.detach().cpu() if isinstance(
+                rotation, Tensor) else rotation, dtype=np.float64)
+            if r.shape != (3, 3):
+                raise ValueError(f'pcd_rotation must be 3x3, got {r.shape}')
+            m[:3, :3] = r.T
+        elif step == 'S':
+            m[:3, :3] *= float(scale)
+        elif step == 'T':
+            if translation is None:
+                raise ValueError("flow step 'T' needs pcd_trans")
+            m[:3, 3] = np.asarray(translation, dtype=np.float64).reshape(3)
+        elif step == 'HF':
+            m[1, 1] = -1
+        elif step == 'VF':
+            m[0, 0] = -1
+        else:
+            raise ValueError(f'unknown transformation_3d_flow step {step!r}'
+                             f' (known: {BEV_AUG_STEPS})')
+        a = m @ a
+    return a
+
+
 def check_calibration(lidar2cam, cam2img,
                       where: str = '') -> Tuple[np.ndarray, np.ndarray]:
-    """Return float64 (4, 4) lidar2cam and (3, 4) cam2img of one camera, or
+    """Return float64 (4, 4) lidar2cam and (3, 4) cam2img (a 3x3 one padded
+    with a zero column) of one camera, or
     raise a ValueError naming the bad matrix (and ``where``, e.g. the
     file): wrong shape, non-finite entries or a singular 3x3 part."""
     l2c = np.asarray(lidar2cam, dtype=np.float64)
@@ -114,8 +171,10 @@ def check_calibration(lidar2cam, cam2img,
     at = f' of {where}' if where else ''
     if l2c.shape != (4, 4):
         raise ValueError(f'lidar2cam{at} must be 4x4, got shape {l2c.shape}')
+    if c2i.shape == (3, 3):        # nuScenes / Waymo intrinsics
+        c2i = np.concatenate([c2i, np.zeros((3, 1))], 1)
     if c2i.shape not in ((3, 4), (4, 4)):
-        raise ValueError(f'cam2img{at} must be 3x4 or 4x4, got shape '
+        raise ValueError(f'cam2img{at} must be 3x3, 3x4 or 4x4, got shape '
                          f'{c2i.shape}')
     if not (np.isfinite(l2c).all() and np.isfinite(c2i).all()):
         raise ValueError(f'calibration{at} has non-finite entries')

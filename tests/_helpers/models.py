@@ -148,3 +148,33 @@ def save_calibrated_student(out_dir, data_root, dataset=None):
     ckpt['state_dict'] = model.state_dict()
     torch.save(ckpt, student)
     return model, student
+
+
+SURROUND_STUDENT = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd_mono3d',
+    'cmkd-mono3d_r18-aspp-lid40-6cam_pillar08-secfpn_head-center_1xb2-'
+    'cyclic-8e_synnus-3d.py')
+SURROUND_CMKD = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd',
+    'cmkd_bev-resp_centerpoint-pillar08_r18-aspp-lid40-6cam_1xb2-cyclic-8e_'
+    'synnus-3d.py')
+
+
+def surround_batch(cfg, root, indices, ann_file='nuscenes_infos_train.pkl',
+                   pipeline=None, scale=None):
+    """A collated batch of the surround-view configs' train dataset (the
+    NuScenesDataset inside CBGS) on another data root."""
+    import copy
+    from mmdet3d.registry import DATASETS
+    from mmengine.dataset import pseudo_collate
+    _registry()
+    ds_cfg = copy.deepcopy(cfg.train_dataloader.dataset.dataset)
+    ds_cfg.data_root = root.rstrip('/') + '/'
+    ds_cfg.ann_file = ann_file
+    if pipeline is not None:
+        ds_cfg.pipeline = copy.deepcopy(pipeline)
+    for t in ds_cfg.pipeline:
+        if t['type'] == 'ScaleImage3D' and scale is not None:
+            t['scale'] = scale
+    ds = DATASETS.build(ds_cfg)
+    return pseudo_collate([ds[i] for i in indices])

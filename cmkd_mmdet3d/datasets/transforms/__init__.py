@@ -1,17 +1,18 @@
 from .image_geometry import (depth_map_from_points, mirror_through_image,
-                             project_to_image, sparse_avg_pool,
-                             unproject_from_image)
+                             project_to_image, scale_intrinsics,
+                             sparse_avg_pool, unproject_from_image)
 from .loading import LoadCalibratedImage
-from .transforms_3d import (FOVFilterPoints, ImageSpaceFlip3D, LoadDepthMap,
-                            MakeDepthTarget, PackCMKDInputs,
-                            ScaleImage3D, check_image_size)
+from .transforms_3d import (BEVAugToCameras, FOVFilterPoints,
+                            ImageSpaceFlip3D, LoadDepthMap, MakeDepthTarget,
+                            PackCMKDInputs, ScaleImage3D, check_image_size,
+                            is_multiview)
 
 # project_to_image / unproject_from_image: re-exported from
 # cmkd_mmdet3d.structures.geometry (the FOV mask is there too)
 __all__ = [
-    'FOVFilterPoints', 'ImageSpaceFlip3D', 'LoadCalibratedImage',
-    'LoadDepthMap', 'MakeDepthTarget', 'PackCMKDInputs', 'ScaleImage3D',
-    'check_image_size',
+    'BEVAugToCameras', 'FOVFilterPoints', 'ImageSpaceFlip3D',
+    'LoadCalibratedImage', 'LoadDepthMap', 'MakeDepthTarget',
+    'PackCMKDInputs', 'ScaleImage3D', 'check_image_size', 'is_multiview',
     'depth_map_from_points', 'mirror_through_image', 'project_to_image',
-    'sparse_avg_pool', 'unproject_from_image'
+    'scale_intrinsics', 'sparse_avg_pool', 'unproject_from_image'
 ]

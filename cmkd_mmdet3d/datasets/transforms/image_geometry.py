@@ -105,3 +105,13 @@ def sparse_avg_pool(depth: np.ndarray, stride: int) -> np.ndarray:
     count = valid.reshape(blocks).sum((1, 3))
     out = np.where(count > 0, total / np.maximum(count, 1), 0)
     return out.astype(np.float32)
+
+
+def scale_intrinsics(cam2img: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """``cam2img`` (3 or 4, 3 or 4) of an image resized by (sx, sy) with
+    ``cv2.resize``, which aligns pixel centres: u' = sx (u + 0.5) - 0.5,
+    hence rows 0 and 1 become s * row + (s - 1) / 2 * row 2 (float64)."""
+    c2i = np.array(cam2img, dtype=np.float64)
+    c2i[0] = sx * c2i[0] + (sx - 1) / 2 * c2i[2]
+    c2i[1] = sy * c2i[1] + (sy - 1) / 2 * c2i[2]
+    return c2i

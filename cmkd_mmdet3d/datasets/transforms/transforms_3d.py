@@ -19,11 +19,12 @@ from mmdet3d.registry import TRANSFORMS
 from mmengine.logging import print_log
 
 from ...structures.calibration import check_calib_fits_image
-from ...structures.geometry import (check_calibration, compose_lidar2img,
+from ...structures.geometry import (BEV_AUG_STEPS, bev_augmentation_matrix,
+                                    check_calibration, compose_lidar2img,
                                     points_in_fov)
 from ..pseudo_labels import check_info_instances
 from .image_geometry import (depth_map_from_points, mirror_through_image,
-                             sparse_avg_pool)
+                             scale_intrinsics, sparse_avg_pool)
 
 
 def _where(results: dict) -> str:
@@ -31,20 +32,39 @@ def _where(results: dict) -> str:
         f"sample {results.get('sample_idx', '?')}"
 
 
+def is_multiview(results: dict) -> bool:
+    """Several cameras per sample: mmdet3d's ``LoadMultiViewImageFromFiles``
+    gives ``img`` and ``lidar2cam`` / ``cam2img`` as lists, one per view."""
+    return isinstance(results.get('img'), list) or isinstance(
+        results.get('lidar2cam'), list)
+
+
 def _calibration(results: dict):
+    """(lidar2cam (4, 4), cam2img (3, 4)) checked, or for several cameras
+    (N, 4, 4) and (N, 3, 4)."""
     for key in ('lidar2cam', 'cam2img'):
         if key not in results:
             raise KeyError(f'{key!r} missing in the results of '
                            f'{_where(results)}: load the sample with '
                            f"modality use_camera=True (KittiDataset copies "
                            f"images['CAM2'][{key!r}] from the info)")
+    if is_multiview(results):
+        l2c, c2i = results['lidar2cam'], results['cam2img']
+        if len(l2c) != len(c2i):
+            raise ValueError(f'{_where(results)}: {len(l2c)} lidar2cam for '
+                             f'{len(c2i)} cam2img')
+        pairs = [check_calibration(a, b, f'view {i} of {_where(results)}')
+                 for i, (a, b) in enumerate(zip(l2c, c2i))]
+        return (np.stack([p[0] for p in pairs]),
+                np.stack([p[1] for p in pairs]))
     return check_calibration(results['lidar2cam'], results['cam2img'],
                              _where(results))
 
 
 def _image_shape(results: dict):
     if 'img' in results:
-        return results['img'].shape[:2]
+        img = results['img']
+        return (img[0] if isinstance(img, list) else img).shape[:2]
     if 'img_shape' in results:
         return tuple(results['img_shape'][:2])
     raise KeyError(f'no image shape for {_where(results)}: put '
@@ -83,6 +103,9 @@ def check_image_size(results: dict) -> None:
     """
     if 'img' not in results:
         return
+    if isinstance(results['img'], list):
+        _check_view_sizes(results)
+        return
     h, w = results['img'].shape[:2]
     loaded = tuple(results.get('ori_shape') or (h, w))[:2]
     expected = _info_image_size(results)
@@ -95,6 +118,34 @@ def check_image_size(results: dict) -> None:
     if 'cam2img' in results:
         check_calib_fits_image(results['cam2img'], (h, w),
                                f'image {_where(results)}')
+
+
+def _check_view_sizes(results: dict) -> None:
+    """:func:`check_image_size` for several cameras: every view as loaded
+    (``ori_shape``, mmdet3d pads the views to one size) against its info's
+    ``images.<CAM>.height`` / ``width`` (the views in the order of
+    ``images``, as ``LoadMultiViewImageFromFiles`` reads them), and every
+    view's ``cam2img`` against the current view."""
+    imgs = results['img']
+    names = results.get('filename') or [f'view {i}' for i in range(len(imgs))]
+    cams = [(k, c) for k, c in (results.get('images') or {}).items()
+            if isinstance(c, dict) and 'height' in c and 'width' in c]
+    loaded = results.get('ori_shape')
+    if loaded is not None and len(cams) == len(imgs):
+        for (key, cam), name in zip(cams, names):
+            if tuple(loaded[:2]) != (int(cam['height']), int(cam['width'])):
+                raise ValueError(
+                    f'image {name} is {loaded[0]}x{loaded[1]} (HxW), its '
+                    f'info (images.{key}.height/width) expects '
+                    f"{cam['height']}x{cam['width']}: the file does not "
+                    'belong to this info')
+    c2i = results.get('cam2img')
+    if c2i is not None:
+        if len(c2i) != len(imgs):
+            raise ValueError(f'{_where(results)}: {len(imgs)} images for '
+                             f'{len(c2i)} cam2img')
+        for img, k, name in zip(imgs, c2i, names):
+            check_calib_fits_image(k, img.shape[:2], f'image {name}')
 
 
 @TRANSFORMS.register_module()
@@ -235,7 +286,9 @@ class ScaleImage3D(BaseTransform):
     ``cv2.resize`` aligns pixel centres: u' = s (u + 0.5) - 0.5, hence
     P2' rows 0 and 1 = s * rows 0 and 1 + (s - 1) / 2 * row 2. For the
     light CPU configs; the reference (and the KITTI configs) never resize.
-    Put it right after ``LoadImageFromFile``.
+    Put it right after ``LoadImageFromFile``. With several cameras
+    (``LoadMultiViewImageFromFiles``) every view and its ``cam2img`` are
+    resized alike.
     """
 
     def __init__(self, scale: float) -> None:
@@ -244,22 +297,40 @@ class ScaleImage3D(BaseTransform):
         self.scale = scale
 
     def transform(self, results: dict) -> dict:
+        """Resize the image (or every view) and update its calibration.
+
+        Args:
+            results (dict): The pipeline results.
+
+        Returns:
+            dict: ``results`` with ``img``, ``img_shape``, ``cam2img``,
+            ``lidar2img`` and ``scale_factor`` (sx, sy) updated.
+        """
         check_image_size(results)
-        img = results['img']
-        h, w = img.shape[:2]
-        size = (max(1, int(round(w * self.scale))),
-                max(1, int(round(h * self.scale))))
-        results['img'] = cv2.resize(img, size, interpolation=cv2.INTER_AREA
-                                    if self.scale < 1 else cv2.INTER_LINEAR)
-        results['img_shape'] = results['img'].shape[:2]
-        sx, sy = size[0] / w, size[1] / h
-        c2i = np.array(results['cam2img'], dtype=np.float64)
-        c2i[0] = sx * c2i[0] + (sx - 1) / 2 * c2i[2]
-        c2i[1] = sy * c2i[1] + (sy - 1) / 2 * c2i[2]
-        results['cam2img'] = c2i
+        multi = is_multiview(results)
+        imgs = results['img'] if multi else [results['img']]
+        c2is = results['cam2img'] if multi else [results['cam2img']]
+        out, ks = [], []
+        for img, c2i in zip(imgs, c2is):
+            h, w = img.shape[:2]
+            size = (max(1, int(round(w * self.scale))),
+                    max(1, int(round(h * self.scale))))
+            out.append(cv2.resize(
+                img, size, interpolation=cv2.INTER_AREA
+                if self.scale < 1 else cv2.INTER_LINEAR))
+            sx, sy = size[0] / w, size[1] / h
+            ks.append(scale_intrinsics(c2i, sx, sy))
+        results['img'] = out if multi else out[0]
+        results['cam2img'] = ks if multi else ks[0]
+        results['img_shape'] = out[0].shape[:2]
+        if multi and 'pad_shape' in results:
+            results['pad_shape'] = out[0].shape[:2]
         if 'lidar2cam' in results:
-            results['lidar2img'] = compose_lidar2img(
-                np.asarray(results['lidar2cam'], dtype=np.float64), c2i)
+            l2c = results['lidar2cam']
+            l2c = l2c if multi else [l2c]
+            lidar2img = [compose_lidar2img(
+                np.asarray(a, dtype=np.float64), k) for a, k in zip(l2c, ks)]
+            results['lidar2img'] = lidar2img if multi else lidar2img[0]
         results['scale_factor'] = (sx, sy)
         return results
 
@@ -348,18 +419,44 @@ class MakeDepthTarget(BaseTransform):
     targets follow CaDDN, Reading et al., CVPR 2021). Non-finite or
     negative depth in a loaded map is an error naming the file.
 
+    With several cameras (``LoadMultiViewImageFromFiles``) the target is
+    (N, ceil(H / s), ceil(W / s)), one map per view, from the points
+    projected into each.
+
     Args:
         stride (int): The output stride of the depth network (8 for the
             dilated ResNet of the reference). The target is refused by the
             model when it is not the stride of its feature map.
+        max_time_lag (float, optional): Use only the points whose time lag
+            (column 4, as ``LoadPointsFromMultiSweeps`` writes it, seconds)
+            is at most this: 0 keeps the key frame's sweep, whose points
+            lie where the image sees them (swept points of moving objects
+            do not). None (default) uses every point.
     """
 
-    def __init__(self, stride: int = 8) -> None:
+    def __init__(self, stride: int = 8,
+                 max_time_lag: Optional[float] = None) -> None:
         if isinstance(stride, bool) or \
                 not isinstance(stride, numbers.Integral) or stride < 1:
             raise ValueError(f'MakeDepthTarget: stride must be a positive '
                              f'int, got {stride!r}')
         self.stride = int(stride)
+        self.max_time_lag = max_time_lag
+
+    def _points(self, results: dict) -> np.ndarray:
+        if 'points' not in results:
+            raise KeyError(f'no depth map and no points for '
+                           f'{_where(results)}')
+        pts = results['points'].tensor.numpy()
+        if self.max_time_lag is not None:
+            if pts.shape[1] < 5:
+                raise ValueError(
+                    f'MakeDepthTarget(max_time_lag=...) needs the time lag '
+                    f'of the points of {_where(results)} in column 4 '
+                    f'(LoadPointsFromMultiSweeps), they have {pts.shape[1]} '
+                    'columns')
+            pts = pts[pts[:, 4] <= self.max_time_lag]
+        return pts[:, :3]
 
     def transform(self, results: dict) -> dict:
         """Make ``gt_depth`` and record its stride as ``depth_stride``.
@@ -368,29 +465,83 @@ class MakeDepthTarget(BaseTransform):
             results (dict): The pipeline results.
 
         Returns:
-            dict: ``results`` with ``gt_depth`` (ceil(H / s), ceil(W / s))
-            and ``depth_stride`` = s (packed as a meta key by
-            :class:`PackCMKDInputs`, so that the model can refuse a target
-            of another stride than its feature map's).
+            dict: ``results`` with ``gt_depth`` (ceil(H / s), ceil(W / s)),
+            or (N, ...) for N views, and ``depth_stride`` = s (packed as a
+            meta key by :class:`PackCMKDInputs`, so that the model can
+            refuse a target of another stride than its feature map's).
         """
         check_image_size(results)
         dm: Optional[np.ndarray] = results.pop('depth_map', None)
         if dm is not None:
+            if is_multiview(results):
+                raise ValueError(f'{_where(results)}: a loaded depth map '
+                                 'with several views is not supported; '
+                                 'make the targets from the points')
             bad = ~np.isfinite(dm) | (dm < 0)
             if bad.any():
                 raise ValueError(
                     f'depth map {results.get("depth_path", _where(results))}'
                     f' has {int(bad.sum())} non-finite or negative values')
+            results['gt_depth'] = sparse_avg_pool(dm, self.stride)
         else:
-            if 'points' not in results:
-                raise KeyError(f'no depth map and no points for '
-                               f'{_where(results)}')
+            xyz = self._points(results)
             l2c, c2i = _calibration(results)
-            dm = depth_map_from_points(
-                results['points'].tensor[:, :3].numpy(), l2c, c2i,
-                _image_shape(results))
-        results['gt_depth'] = sparse_avg_pool(dm, self.stride)
+            if is_multiview(results):
+                results['gt_depth'] = np.stack([
+                    sparse_avg_pool(depth_map_from_points(
+                        xyz, a, k, img.shape[:2]), self.stride)
+                    for a, k, img in zip(l2c, c2i, results['img'])])
+            else:
+                results['gt_depth'] = sparse_avg_pool(depth_map_from_points(
+                    xyz, l2c, c2i, _image_shape(results)), self.stride)
         results['depth_stride'] = self.stride
+        return results
+
+
+@TRANSFORMS.register_module()
+class BEVAugToCameras(BaseTransform):
+    """Move every camera with the points: after mmdet3d's global BEV
+    augmentation (``GlobalRotScaleTrans``, ``RandomFlip3D`` with
+    ``sync_2d=False``), ``lidar2cam`` of each view becomes ``lidar2cam @
+    inv(A)``, A the (4, 4) that moved the points
+    (:func:`~cmkd_mmdet3d.structures.geometry.bev_augmentation_matrix`, from
+    ``transformation_3d_flow``, ``pcd_rotation``, ``pcd_scale_factor`` and
+    ``pcd_trans``), so that an augmented point projects onto the pixel the
+    original one did, and the images stay as they are. This is CMKD-MV's
+    BEV augmentation (BEVDet's, ``update_img2lidar``): the teacher sees the
+    augmented points, the student the same scene through its cameras.
+    ``lidar2img`` is recomposed when present.
+
+    Put it after the point augmentations and after the images are loaded.
+    One camera (``lidar2cam`` (4, 4)) is updated the same way.
+    """
+
+    def transform(self, results: dict) -> dict:
+        """Update the cameras.
+
+        Args:
+            results (dict): The pipeline results.
+
+        Returns:
+            dict: ``results`` with ``lidar2cam`` (and ``lidar2img``)
+            updated and ``bev_aug_matrix`` (4, 4), A.
+        """
+        flow = [f for f in results.get('transformation_3d_flow', [])
+                if f in BEV_AUG_STEPS]
+        a = bev_augmentation_matrix(
+            flow, results.get('pcd_rotation'),
+            results.get('pcd_scale_factor', 1.0), results.get('pcd_trans'))
+        results['bev_aug_matrix'] = a
+        if not flow:
+            return results
+        inv = np.linalg.inv(a)
+        l2c, c2i = _calibration(results)
+        new = l2c @ inv
+        multi = is_multiview(results)
+        results['lidar2cam'] = list(new) if multi else new
+        if 'lidar2img' in results:
+            l2i = compose_lidar2img(new, c2i)
+            results['lidar2img'] = list(l2i) if multi else l2i
         return results
 
 
@@ -439,8 +590,10 @@ class PackCMKDInputs(Pack3DDetInputs):
         if depth is not None and 'img' in results and \
                 'depth_stride' in results:
             s = results['depth_stride']
-            h, w = results['img'].shape[:2]
+            h, w = _image_shape(results)
             expected = (-(-h // s), -(-w // s))
+            if is_multiview(results):
+                expected = (len(results['img']), ) + expected
             if tuple(depth.shape) != expected:
                 raise ValueError(
                     f'{_where(results)}: depth target {tuple(depth.shape)} '

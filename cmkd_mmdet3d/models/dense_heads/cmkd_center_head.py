@@ -29,8 +29,21 @@ class CMKDCenterHead(CenterHead):
     ``Cc-Hy/CMKD:pcdet/models/dense_heads/center_head_soft.py``)
     (``loss_resp_heatmap``: ``SoftHeatmapLoss``, ``loss_resp_bbox``:
     ``SoftCenterRegressionLoss`` on the 8 box maps), with configurable
-    weights where the reference hard-codes them.
+    weights where the reference hard-codes them. With nuScenes' 9-DoF boxes
+    (a ``vel`` head) it is mmdet3d's ``CenterHead`` with the velocity.
+
+    Args:
+        loss_resp_heatmap (dict, optional): Heatmap response loss, per task.
+        loss_resp_bbox (dict, optional): Box-map response loss, per task.
+        resp_bbox_per_head (bool): False (the KITTI reference): one loss on
+            the box maps concatenated (reg, height, dim, rot and vel when
+            present); True (CMKD-MV, ``Cc-Hy/CMKD-MV:mmdet3d/models/
+            detectors/bevdet.py``): the loss of each of those heads
+            separately, summed.
     """
+
+    #: The regression heads distilled, in the order of the box maps.
+    resp_heads = ('reg', 'height', 'dim', 'rot', 'vel')
 
     def __init__(self,
                  *args,
@@ -38,8 +51,10 @@ class CMKDCenterHead(CenterHead):
                      type='SoftHeatmapLoss', loss_weight=1.0),
                  loss_resp_bbox: Optional[dict] = dict(
                      type='SoftCenterRegressionLoss', loss_weight=32.0),
+                 resp_bbox_per_head: bool = False,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.resp_bbox_per_head = resp_bbox_per_head
         self.loss_resp_heatmap = MODELS.build(loss_resp_heatmap) \
             if loss_resp_heatmap else None
         self.loss_resp_bbox = MODELS.build(loss_resp_bbox) \
@@ -77,15 +92,26 @@ class CMKDCenterHead(CenterHead):
                             nn.init.zeros_(m.bias)
             head._is_init = True
 
-    @staticmethod
-    def _box_maps(preds: dict) -> Tensor:
-        return torch.cat([preds['reg'], preds['height'], preds['dim'],
-                          preds['rot']], 1)
+    def _box_maps(self, preds: dict) -> List[Tensor]:
+        """The distilled regression maps of one task, (B, k, H, W) each."""
+        return [preds[k] for k in self.resp_heads
+                if k in preds and preds[k].shape[1] > 0]
 
     def loss_by_teacher(self, student_outs: tuple,
                         teacher_outs: tuple) -> Dict[str, Tensor]:
-        """Response distillation from the raw outputs (per task a list with
-        one dict of maps) of this head and of the teacher's."""
+        """Response distillation from the raw outputs of this head and of
+        the teacher's.
+
+        Args:
+            student_outs, teacher_outs (tuple): ``forward`` of the two
+                heads: per task a list with one dict of (B, k, H, W) maps
+                (``heatmap``, ``reg``, ``height``, ``dim``, ``rot`` and
+                ``vel`` with velocities).
+
+        Returns:
+            dict[str, Tensor]: ``task{i}.loss_resp_heatmap`` and
+            ``task{i}.loss_resp_bbox`` per task.
+        """
         if len(student_outs) != len(teacher_outs):
             raise ValueError(f'student has {len(student_outs)} tasks, the '
                              f'teacher {len(teacher_outs)}')
@@ -95,9 +121,20 @@ class CMKDCenterHead(CenterHead):
             if self.loss_resp_heatmap is not None:
                 losses[f'task{task}.loss_resp_heatmap'] = \
                     self.loss_resp_heatmap(s['heatmap'], t['heatmap'])
-            if self.loss_resp_bbox is not None:
+            if self.loss_resp_bbox is None:
+                continue
+            s_maps, t_maps = self._box_maps(s), self._box_maps(t)
+            if len(s_maps) != len(t_maps):
+                raise ValueError(f'task {task}: the student has the heads '
+                                 f'{sorted(s)}, the teacher {sorted(t)}')
+            if self.resp_bbox_per_head:
+                losses[f'task{task}.loss_resp_bbox'] = sum(
+                    self.loss_resp_bbox(a, b, t['heatmap'])
+                    for a, b in zip(s_maps, t_maps))
+            else:
                 losses[f'task{task}.loss_resp_bbox'] = self.loss_resp_bbox(
-                    self._box_maps(s), self._box_maps(t), t['heatmap'])
+                    torch.cat(s_maps, 1), torch.cat(t_maps, 1),
+                    t['heatmap'])
         return losses
 
     def get_targets_single(self,

@@ -12,7 +12,8 @@ from ..utils.config_checks import check_voxel_grid
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 from .teacher_utils import (build_frozen_teacher, teacher_bev_detector_state,
                             load_teacher_checkpoint, model_cfg_from,
-                            teacher_bev_and_outputs, teacher_bev_grid)
+                            teacher_bev_and_outputs, teacher_bev_grid,
+                            teacher_point_dims)
 
 
 def _prefixed(losses: dict, prefix: str) -> dict:
@@ -133,7 +134,9 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                          init_cfg=init_cfg)
         self._init_nonfinite_guard(nonfinite_loss)
         self.student = MODELS.build(model_cfg_from(student, 'student'))
+        teacher = model_cfg_from(teacher, 'teacher')
         self.teacher = build_frozen_teacher(teacher)
+        self.teacher_point_dims = teacher_point_dims(teacher)
         self.teacher_ckpt = teacher_ckpt
         self.loss_bev = MODELS.build(loss_bev)
         self.with_response = with_response
@@ -231,6 +234,13 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         if 'voxels' not in batch_inputs_dict:
             raise KeyError('CMKD training needs the points of each sample: '
                            "pack 'points' in the train pipeline")
+        dims = batch_inputs_dict['voxels']['voxels'].shape[-1]
+        if self.teacher_point_dims not in (None, dims):
+            raise ValueError(
+                f'the teacher reads {self.teacher_point_dims} features per '
+                f'point, the pipeline gives {dims}: load the points as the '
+                "teacher's config does (e.g. LoadPointsFromMultiSweeps adds "
+                "nuScenes' time lag as the fifth)")
         student = self.student
         with_head = self.with_response and student.bbox_head is not None
         # before the student's ground-truth losses: mmdet3d's target

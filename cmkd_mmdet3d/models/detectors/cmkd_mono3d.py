@@ -62,6 +62,8 @@ class StudentLossOutputs(NamedTuple):
 def _matrix(value, rows: Tuple[int, ...], key: str, sample: Det3DDataSample,
             device) -> Tensor:
     m = torch.as_tensor(np.asarray(value, dtype=np.float32), device=device)
+    if 3 in rows and tuple(m.shape) == (3, 3):   # nuScenes / Waymo cam2img
+        m = torch.cat([m, m.new_zeros(3, 1)], 1)
     if m.dim() != 2 or m.shape[0] not in rows or m.shape[1] != 4:
         raise ValueError(
             f"{key} of {sample.metainfo.get('img_path', 'a sample')} must be "
@@ -333,34 +335,52 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     # ------------------------------------------------------------------
     def camera_inputs(self, batch_inputs_dict: dict,
                       batch_data_samples: List[Det3DDataSample]):
-        """Images (B, 3, H, W), lidar2cam (B, 4, 4), cam2img (B, 3|4, 4)
-        and the padded (H, W), with the shapes checked."""
+        """Images, lidar2cam, cam2img and the padded (H, W), with the shapes
+        checked: (B, 3, H, W), (B, 4, 4), (B, 3, 4) for one camera per
+        sample, or (B, N, 3, H, W), (B, N, 4, 4), (B, N, 3, 4) for N
+        (mmdet3d's multi-view batches; the metainfo then holds a list of N
+        matrices per key, in the order of the images)."""
         if 'imgs' not in batch_inputs_dict:
             raise KeyError('CMKDMono3D needs images: pack "img" in the '
                            'pipeline (Pack3DDetInputs / PackCMKDInputs)')
         img = batch_inputs_dict['imgs']
         device = img.device
-        l2c = torch.stack([
-            _matrix(s.metainfo['lidar2cam'], (4, ), 'lidar2cam', s, device)
-            for s in batch_data_samples
-        ])
-        c2i = [
-            _matrix(s.metainfo['cam2img'], (3, 4), 'cam2img', s, device)[:3]
-            for s in batch_data_samples
-        ]
-        return img, l2c, torch.stack(c2i), tuple(img.shape[-2:])
+
+        def matrices(s, key, rows):
+            value = s.metainfo[key]
+            if img.dim() == 4:
+                m = _matrix(value, rows, key, s, device)
+                return m[:3] if key == 'cam2img' else m
+            if len(value) != img.shape[1]:
+                raise ValueError(
+                    f"{key} of sample {s.metainfo.get('sample_idx', '?')} "
+                    f'has {len(value)} matrices for {img.shape[1]} images')
+            keep = 3 if key == 'cam2img' else 4
+            return torch.stack([
+                _matrix(v, rows, f'{key}[{i}]', s, device)[:keep]
+                for i, v in enumerate(value)])
+
+        if img.dim() not in (4, 5):
+            raise ValueError(f'imgs must be (B, 3, H, W) or (B, N, 3, H, W), '
+                             f'got {tuple(img.shape)}')
+        l2c = torch.stack([matrices(s, 'lidar2cam', (4, ))
+                           for s in batch_data_samples])
+        c2i = torch.stack([matrices(s, 'cam2img', (3, 4))
+                           for s in batch_data_samples])
+        return img, l2c, c2i, tuple(img.shape[-2:])
 
     def extract_bev(self, batch_inputs_dict: dict,
                     batch_data_samples: List[Det3DDataSample]
                     ) -> Dict[str, Tensor]:
         """dict(bev (B, C, Y, X) after SCNet, depth_logits
-        (B, D + 1, Hf, Wf) predicted by the depth network).
+        (M, D + 1, Hf, Wf) predicted by the depth network; M = B, or B * N
+        for N cameras per sample, sample-major).
 
         With ``depth_source='lidar'`` the lift takes the one-hot bins of
         the samples' ``gt_depth`` instead of ``depth_logits``."""
         img, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                       batch_data_samples)
-        out = self.img_backbone(img)
+        out = self.img_backbone(img.flatten(0, 1) if img.dim() == 5 else img)
         lifted = out['depth_logits']
         if self.depth_source == 'lidar':
             lifted = one_hot_depth_logits(
@@ -382,11 +402,12 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
 
     def depth_targets(self, batch_data_samples: List[Det3DDataSample],
                       feat_shape: Tuple[int, int], device) -> Tensor:
-        """(B, Hf, Wf) depth classes; missing depth and the batch padding
-        are class D ("beyond"), as in the reference."""
+        """(M, Hf, Wf) depth classes, M = B, or B * N for N cameras per
+        sample (``gt_depth`` (N, h, w)); missing depth and the batch
+        padding are class D ("beyond"), as in the reference."""
         hf, wf = feat_shape
-        depth = torch.zeros(len(batch_data_samples), hf, wf, device=device)
-        for i, s in enumerate(batch_data_samples):
+        maps = []
+        for s in batch_data_samples:
             if 'gt_depth' not in s:
                 raise KeyError(
                     f"no gt_depth for {s.metainfo.get('img_path')}: add "
@@ -394,7 +415,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                     "(loss_depth and depth_source='lidar' need it, the "
                     'latter in the test pipeline too)')
             d = s.gt_depth
-            where = s.metainfo.get('img_path')
+            where = s.metainfo.get('img_path') or s.metainfo.get(
+                'lidar_path')
             made = s.metainfo.get('depth_stride')
             net = getattr(self.img_backbone, 'stride', None)
             if net is not None and made is not None and made != net:
@@ -403,9 +425,13 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                     f'{tuple(d.shape)}, the depth network predicts at stride '
                     f'{net} (feature map {tuple(feat_shape)}): set '
                     f'MakeDepthTarget(stride={net})')
-            if d.shape[0] > hf or d.shape[1] > wf:
-                raise ValueError(f'depth target {tuple(d.shape)} is larger '
-                                 f'than the feature map {feat_shape}')
+            if d.shape[-2] > hf or d.shape[-1] > wf:
+                raise ValueError(f'depth target {tuple(d.shape)} of {where} '
+                                 f'is larger than the feature map '
+                                 f'{feat_shape}')
+            maps += list(d) if d.dim() == 3 else [d]
+        depth = torch.zeros(len(maps), hf, wf, device=device)
+        for i, d in enumerate(maps):
             depth[i, :d.shape[0], :d.shape[1]] = d
         return self.depth_bins.targets(depth)
 
@@ -483,7 +509,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         """
         img, _, _, _ = self.camera_inputs(batch_inputs_dict,
                                           batch_data_samples)
-        logits = self.img_backbone(img)['depth_logits']
+        logits = self.img_backbone(
+            img.flatten(0, 1) if img.dim() == 5 else img)['depth_logits']
         target = self.depth_targets(batch_data_samples, logits.shape[-2:],
                                     logits.device)
         return dict(loss_depth=self.loss_depth(logits, target))

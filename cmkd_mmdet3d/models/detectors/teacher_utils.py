@@ -46,6 +46,20 @@ def build_frozen_teacher(teacher: Union[str, dict]) -> nn.Module:
     return model.eval()
 
 
+def teacher_point_dims(teacher_cfg: dict):
+    """The number of point features the teacher's voxel encoder reads
+    (``in_channels`` of a pillar / VFE encoder, ``num_features`` of
+    ``HardSimpleVFE``; e.g. 4 for KITTI's x, y, z, intensity, 5 for
+    nuScenes' with the sweeps' time lag), or None when its config does not
+    say."""
+    enc = teacher_cfg.get('pts_voxel_encoder') or \
+        teacher_cfg.get('voxel_encoder') or {}
+    for key in ('in_channels', 'num_features'):
+        if enc.get(key) is not None:
+            return int(enc[key])
+    return None
+
+
 def load_teacher_checkpoint(model: nn.Module, path: str) -> None:
     """Strict load; a missing file or a partial match is an error naming the
     file and the keys (never a silently half-random teacher)."""

@@ -202,55 +202,135 @@ class SoftDirectionLoss(nn.Module):
 @MODELS.register_module()
 class SoftHeatmapLoss(nn.Module):
     """Center-head response (CMKD's BEV response distillation with a
-    CenterPoint head): BCE(p, t) |p - t|^2 on
+    CenterPoint head): the quality focal loss BCE(p, t) |p - t|^beta on
     probabilities, p = clamp(sigmoid(z_s), 1e-4, 1 - 1e-4), t =
-    sigmoid(z_t), (B, K, H, W); per sample divided by the number of teacher
-    probabilities above ``pos_thr`` (0.3), averaged over the batch. The
-    reference divides the batch sum by one batch-wide count (4 samples per
-    GPU: 1/4 of our per-sample normalisers on average); weight 1.0."""
+    sigmoid(z_t), (B, K, H, W), summed and divided by the number of teacher
+    probabilities above ``pos_thr``.
+
+    Args:
+        beta (float): The modulating exponent. Defaults to 2.
+        pos_thr (float): Teacher probabilities counted by the normaliser:
+            0.3 (``Cc-Hy/CMKD:pcdet/models/dense_heads/center_head_soft.py``)
+            or 0.5 (CMKD-MV, ``Cc-Hy/CMKD-MV:mmdet3d/models/detectors/
+            bevdet.py``, which counts >= 0.5).
+        normalizer (str): ``'sample'`` (default: each sample divided by its
+            own count, then averaged over the batch) or ``'batch'`` (the
+            batch sum divided by one batch-wide count, as both references
+            do; with 4 samples per GPU about 1/4 of the per-sample value).
+        modulate_on_logits (bool): CMKD-MV's quirk, kept for fidelity: the
+            modulating factor |z_s - t|^beta on the student's *logits*
+            (its ``QualityFocalLoss`` called with ``use_sigmoid=False``);
+            the BCE then on logits without the clamp. Default False, the
+            quality focal loss as defined (Li et al., NeurIPS 2020).
+        loss_weight (float): 1.0 (KITTI reference), 0.2 (CMKD-MV).
+    """
 
     def __init__(self, beta: float = 2.0, pos_thr: float = 0.3,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0, normalizer: str = 'sample',
+                 modulate_on_logits: bool = False) -> None:
         super().__init__()
+        if normalizer not in ('sample', 'batch'):
+            raise ValueError("SoftHeatmapLoss: normalizer must be 'sample' "
+                             f"or 'batch', got {normalizer!r}")
         self.beta, self.pos_thr, self.loss_weight = beta, pos_thr, loss_weight
+        self.normalizer = normalizer
+        self.modulate_on_logits = modulate_on_logits
 
     def forward(self, student_logits: Tensor,
                 teacher_logits: Tensor) -> Tensor:
+        """Args:
+            student_logits, teacher_logits (Tensor): (B, K, H, W) heatmap
+                logits.
+
+        Returns:
+            Tensor: the scalar loss.
+        """
         _check_pair(student_logits, teacher_logits, 'heatmaps')
-        p = student_logits.float().sigmoid().clamp(1e-4, 1 - 1e-4)
+        z = student_logits.float()
         t = teacher_logits.detach().float().sigmoid()
-        b = p.shape[0]
-        loss = quality_focal_loss_tensor_target(
-            p.reshape(-1, 1), t.reshape(-1, 1), beta=self.beta,
-            activated=True, reduction='none').reshape(b, -1)
-        norm = (t.reshape(b, -1) > self.pos_thr).sum(1).clamp(min=1)
-        return self.loss_weight * (loss.sum(1) / norm).mean()
+        b = z.shape[0]
+        if self.modulate_on_logits:
+            loss = F.binary_cross_entropy_with_logits(
+                z, t, reduction='none') * (z - t).abs().pow(self.beta)
+            loss = loss.reshape(b, -1)
+        else:
+            p = z.sigmoid().clamp(1e-4, 1 - 1e-4)
+            loss = quality_focal_loss_tensor_target(
+                p.reshape(-1, 1), t.reshape(-1, 1), beta=self.beta,
+                activated=True, reduction='none').reshape(b, -1)
+        pos = (t.reshape(b, -1) > self.pos_thr).sum(1)
+        if self.normalizer == 'batch':
+            return self.loss_weight * loss.sum() / pos.sum().clamp(min=1)
+        return self.loss_weight * (loss.sum(1) / pos.clamp(min=1)).mean()
 
 
 @MODELS.register_module()
 class SoftCenterRegressionLoss(nn.Module):
-    """Center-head box maps (B, 8, H, W) (offset 2, z 1, log dims 3, rot 2)
-    against the teacher's, SmoothL1 (beta 1) weighted by s = sum_c
-    sigmoid(teacher heatmap logits) (B, 1, H, W) where s > ``pos_thr``,
-    averaged over the selected elements of each sample, then over the
-    batch (center-head response distillation). The reference hard-codes
-    ``4 * mean(... * s * 8)``: ``loss_weight`` = 32 reproduces it; the
-    reference averages over the selected elements of the whole batch."""
+    """Center-head box maps (B, k, H, W) against the teacher's, SmoothL1
+    (beta 1) weighted by the teacher's confidence s (B, 1, H, W) at every
+    BEV cell (center-head response distillation).
 
-    def __init__(self, beta: float = 1.0, pos_thr: float = 0.1,
-                 loss_weight: float = 32.0) -> None:
+    * KITTI reference (``Cc-Hy/CMKD:pcdet/models/dense_heads/
+      center_head_soft.py``, the defaults): s = sum_c sigmoid(teacher
+      heatmap logits); only cells with s > ``pos_thr`` (0.1) count; the
+      8 box maps (offset 2, z 1, log dims 3, rot 2) together, averaged over
+      the selected elements of each sample, then over the batch. The
+      reference hard-codes ``4 * mean(... * s * 8)``: ``loss_weight`` = 32
+      reproduces it; it averages over the selected elements of the whole
+      batch.
+    * CMKD-MV (``Cc-Hy/CMKD-MV:mmdet3d/models/detectors/bevdet.py``):
+      ``pos_thr=None`` (every cell, a TODO there), ``loss_weight=50``, each
+      regression head separately (``CMKDCenterHead(resp_bbox_per_head=
+      True)``). It weights by sigmoid(sum_c logits) instead, kept as
+      ``teacher_weight='sigmoid_of_sum'`` for fidelity: a task's confidence
+      is then near 1 wherever one class logit is large but also where two
+      weak ones add up, and near 0.5 on empty ground for a teacher whose
+      logits sum to 0.
+
+    Args:
+        beta (float): SmoothL1 beta. Defaults to 1.
+        pos_thr (float, optional): Mask threshold on s; None: no mask.
+        loss_weight (float): Defaults to 32.
+        teacher_weight (str): ``'sum_of_sigmoids'`` (default) or
+            ``'sigmoid_of_sum'``.
+    """
+
+    def __init__(self, beta: float = 1.0, pos_thr: Optional[float] = 0.1,
+                 loss_weight: float = 32.0,
+                 teacher_weight: str = 'sum_of_sigmoids') -> None:
         super().__init__()
+        if teacher_weight not in ('sum_of_sigmoids', 'sigmoid_of_sum'):
+            raise ValueError(
+                "SoftCenterRegressionLoss: teacher_weight must be "
+                "'sum_of_sigmoids' or 'sigmoid_of_sum', got "
+                f'{teacher_weight!r}')
         self.beta, self.pos_thr, self.loss_weight = beta, pos_thr, loss_weight
+        self.teacher_weight = teacher_weight
+
+    def teacher_confidence(self, teacher_heatmap_logits: Tensor) -> Tensor:
+        """(B, K, H, W) teacher logits -> (B, 1, H, W) weights s."""
+        z = teacher_heatmap_logits.detach().float()
+        if self.teacher_weight == 'sigmoid_of_sum':
+            return z.sum(1, keepdim=True).sigmoid()
+        return z.sigmoid().sum(1, keepdim=True)
 
     def forward(self, student: Tensor, teacher: Tensor,
                 teacher_heatmap_logits: Tensor) -> Tensor:
+        """Args:
+            student, teacher (Tensor): (B, k, H, W) box maps.
+            teacher_heatmap_logits (Tensor): (B, K, H, W).
+
+        Returns:
+            Tensor: the scalar loss.
+        """
         _check_pair(student, teacher, 'box maps')
-        s = teacher_heatmap_logits.detach().float().sigmoid().sum(
-            1, keepdim=True)
-        m = (s > self.pos_thr).float().expand_as(student)
+        s = self.teacher_confidence(teacher_heatmap_logits)
         loss = smooth_l1_loss(student.float(), teacher.detach().float(),
-                              beta=self.beta, reduction='none') * s * m
+                              beta=self.beta, reduction='none') * s
         b = student.shape[0]
+        if self.pos_thr is None:
+            return self.loss_weight * loss.mean()
+        m = (s > self.pos_thr).float().expand_as(student)
         count = m.reshape(b, -1).sum(1)
-        per_sample = loss.reshape(b, -1).sum(1) / count.clamp(min=1)
+        per_sample = (loss * m).reshape(b, -1).sum(1) / count.clamp(min=1)
         return self.loss_weight * per_sample.mean()

@@ -65,3 +65,44 @@ def test_init_weights_reaches_the_task_heads():
             assert (getattr(task, name)[-1].bias == 0).all(), name
     assert torch.equal(head.task_heads[0].heatmap[-1].weight, weight)
     assert (head.task_heads[5].heatmap[-1].bias == 0.5).all()
+
+
+def test_response_losses_with_velocity_per_head_or_together():
+    """loss_by_teacher on nuScenes heads (with ``vel``): one loss per task
+    over the concatenated box maps (the KITTI reference), or, with
+    resp_bbox_per_head (CMKD-MV), the sum of each head's own loss; both
+    equal the loss functions applied by hand, and vanish when the student's
+    outputs are the teacher's."""
+    from mmengine.config import Config
+    MODELS = _registry()
+    cfg = Config.fromfile(os.path.join(
+        REPO_ROOT, 'configs', 'teachers', 'centerpoint',
+        'centerpoint_pillar08_second_secfpn_head-circlenms_1xb4-cyclic-4e_'
+        'synnus-3d.py')).model
+    kwargs = dict(train_cfg=cfg.train_cfg.pts, test_cfg=cfg.test_cfg.pts)
+    box = dict(type='SoftCenterRegressionLoss', pos_thr=None, loss_weight=50)
+    per_head = MODELS.build(dict(cfg.pts_bbox_head, loss_resp_bbox=box,
+                                 resp_bbox_per_head=True, **kwargs))
+    together = MODELS.build(dict(cfg.pts_bbox_head, loss_resp_bbox=box,
+                                 **kwargs))
+    torch.manual_seed(0)
+    feats = [torch.randn(2, 192, 8, 8)]
+    s_out = per_head(feats)
+    t_out = together(feats)
+    assert 'vel' in s_out[0][0]
+    fn = MODELS.build(box)
+    heads = ('reg', 'height', 'dim', 'rot', 'vel')
+    a = per_head.loss_by_teacher(s_out, t_out)
+    b = together.loss_by_teacher(s_out, t_out)
+    assert len(a) == len(b) == 12
+    for task in range(6):
+        s, t = s_out[task][0], t_out[task][0]
+        expected = sum(fn(s[k], t[k], t['heatmap']) for k in heads)
+        torch.testing.assert_close(a[f'task{task}.loss_resp_bbox'], expected)
+        cat = fn(torch.cat([s[k] for k in heads], 1),
+                 torch.cat([t[k] for k in heads], 1), t['heatmap'])
+        torch.testing.assert_close(b[f'task{task}.loss_resp_bbox'], cat)
+    assert not torch.isclose(a['task0.loss_resp_bbox'],
+                             b['task0.loss_resp_bbox'])
+    same = per_head.loss_by_teacher(t_out, t_out)
+    assert all(v.item() == 0 for k, v in same.items() if 'bbox' in k)

@@ -395,3 +395,93 @@ def test_check_bev_grids_refuses_a_student_grid_shifted_by_one_cell():
         check_bev_grids(model.teacher, shifted, model.data_preprocessor)
     with pytest.raises(ValueError, match='voxel=True'):
         check_bev_grids(model.teacher, model.student, object())
+
+
+# --------------------------------------------------------------------------
+# CMKD-MV: the surround-view student and the CenterPoint teacher
+# --------------------------------------------------------------------------
+def test_surround_cmkd_trains_a_step(nus_world, tmp_path):
+    """The synthetic nuScenes distiller: one step on two frames gives the
+    BEV feature loss (x 50), per-task heatmap and box responses, the
+    student's depth and ground-truth losses; the distillation losses are
+    the configured loss functions applied by hand to the two models'
+    outputs; only the student gets gradients."""
+    from _helpers.models import SURROUND_CMKD, surround_batch
+    from mmengine.config import Config
+    from cmkd_mmdet3d.models.detectors.teacher_utils import (
+        build_frozen_teacher, teacher_bev_and_outputs)
+    MODELS = _registry()
+    cfg = Config.fromfile(SURROUND_CMKD)
+    torch.manual_seed(0)
+    teacher = build_frozen_teacher(cfg.model.teacher)
+    ckpt = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    cfg.model.teacher_ckpt = ckpt
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    assert not model.teacher.training
+    batch = surround_batch(cfg, nus_world[0], [0, 1])
+    data = model.data_preprocessor(batch, True)
+    assert data['inputs']['voxels']['voxels'].shape[-1] == 5
+    torch.manual_seed(1)            # the same dropout masks below
+    losses = model(**data, mode='loss')
+    keys = set(losses)
+    assert {'distill.loss_bev', 'student.loss_depth',
+            'distill.task5.loss_resp_heatmap',
+            'distill.task5.loss_resp_bbox',
+            'student.task5.loss_heatmap'} <= keys
+    assert len(keys) == 2 + 12 + 12
+    # the BEV loss by hand, from the two models' maps (the student still in
+    # train mode: the same batch statistics as in the pass above)
+    student = model.student
+    with torch.no_grad():
+        torch.manual_seed(1)
+        bev = student.extract_bev(data['inputs'], data['data_samples'])['bev']
+        t_bev, t_out = teacher_bev_and_outputs(
+            model.teacher, data['inputs']['voxels'], 2, True)
+    assert t_bev.shape == bev.shape == (2, 64, 128, 128)
+    total = sum(losses.values())
+    total.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert student.lift_neck.collapse.conv.weight.grad.abs().sum() > 0
+    expected = 50 * (bev - t_bev).pow(2).mean().item()
+    assert losses['distill.loss_bev'].item() == pytest.approx(expected,
+                                                              rel=1e-4)
+
+
+def test_surround_cmkd_refuses_points_without_the_time_lag(nus_world,
+                                                           tmp_path):
+    """The teacher reads 5 point features (the sweeps' time lag fifth); a
+    pipeline that loads 4 is refused with the two numbers, before the
+    teacher's first layer fails on a shape."""
+    import copy
+    from _helpers.models import SURROUND_CMKD, surround_batch
+    from mmengine.config import Config
+    MODELS = _registry()
+    cfg = Config.fromfile(SURROUND_CMKD)
+    model = MODELS.build(cfg.model)
+    assert model.teacher_point_dims == 5
+    pipeline = copy.deepcopy(cfg.distill_train_pipeline)
+    pipeline[0].update(use_dim=4)
+    pipeline = [pipeline[0]] + pipeline[2:]
+    pipeline = [t for t in pipeline if t['type'] != 'MakeDepthTarget']
+    batch = surround_batch(cfg, nus_world[0], [0], pipeline=pipeline)
+    cfg.model.student.loss_depth = None
+    model = MODELS.build(cfg.model)
+    with pytest.raises(ValueError, match='teacher reads 5 features per '
+                       'point, the pipeline gives 4'):
+        model(**model.data_preprocessor(batch, True), mode='loss')
+
+
+def test_surround_cmkd_refuses_another_student_grid():
+    """A student lifting into 0.4 m cells (256 x 256) under the teacher's
+    0.8 m pillars is refused at build time, naming both grids."""
+    from _helpers.models import SURROUND_CMKD
+    from mmengine.config import Config
+    MODELS = _registry()
+    cfg = Config.fromfile(SURROUND_CMKD)
+    cfg.model.student.lift_neck.voxel_size = [0.4, 0.4, 0.8]
+    with pytest.raises(ValueError, match=r'teacher \(C, Y, X\) \(64, 128, '
+                       r'128\).*student \(C, Y, X\) \(64, 256, 256\)'):
+        MODELS.build(cfg.model)

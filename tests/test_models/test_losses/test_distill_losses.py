@@ -154,3 +154,47 @@ def test_bev_box_mask_by_hand():
     expected[0:3, 1] = True
     assert torch.equal(bev_box_mask(box, pcr, cell, (3, 4)), expected)
     assert not bev_box_mask(box[:0], pcr, cell, (3, 4)).any()
+
+
+def test_cmkd_mv_center_head_losses_by_hand():
+    """CMKD-MV's forms (Cc-Hy/CMKD-MV, bevdet.py): the batch-wide
+    normaliser of teacher probabilities >= 0.5 (here > 0.5), the quirk of
+    the modulating factor on logits, and the box loss over every cell
+    weighted by sigmoid(sum of logits) or sum of sigmoids."""
+    g = torch.Generator().manual_seed(4)
+    zs = torch.randn(2, 2, 2, 3, generator=g) * 2
+    zt = torch.randn(2, 2, 2, 3, generator=g) * 2
+    flat = [(b, c, y, x) for b in range(2) for c in range(2)
+            for y in range(2) for x in range(3)]
+    npos = sum(sig(zt[i].item()) > 0.5 for i in flat)
+    assert 0 < npos < len(flat)
+    qfl = sum(bce_logit(zs[i].item(), sig(zt[i].item())) *
+              abs(sig(zs[i].item()) - sig(zt[i].item()))**2 for i in flat)
+    quirk = sum(bce_logit(zs[i].item(), sig(zt[i].item())) *
+                abs(zs[i].item() - sig(zt[i].item()))**2 for i in flat)
+    fixed = SoftHeatmapLoss(pos_thr=0.5, normalizer='batch',
+                            loss_weight=0.2)(zs, zt).item()
+    assert fixed == pytest.approx(0.2 * qfl / npos, rel=1e-4)
+    kept = SoftHeatmapLoss(pos_thr=0.5, normalizer='batch', loss_weight=0.2,
+                           modulate_on_logits=True)(zs, zt).item()
+    assert kept == pytest.approx(0.2 * quirk / npos, rel=1e-5)
+    assert kept != pytest.approx(fixed, rel=0.1)
+    with pytest.raises(ValueError, match='normalizer'):
+        SoftHeatmapLoss(normalizer='gpu')
+
+    ys = torch.randn(2, 2, 2, 3, generator=g)
+    yt = torch.randn(2, 2, 2, 3, generator=g)
+    for mode in ('sum_of_sigmoids', 'sigmoid_of_sum'):
+        total = 0.0
+        for b, k, y, x in flat:
+            z = [zt[b, c, y, x].item() for c in range(2)]
+            w = sig(sum(z)) if mode == 'sigmoid_of_sum' else \
+                sum(sig(v) for v in z)
+            total += smooth_l1(ys[b, k, y, x].item() -
+                               yt[b, k, y, x].item(), 1.0) * w
+        loss = SoftCenterRegressionLoss(pos_thr=None, loss_weight=50.0,
+                                        teacher_weight=mode)(ys, yt, zt)
+        assert loss.item() == pytest.approx(50 * total / len(flat),
+                                            rel=1e-5), mode
+    with pytest.raises(ValueError, match='teacher_weight'):
+        SoftCenterRegressionLoss(teacher_weight='max')

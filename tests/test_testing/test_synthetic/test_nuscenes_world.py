@@ -6,7 +6,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from conftest import SHARED_SAMPLES
+from conftest import NUS_WORLD_IMG_SHAPE, SHARED_SAMPLES
 
 from cmkd_mmdet3d.testing.synthetic.surround import (NUS_CAMERAS,
                                                      NUS_CAMERA_MOUNTS,
@@ -14,21 +14,7 @@ from cmkd_mmdet3d.testing.synthetic.surround import (NUS_CAMERAS,
 from cmkd_mmdet3d.utils.safe_pickle import load_pickle_file
 
 SAMPLES = osp.join(SHARED_SAMPLES, 'nuscenes')
-IMG_SHAPE = (90, 160)
-
-
-@pytest.fixture(scope='module')
-def nus_world(tmp_path_factory):
-    """3 scenes (2 train, 1 val, nuScenes' first split names) of 3 key
-    frames, 2 sweeps before each, small images and a sparse LiDAR."""
-    from cmkd_mmdet3d.testing.synthetic.nuscenes_writer import \
-        generate_nuscenes_world
-    root = str(tmp_path_factory.mktemp('nus') / 'world')
-    paths = generate_nuscenes_world(
-        root, num_scenes=3, num_val_scenes=1, samples_per_scene=3, seed=0,
-        img_shape=IMG_SHAPE, sweeps_per_sample=2, num_beams=16,
-        azimuth_step_deg=0.66)
-    return root, paths
+IMG_SHAPE = NUS_WORLD_IMG_SHAPE    # the nus_world fixture's (conftest)
 
 
 def _infos(paths, split):

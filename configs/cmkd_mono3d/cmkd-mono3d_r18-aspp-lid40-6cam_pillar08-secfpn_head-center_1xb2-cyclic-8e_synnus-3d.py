@@ -24,28 +24,17 @@
 #   augmentation yet (CMKD-MV: resize, rotation, flip per image).
 _base_ = [
     '../teachers/centerpoint/centerpoint_pillar08_second_secfpn_head-'
-    'circlenms_1xb4-cyclic-4e_synnus-3d.py'
+    'circlenms_1xb4-cyclic-4e_synnus-3d.py', '../_base_/datasets/nus-6cam-bev.py'
 ]
 
 data_root = 'data/synthetic_nus/'
-point_cloud_range = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
 class_names = _base_.class_names
-cameras = [
-    'CAM_FRONT', 'CAM_FRONT_RIGHT', 'CAM_FRONT_LEFT', 'CAM_BACK',
-    'CAM_BACK_LEFT', 'CAM_BACK_RIGHT'
-]
-image_scale = 0.5
 teacher = _base_.model
 
 model = dict(
     _delete_=True,
     type='CMKDMono3D',
-    data_preprocessor=dict(
-        type='Det3DDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=1),
+    data_preprocessor=_base_.nus_img_data_preprocessor,
     img_backbone=dict(
         type='DepthDistributionNet',
         backbone=dict(
@@ -68,7 +57,7 @@ model = dict(
         aspp_dilations=(4, 8, 12)),
     lift_neck=dict(
         type='DepthLiftNeck',
-        point_cloud_range=point_cloud_range,
+        point_cloud_range=_base_.nus_bev_range,
         voxel_size=[0.8, 0.8, 0.8],
         align='caddn',
         in_channels=32,
@@ -84,66 +73,30 @@ model = dict(
     train_cfg=teacher.train_cfg.pts,
     test_cfg=teacher.test_cfg.pts)
 
-backend_args = None
-load_points = [
-    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5,
-         use_dim=5, backend_args=backend_args),
-    dict(type='LoadPointsFromMultiSweeps', sweeps_num=9,
-         use_dim=[0, 1, 2, 3, 4], pad_empty_sweeps=True, remove_close=True,
-         backend_args=backend_args),
-]
-load_images = [
-    dict(type='LoadMultiViewImageFromFiles', to_float32=True,
-         num_views=len(cameras), backend_args=backend_args),
-    dict(type='ScaleImage3D', scale=image_scale),
-]
-# the points and the boxes are augmented before the images are loaded (so
-# that RandomFlip3D leaves the images alone); BEVAugToCameras then moves
-# every camera with them
-bev_augmentation = [
-    dict(type='GlobalRotScaleTrans', rot_range=[-0.3925, 0.3925],
-         scale_ratio_range=[0.95, 1.05], translation_std=[0, 0, 0]),
-    dict(type='RandomFlip3D', sync_2d=False, flip_ratio_bev_horizontal=0.5,
-         flip_ratio_bev_vertical=0.5),
-]
+load_images = [_base_.nus_load_views, dict(type='ScaleImage3D', scale=0.5)]
 # the distillation configs' pipeline: images for the student, the points
 # (10 sweeps, with their time lag) for the teacher and the depth targets
-distill_train_pipeline = load_points + [
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-] + bev_augmentation + load_images + [
-    dict(type='BEVAugToCameras'),
-    dict(type='MakeDepthTarget', stride=8, max_time_lag=0.0),
-    dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='PackCMKDInputs',
-         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
+distill_train_pipeline = (
+    _base_.nus_load_points + _base_.nus_bev_augmentation + load_images +
+    _base_.nus_targets +
+    [dict(type='ObjectNameFilter', classes=class_names),
+     _base_.nus_pack_distill])
 # the student alone: the same, without packing the points
-train_pipeline = distill_train_pipeline[:-1] + [
-    dict(type='PackCMKDInputs', keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
-test_pipeline = load_images + [dict(type='PackCMKDInputs', keys=['img'])]
+train_pipeline = distill_train_pipeline[:-1] + [_base_.nus_pack_student]
+test_pipeline = load_images + [_base_.nus_pack_test]
 
-camera_prefix = {cam: f'samples/{cam}' for cam in cameras}
-modality = dict(use_lidar=True, use_camera=True)
+views = dict(modality=_base_.nus_modality,
+             data_prefix=_base_.nus_camera_prefix)
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,
     dataset=dict(
-        dataset=dict(
-            data_root=data_root,
-            pipeline=train_pipeline,
-            modality=modality,
-            data_prefix=camera_prefix)))
+        dataset=dict(data_root=data_root, pipeline=train_pipeline,
+                     **views)))
 val_dataloader = dict(
     batch_size=1,
     num_workers=1,
-    dataset=dict(
-        data_root=data_root,
-        pipeline=test_pipeline,
-        modality=modality,
-        data_prefix=camera_prefix))
+    dataset=dict(data_root=data_root, pipeline=test_pipeline, **views))
 test_dataloader = val_dataloader
 
 # the teacher's schedule, 8 epochs of CBGS instead of 4

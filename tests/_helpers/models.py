@@ -178,3 +178,36 @@ def surround_batch(cfg, root, indices, ann_file='nuscenes_infos_train.pkl',
             t['scale'] = scale
     ds = DATASETS.build(ds_cfg)
     return pseudo_collate([ds[i] for i in indices])
+
+
+NUS_STUDENT = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd_mono3d',
+    'cmkd-mono3d_r50-aspp-ud59-6cam_second-secfpn_head-center_8xb4-'
+    'cyclic-24e_nus-3d.py')
+NUS_CMKD = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd',
+    'cmkd_bev-resp_centerpoint-voxel01_r50-aspp-ud59-6cam_8xb4-cyclic-24e_'
+    'nus-3d.py')
+
+
+def nuscenes_sample_with_six_images(tmp_path):
+    """mmdet3d's real nuScenes sample frame (LiDAR, sweeps, calibration and
+    boxes of nus_info.pkl) copied, with the one camera image the sample
+    ships (CAM_BACK_LEFT of another frame, 1600 x 900) standing in for the
+    five it lacks; None without the samples."""
+    import shutil
+    from conftest import SHARED_SAMPLES
+    from cmkd_mmdet3d.utils.safe_pickle import load_pickle_file
+    src = os.path.join(SHARED_SAMPLES, 'nuscenes')
+    if not os.path.exists(os.path.join(src, 'nus_info.pkl')):
+        return None
+    root = tmp_path / 'nuscenes'
+    shutil.copytree(src, root)
+    info = load_pickle_file(str(root / 'nus_info.pkl'))['data_list'][0]
+    shipped = next((root / 'samples' / 'CAM_BACK_LEFT').iterdir())
+    for cam, item in info['images'].items():
+        dst = root / 'samples' / cam / item['img_path']
+        if not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shipped, dst)
+    return str(root)

@@ -47,3 +47,21 @@ def test_single_runs_side_by_side_from_work_dirs(summarize, tmp_path):
     assert _row(table, 'Car 3D AP40 (IoU 0.7)') == ['1.50', '2.25']
     with pytest.raises(FileNotFoundError, match='no test results'):
         summarize.latest_test_log(str(tmp_path / 'missing'))
+
+
+def test_nuscenes_runs_show_map_nds_and_errors(summarize):
+    """Runs evaluated with NuScenesMetric get the nuScenes rows; for the
+    TP errors a lower value of the second label counts as ahead."""
+    p = 'NuScenes metric/pred_instances_3d_NuScenes/'
+    a = [{p + 'mAP': 0.1, p + 'NDS': 0.2, p + 'mATE': 0.9},
+         {p + 'mAP': 0.3, p + 'NDS': 0.2, p + 'mATE': 0.7}]
+    b = [{p + 'mAP': 0.2, p + 'NDS': 0.3, p + 'mATE': 0.8},
+         {p + 'mAP': 0.2, p + 'NDS': 0.1, p + 'mATE': 0.8}]
+    table = summarize.compare_table([('A', a), ('B', b)])
+    assert table.startswith('| nuScenes |')
+    assert _row(table, 'mAP') == ['0.200 +- 0.141', '0.200 +- 0.000',
+                                  '1 of 2']
+    assert _row(table, 'mATE (m)') == ['0.800 +- 0.141', '0.800 +- 0.000',
+                                       '1 of 2']
+    assert _row(table, 'mAVE (m/s)') == ['n/a', 'n/a', '0 of 2']
+    assert 'Car 3D' not in table

@@ -1,6 +1,7 @@
 """Print the KITTI metrics and the pictures of the latest test run in a work
 dir (written by ``tools/test.py`` / ``mim test``), or several runs side by
-side.
+side (KITTI's moderate AP40, or nuScenes' mAP, NDS and TP errors when the
+runs were evaluated with ``NuScenesMetric``).
 
     python tools/misc/summarize_results.py WORK_DIR [--title TEXT] [--json OUT]
     python tools/misc/summarize_results.py --compare LABEL=WORK_DIR ... \
@@ -60,35 +61,55 @@ COMPARE_ROWS = (
 )
 
 
+#: The nuScenes rows of ``--compare`` (``NuScenesMetric`` of mmdet3d).
+NUS_PREFIX = 'NuScenes metric/pred_instances_3d_NuScenes/'
+NUS_ROWS = (('mAP', 'mAP'), ('NDS', 'NDS'), ('mATE', 'mATE (m)'),
+            ('mASE', 'mASE (1 - IoU)'), ('mAOE', 'mAOE (rad)'),
+            ('mAVE', 'mAVE (m/s)'), ('mAAE', 'mAAE (1 - acc)'))
+
+
+def compare_rows(metrics: dict):
+    """(key, row name) of the table for runs with these metrics."""
+    if f'{NUS_PREFIX}NDS' in metrics:
+        return [(NUS_PREFIX + k, name) for k, name in NUS_ROWS]
+    return [(f'{PREFIX}{cls}_{kind}_AP40_moderate_{mode}', name)
+            for cls, kind, mode, name in COMPARE_ROWS]
+
+
 def compare_table(runs) -> str:
-    """Moderate AP40 of several runs side by side; ``runs`` is a list of
-    (label, metrics) or (label, [metrics, ...]) for repeated runs (mean +-
-    sample std over them, and for two labels of n runs each, paired in
-    order, the number of pairs where the second is ahead)."""
-    prefix = PREFIX
+    """Moderate AP40 (nuScenes: mAP, NDS and TP errors) of several runs
+    side by side; ``runs`` is a list of (label, metrics) or (label,
+    [metrics, ...]) for repeated runs (mean +- sample std over them, and
+    for two labels of n runs each, paired in order, the number of pairs
+    where the second is ahead; for the nuScenes errors, lower is ahead)."""
     runs = [(label, m if isinstance(m, list) else [m]) for label, m in runs]
     paired = (len(runs) == 2 and len(runs[0][1]) == len(runs[1][1]) > 1)
     labels = [label if len(ms) == 1 else f'{label} (mean +- std, n={len(ms)})'
               for label, ms in runs]
     if paired:
         labels.append(f'{runs[1][0]} ahead')
-    head = '| moderate | ' + ' | '.join(labels) + ' |'
+    rows = compare_rows(runs[0][1][0])
+    nus = rows[0][0].startswith(NUS_PREFIX)
+    head = '| ' + ('nuScenes' if nus else 'moderate') + ' | ' + \
+        ' | '.join(labels) + ' |'
     lines = [head, '|---' * (len(labels) + 1) + '|']
-    for cls, kind, mode, name in COMPARE_ROWS:
-        key = f'{prefix}{cls}_{kind}_AP40_moderate_{mode}'
+    for key, name in rows:
         values = [[m.get(key, float('nan')) for m in ms] for _, ms in runs]
         cells = []
         for vs in values:
             if len(vs) == 1:
-                cells.append(f'{vs[0]:6.2f}')
+                cells.append(f'{vs[0]:6.3f}' if nus else f'{vs[0]:6.2f}')
             elif any(math.isnan(v) for v in vs):
                 cells.append('n/a')
             else:
-                cells.append(f'{statistics.mean(vs):6.2f} +- '
-                             f'{statistics.stdev(vs):5.2f}')
+                digits = 3 if nus else 2
+                cells.append(f'{statistics.mean(vs):6.{digits}f} +- '
+                             f'{statistics.stdev(vs):5.{digits}f}')
         if paired:
             a, b = values
-            cells.append(f'{sum(y > x for x, y in zip(a, b))} of {len(a)}')
+            lower = nus and key.split('/')[-1] not in ('mAP', 'NDS')
+            ahead = sum((y < x) if lower else (y > x) for x, y in zip(a, b))
+            cells.append(f'{ahead} of {len(a)}')
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -116,7 +137,11 @@ def main():
     metrics, log_dir = latest_test_log(args.work_dir)
     if args.title:
         print(f'\n{args.title}')
-    print(kitti_table(metrics))
+    if f'{NUS_PREFIX}NDS' in metrics:
+        print(compare_table([(osp.basename(osp.normpath(args.work_dir)),
+                              metrics)]))
+    else:
+        print(kitti_table(metrics))
     pics = sorted(glob.glob(osp.join(log_dir, 'vis', '*', '*.png')))
     print(f'metrics: {log_dir}')
     if pics:

@@ -1,8 +1,9 @@
-from .image_geometry import (depth_map_from_points, mirror_through_image,
-                             project_to_image, scale_intrinsics,
-                             sparse_avg_pool, unproject_from_image)
+from .image_geometry import (crop_intrinsics, depth_map_from_points,
+                             mirror_through_image, project_to_image,
+                             scale_intrinsics, sparse_avg_pool,
+                             unproject_from_image)
 from .loading import LoadCalibratedImage
-from .transforms_3d import (BEVAugToCameras, FOVFilterPoints,
+from .transforms_3d import (BEVAugToCameras, CropImage3D, FOVFilterPoints,
                             ImageSpaceFlip3D, LoadDepthMap, MakeDepthTarget,
                             PackCMKDInputs, ScaleImage3D, check_image_size,
                             is_multiview)
@@ -10,9 +11,10 @@ from .transforms_3d import (BEVAugToCameras, FOVFilterPoints,
 # project_to_image / unproject_from_image: re-exported from
 # cmkd_mmdet3d.structures.geometry (the FOV mask is there too)
 __all__ = [
-    'BEVAugToCameras', 'FOVFilterPoints', 'ImageSpaceFlip3D',
+    'BEVAugToCameras', 'CropImage3D', 'FOVFilterPoints', 'ImageSpaceFlip3D',
     'LoadCalibratedImage', 'LoadDepthMap', 'MakeDepthTarget',
     'PackCMKDInputs', 'ScaleImage3D', 'check_image_size', 'is_multiview',
-    'depth_map_from_points', 'mirror_through_image', 'project_to_image',
-    'scale_intrinsics', 'sparse_avg_pool', 'unproject_from_image'
+    'crop_intrinsics', 'depth_map_from_points', 'mirror_through_image',
+    'project_to_image', 'scale_intrinsics', 'sparse_avg_pool',
+    'unproject_from_image'
 ]

@@ -115,3 +115,14 @@ def scale_intrinsics(cam2img: np.ndarray, sx: float, sy: float) -> np.ndarray:
     c2i[0] = sx * c2i[0] + (sx - 1) / 2 * c2i[2]
     c2i[1] = sy * c2i[1] + (sy - 1) / 2 * c2i[2]
     return c2i
+
+
+def crop_intrinsics(cam2img: np.ndarray, left: float,
+                    top: float) -> np.ndarray:
+    """``cam2img`` (3 or 4, 3 or 4) of an image cropped at (left, top):
+    u' = u - left, v' = v - top, hence rows 0 and 1 lose left / top times
+    row 2 (float64)."""
+    c2i = np.array(cam2img, dtype=np.float64)
+    c2i[0] -= left * c2i[2]
+    c2i[1] -= top * c2i[2]
+    return c2i

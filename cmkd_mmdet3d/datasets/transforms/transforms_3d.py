@@ -23,8 +23,9 @@ from ...structures.geometry import (BEV_AUG_STEPS, bev_augmentation_matrix,
                                     check_calibration, compose_lidar2img,
                                     points_in_fov)
 from ..pseudo_labels import check_info_instances
-from .image_geometry import (depth_map_from_points, mirror_through_image,
-                             scale_intrinsics, sparse_avg_pool)
+from .image_geometry import (crop_intrinsics, depth_map_from_points,
+                             mirror_through_image, scale_intrinsics,
+                             sparse_avg_pool)
 
 
 def _where(results: dict) -> str:
@@ -332,6 +333,70 @@ class ScaleImage3D(BaseTransform):
                 np.asarray(a, dtype=np.float64), k) for a, k in zip(l2c, ks)]
             results['lidar2img'] = lidar2img if multi else lidar2img[0]
         results['scale_factor'] = (sx, sy)
+        return results
+
+
+@TRANSFORMS.register_module()
+class CropImage3D(BaseTransform):
+    """Crop the image (or every view) to ``size`` (H, W) at (``top``,
+    ``left``) and shift ``cam2img`` with it, so that every LiDAR point still
+    projects onto the same content. With ``top=None`` the crop keeps the
+    bottom rows, as BEVDet's test-time crop of nuScenes images resized to
+    396 x 704 (CMKD-MV's input 256 x 704: the top 140 rows, mostly sky,
+    dropped). Put it after :class:`ScaleImage3D`.
+
+    Args:
+        size (tuple[int, int]): (H, W) of the crop, pixels.
+        top (int, optional): First row kept; None: ``H_img - H``.
+        left (int, optional): First column kept; None: centred.
+
+    Raises:
+        ValueError: at build time for a non-positive size, and naming the
+            image when the crop does not fit inside it.
+    """
+
+    def __init__(self, size, top: Optional[int] = None,
+                 left: Optional[int] = None) -> None:
+        if len(size) != 2 or min(size) <= 0:
+            raise ValueError(f'CropImage3D: size must be (H, W) > 0, got '
+                             f'{size!r}')
+        self.size = (int(size[0]), int(size[1]))
+        self.top, self.left = top, left
+
+    def transform(self, results: dict) -> dict:
+        """Crop the image(s) and update the calibration.
+
+        Args:
+            results (dict): The pipeline results.
+
+        Returns:
+            dict: ``results`` with ``img``, ``img_shape``, ``cam2img`` and
+            ``lidar2img`` updated and ``crop_offset`` (left, top).
+        """
+        multi = is_multiview(results)
+        imgs = results['img'] if multi else [results['img']]
+        c2is = results['cam2img'] if multi else [results['cam2img']]
+        h, w = self.size
+        ih, iw = imgs[0].shape[:2]
+        top = ih - h if self.top is None else self.top
+        left = (iw - w) // 2 if self.left is None else self.left
+        if top < 0 or left < 0 or top + h > ih or left + w > iw:
+            raise ValueError(
+                f'CropImage3D: a {h}x{w} crop at (top {top}, left {left}) '
+                f'does not fit the {ih}x{iw} image of {_where(results)}')
+        out = [i[top:top + h, left:left + w] for i in imgs]
+        ks = [crop_intrinsics(k, left, top) for k in c2is]
+        results['img'] = out if multi else out[0]
+        results['cam2img'] = ks if multi else ks[0]
+        results['img_shape'] = (h, w)
+        if 'pad_shape' in results:
+            results['pad_shape'] = (h, w)
+        if 'lidar2cam' in results:
+            l2c = results['lidar2cam'] if multi else [results['lidar2cam']]
+            l2i = [compose_lidar2img(np.asarray(a, dtype=np.float64), k)
+                   for a, k in zip(l2c, ks)]
+            results['lidar2img'] = l2i if multi else l2i[0]
+        results['crop_offset'] = (left, top)
         return results
 
 

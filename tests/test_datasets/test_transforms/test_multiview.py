@@ -174,3 +174,26 @@ def test_multiview_calibration_refusals():
     res['cam2img'][2] = np.array([[80.0, 0, 300], [0, 80, 44.5], [0, 0, 1]])
     with pytest.raises(ValueError, match='principal point'):
         MakeDepthTarget(stride=8)(res)
+
+
+def test_crop_keeps_every_view_consistent_with_its_calibration():
+    """CropImage3D (default: the bottom rows, centred columns, BEVDet's
+    crop): every pixel of the crop is the pixel (u + left, v + top) of the
+    view, and every point projects through the new cam2img onto the pixel
+    it had, shifted by the offset; a crop larger than the view is
+    refused."""
+    from cmkd_mmdet3d.datasets.transforms import CropImage3D
+    res = _results()
+    xyz = res['points'].tensor[:, :3].numpy().astype(np.float64)
+    before = [i.copy() for i in res['img']]
+    uv0 = [_pixels(xyz, a, K)[0] for a in res['lidar2cam']]
+    res = CropImage3D(size=(64, 150))(res)
+    assert res['crop_offset'] == (5, 26)          # (160 - 150) // 2, 90 - 64
+    for i in range(len(YAWS)):
+        assert res['img'][i].shape == (64, 150, 3)
+        np.testing.assert_array_equal(res['img'][i], before[i][26:, 5:155])
+        uv1, _ = _pixels(xyz, res['lidar2cam'][i], res['cam2img'][i])
+        np.testing.assert_allclose(uv1, uv0[i] - [5, 26], atol=1e-6)
+    assert res['img_shape'] == (64, 150)
+    with pytest.raises(ValueError, match='does not fit the 90x160 image'):
+        CropImage3D(size=(64, 150), top=40)(_results())

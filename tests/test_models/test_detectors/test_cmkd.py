@@ -485,3 +485,53 @@ def test_surround_cmkd_refuses_another_student_grid():
     with pytest.raises(ValueError, match=r'teacher \(C, Y, X\) \(64, 128, '
                        r'128\).*student \(C, Y, X\) \(64, 256, 256\)'):
         MODELS.build(cfg.model)
+
+
+def test_nuscenes_cmkd_mv_config_trains_a_step_on_the_nuscenes_sample(
+        tmp_path):
+    """CMKD-MV's nuScenes setting (R50 student, 256 x 704 views, the 0.1 m
+    CenterPoint teacher with 10 sweeps) on mmdet3d's real nuScenes sample:
+    the teacher's SparseEncoder map and the student's lift coincide (256 x
+    128 x 128), and one distillation step (images at 1/9 scale, cropped,
+    for CPU; no ImageNet download) gives finite losses for the six tasks
+    and gradients for the student only."""
+    import copy
+    from _helpers.models import (NUS_CMKD, nuscenes_sample_with_six_images,
+                                 surround_batch)
+    from mmengine.config import Config
+    from cmkd_mmdet3d.models.detectors.teacher_utils import \
+        build_frozen_teacher
+    root = nuscenes_sample_with_six_images(tmp_path)
+    if root is None:
+        pytest.skip('mmdet3d sample data not present')
+    MODELS = _registry()
+    cfg = Config.fromfile(NUS_CMKD)
+    assert cfg.train_cfg.max_epochs == 24
+    assert cfg.model.student.img_backbone.backbone.depth == 50
+    kinds = [t['type'] for t in cfg.distill_train_pipeline]
+    assert kinds.index('CropImage3D') == kinds.index('ScaleImage3D') + 1
+    cfg.model.student.img_backbone.backbone.init_cfg = None
+    torch.manual_seed(0)
+    teacher = build_frozen_teacher(cfg.model.teacher)
+    ckpt = str(tmp_path / 'teacher.pth')
+    torch.save(dict(state_dict=teacher.state_dict()), ckpt)
+    cfg.model.teacher_ckpt = ckpt
+    model = MODELS.build(cfg.model)
+    assert model.student.bev_grid.shape == (256, 128, 128)
+    model.init_weights()
+    model.train()
+    pipeline = copy.deepcopy(cfg.distill_train_pipeline)
+    for t in pipeline:
+        if t['type'] == 'ScaleImage3D':
+            t['scale'] = 0.11               # 99 x 176
+        if t['type'] == 'CropImage3D':
+            t['size'] = (64, 176)
+    batch = surround_batch(cfg, root, [0], ann_file='nus_info.pkl',
+                           pipeline=pipeline)
+    assert batch['inputs']['img'][0].shape == (6, 3, 64, 176)
+    losses = model(**model.data_preprocessor(batch, True), mode='loss')
+    assert len([k for k in losses if 'resp_heatmap' in k]) == 6
+    total = sum(losses.values())
+    assert torch.isfinite(total)
+    total.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())

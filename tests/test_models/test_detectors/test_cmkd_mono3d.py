@@ -380,38 +380,17 @@ def test_surround_student_refuses_cameras_without_matrices(nus_world):
         model(**data, mode='loss')
 
 
-def _nuscenes_sample_with_six_images(tmp_path):
-    """mmdet3d's real nuScenes sample frame (LiDAR, sweeps, calibration and
-    boxes of nus_info.pkl) copied, with the one camera image the sample
-    ships (CAM_BACK_LEFT of another frame, 1600 x 900) standing in for the
-    five it lacks; None without the samples."""
-    import shutil
-    from conftest import SHARED_SAMPLES
-    from cmkd_mmdet3d.utils.safe_pickle import load_pickle_file
-    src = os.path.join(SHARED_SAMPLES, 'nuscenes')
-    if not os.path.exists(os.path.join(src, 'nus_info.pkl')):
-        return None
-    root = tmp_path / 'nuscenes'
-    shutil.copytree(src, root)
-    info = load_pickle_file(str(root / 'nus_info.pkl'))['data_list'][0]
-    shipped = next((root / 'samples' / 'CAM_BACK_LEFT').iterdir())
-    for cam, item in info['images'].items():
-        dst = root / 'samples' / cam / item['img_path']
-        if not dst.exists():
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(shipped, dst)
-    return str(root)
-
-
 def test_surround_student_trains_on_the_real_nuscenes_sample(tmp_path):
     """The surround-view config with data_root moved to mmdet3d's real
     nuScenes sample frame (its calibration of six 1600 x 900 cameras, its
     LiDAR sweeps and boxes; images at 1/8 scale here for CPU): depth
     targets from the real sweep in every view, and one training step with
     finite losses."""
-    from _helpers.models import SURROUND_STUDENT, surround_batch
+    from _helpers.models import (SURROUND_STUDENT,
+                                 nuscenes_sample_with_six_images,
+                                 surround_batch)
     from mmengine.config import Config
-    root = _nuscenes_sample_with_six_images(tmp_path)
+    root = nuscenes_sample_with_six_images(tmp_path)
     if root is None:
         pytest.skip('mmdet3d sample data not present')
     MODELS = _registry()

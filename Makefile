@@ -4,6 +4,9 @@
 #   make test   the test suite
 #   make demo-semi   the demo plus 160 unlabeled frames: CMKD with online
 #               soft targets and with offline pseudo-labels, side by side
+#   make demo-nus    multi-camera CMKD (CMKD-MV) on the synthetic nuScenes
+#               world: CenterPoint teacher, surround-view student alone and
+#               distilled, mAP / NDS side by side
 # The environment lives in $(CMKD_VENV) (default .venv) and is built on first
 # use by tools/misc/setup_env.sh; `make install` re-installs the plugin alone.
 CMKD_VENV ?= $(CURDIR)/.venv
@@ -16,9 +19,9 @@ PLUGIN_SRC := setup.py MANIFEST.in model-index.yml \
 	$(shell find cmkd_mmdet3d configs tools -type f \( -name '*.py' -o -name '*.yml' -o -name '*.sh' -o -name '*.md' \) -not -path '*/.mim/*' 2>/dev/null)
 STACK_SRC := tools/misc/setup_env.sh $(wildcard requirements/*.txt)
 
-.PHONY: env install test demo demo-semi demo-data clean-demo help
+.PHONY: env install test demo demo-semi demo-nus demo-data clean-demo help
 help:
-	@echo "make demo | make demo-semi | make test | make env | make install"
+	@echo "make demo | make demo-semi | make demo-nus | make test | make env | make install"
 
 env: $(CMKD_VENV)/.cmkd-stack $(CMKD_VENV)/.cmkd-plugin
 
@@ -44,3 +47,7 @@ demo: env
 # the demo plus unlabeled frames: online soft targets and pseudo-labels
 demo-semi: env
 	DEMO_SEMI=1 bash tools/demo.sh
+
+# multi-camera CMKD on the synthetic nuScenes world
+demo-nus: env
+	bash tools/demo_nus.sh

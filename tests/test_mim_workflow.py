@@ -396,13 +396,19 @@ def test_mim_kitti_recipe_with_sparse_conv_teachers(mim, synthetic_world,
 
 NUS_TEACHER_CFG = ('centerpoint_pillar08_second_secfpn_head-circlenms_1xb4-'
                    'cyclic-4e_synnus-3d.py')
+NUS_STUDENT_CFG = ('cmkd-mono3d_r18-aspp-lid40-6cam_pillar08-secfpn_head-'
+                   'center_1xb2-cyclic-8e_synnus-3d.py')
+NUS_CMKD_CFG = ('cmkd_bev-resp_centerpoint-pillar08_r18-aspp-lid40-6cam_'
+                '1xb2-cyclic-8e_synnus-3d.py')
 
 
 def test_mim_nuscenes_teacher_on_the_synthetic_world(mim, tmp_path):
     """The synthetic nuScenes world made with `mim run ... create_data
     synthetic-nuscenes`, the CPU CenterPoint teacher trained one short
     epoch with `mim train` (CBGS over 4 frames) and evaluated with `mim
-    test`: NuScenesMetric runs the devkit's evaluation on CPU."""
+    test`: NuScenesMetric runs the devkit's evaluation on CPU; then the
+    surround-view student and CMKD-MV with that teacher, `mim train` and
+    `mim test`."""
     cwd = str(tmp_path)
     proc = run([mim, 'run', 'cmkd_mmdet3d', 'create_data',
                 'synthetic-nuscenes', '--out', 'data/synthetic_nus',
@@ -429,3 +435,31 @@ def test_mim_nuscenes_teacher_on_the_synthetic_world(mim, tmp_path):
     assert proc.returncode == 0, out[-3000:]
     assert 'NuScenes metric/pred_instances_3d_NuScenes/NDS' in out
     assert 'mAOE' in out
+    # the surround-view student alone and CMKD-MV with this teacher, one
+    # step each (the 4 frames once, RepeatDataset in place of CBGS), then
+    # `mim test` of the distilled student: NuScenesMetric on its predictions
+    student = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=4',
+               'train_dataloader.dataset.type=RepeatDataset',
+               'train_dataloader.dataset.times=1',
+               'train_dataloader.dataset.dataset.indices=4'] + SMALL + [
+               'test_dataloader.num_workers=0',
+               'test_dataloader.persistent_workers=False']
+    proc = run([mim, 'train', 'cmkd_mmdet3d', NUS_STUDENT_CFG, '--work-dir',
+                's', '--cfg-options'] + student, cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'loss_depth' in out and 'task5.loss_heatmap' in out
+    proc = run([mim, 'train', 'cmkd_mmdet3d', NUS_CMKD_CFG, '--work-dir',
+                'c', '--cfg-options', f'model.teacher_ckpt={ckpt}'] + student,
+               cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'distill.loss_bev' in out
+    assert 'distill.task5.loss_resp_bbox' in out
+    proc = run([mim, 'test', 'cmkd_mmdet3d', NUS_CMKD_CFG, '--checkpoint',
+                os.path.join(cwd, 'c', 'epoch_1.pth'), '--work-dir', 'ct',
+                '--cfg-options', f'model.teacher_ckpt={ckpt}'] + student[5:],
+               cwd=cwd)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'NuScenes metric/pred_instances_3d_NuScenes/NDS' in out

@@ -13,15 +13,16 @@
 # Finished stages are skipped when run again; interrupted trainings resume.
 # Knobs (environment): DEMO_NUS_SCENES (10: 8 train + 2 val scenes of 10 key
 # frames), DEMO_NUS_DATA (data/synthetic_nus), DEMO_NUS_WORK
-# (work_dirs/demo_nus), DEMO_NUS_EPOCHS (the students' epochs, 8),
-# DEMO_WORKERS (2), DEMO_SEED (0: the seed of every training).
+# (work_dirs/demo_nus), DEMO_WORKERS (2), DEMO_SEED (0: the seed of every
+# training). The epochs are the configs' (teacher 4, students 8): their
+# cyclic schedules are laid out over them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 SCENES=${DEMO_NUS_SCENES:-10}
 DATA=${DEMO_NUS_DATA:-data/synthetic_nus}
 WORK=${DEMO_NUS_WORK:-work_dirs/demo_nus}
-EPOCHS=${DEMO_NUS_EPOCHS:-8}
+EPOCHS=8
 WORKERS=${DEMO_WORKERS:-2}
 SEED=${DEMO_SEED:-0}
 TEACHER=centerpoint_pillar08_second_secfpn_head-circlenms_1xb4-cyclic-4e_synnus-3d.py
@@ -31,15 +32,14 @@ start=$(date +%s)
 stamp() { echo "   ($(( $(date +%s) - start )) s so far)"; }
 
 # train CONFIG WORK_DIR EPOCHS [cfg-options...]: mim train, resumed when
-# interrupted, skipped when its last checkpoint exists
+# interrupted, skipped when its last checkpoint (epoch_EPOCHS.pth) exists
 train() {
   local cfg=$1 dir=$2 epochs=$3
   shift 3
   if [ ! -f "$dir/epoch_$epochs.pth" ]; then
     mim train cmkd_mmdet3d "$cfg" --work-dir "$dir" \
         $([ -f "$dir/last_checkpoint" ] && echo --resume) \
-        --cfg-options train_cfg.max_epochs="$epochs" \
-        train_cfg.val_interval=1000 randomness.seed="$SEED" "$@"
+        --cfg-options train_cfg.val_interval=1000 randomness.seed="$SEED" "$@"
   fi
 }
 # evaluate CONFIG CHECKPOINT WORK_DIR

@@ -22,6 +22,8 @@ project gets them. Each shim is idempotent, narrow and tested on its own
   CPU scatter-add replaced;
 - :func:`cmkd_mmdet3d.datasets.checks.install_input_checks`: errors that
   name the file from mmdet3d's stock loaders;
+- :mod:`.nuscenes_empty`: the nuScenes devkit's evaluation of a prediction
+  set without any box (AP 0 instead of an exception);
 - :mod:`.cpu_distributed`: ``--launcher pytorch`` without CUDA (called by
   ``tools/train.py`` / ``tools/test.py``, not by :func:`apply_all`).
 """
@@ -36,6 +38,7 @@ from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
 from .config_scope import register_config_scope
 from .cpu_distributed import setup_cpu_distributed
 from .numpy_long import patch_numpy_long
+from .nuscenes_empty import patch_nuscenes_empty_predictions
 from .spconv_cpu import (patch_spconv_cpu_backward,
                          patch_spconv_cpu_scatter_add, spconv_scatter_add_cpu)
 
@@ -46,7 +49,8 @@ __all__ = [
     'install_rotate_iou', 'patch_numpy_long', 'setup_cpu_distributed',
     'register_config_scope', 'patch_atomic_local_put',
     'patch_spconv_cpu_backward', 'patch_spconv_cpu_scatter_add',
-    'spconv_scatter_add_cpu', 'patch_mmengine_pickle_handler', 'apply_all'
+    'spconv_scatter_add_cpu', 'patch_mmengine_pickle_handler',
+    'patch_nuscenes_empty_predictions', 'apply_all'
 ]
 
 _APPLIED = False
@@ -65,6 +69,7 @@ def apply_all() -> None:
     patch_atomic_local_put()
     patch_spconv_cpu_backward()
     patch_spconv_cpu_scatter_add()
+    patch_nuscenes_empty_predictions()
     # imported here, not at the top: the datasets package imports mmdet3d
     from ..datasets.checks import install_input_checks
     install_input_checks()

@@ -336,6 +336,14 @@ def test_devkit_evaluation_ground_truth_and_perturbed(nus_world, tmp_path):
     for c in moving:
         assert vel[f'{c}_vel_err'] == pytest.approx(0.5, abs=1e-3)
         assert gt[f'{c}_vel_err'] == pytest.approx(0.0, abs=1e-3)
+    # no box at all (a student early in training): AP 0 and TP errors 1
+    # for every class instead of the devkit's "Invalid box type: None"
+    # (cmkd_mmdet3d.compat.nuscenes_empty)
+    empty = _gt_as_predictions(infos, keep=0.0)
+    assert all(len(r['pred_instances_3d']['scores_3d']) == 0 for r in empty)
+    none = evaluate(empty, 'empty')
+    assert none['mAP'] == 0 and none['NDS'] == 0
+    assert none['mATE'] == 1.0
 
 
 def test_refusals(tmp_path):

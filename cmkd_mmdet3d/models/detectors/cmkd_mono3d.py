@@ -113,7 +113,11 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
     as the LiDAR teachers' so their weights load by name).
 
     Boxes are predicted in LiDAR coordinates from images plus ``lidar2cam``
-    / ``cam2img`` metainfo; no LiDAR is needed at inference. Training uses
+    / ``cam2img`` metainfo; no LiDAR is needed at inference. One camera per
+    sample (KITTI: ``imgs`` (B, 3, H, W)) or several (nuScenes' six, as
+    mmdet3d batches them: ``imgs`` (B, N, 3, H, W) and a list of N matrices
+    per metainfo key): the depth network then sees B * N images and the
+    lift neck puts all N into one grid (CMKD-MV's surround view). Training uses
     the ground-truth boxes and, with ``loss_depth``, the depth targets packed
     as ``data_sample.gt_depth``. ``backbone``, ``neck`` and ``bbox_head``
     may be left out (the image branch alone, CMKD's stage 1).

@@ -13,7 +13,10 @@ from ..utils.config_checks import check_voxel_grid
 from ..utils.depth_bins import DepthBins
 from ..utils.frustum_lift import (ALIGN_MODES, LIFT_IMPLS, REDUCTIONS,
                                   lift_cameras_to_voxels,
-                                  lift_frustum_to_voxels)
+                                  lift_frustum_to_voxels,
+                                  splat_frustum_to_voxels)
+
+LIFT_METHODS = ('sample', 'splat')
 
 
 @MODELS.register_module()
@@ -44,6 +47,12 @@ class DepthLiftNeck(BaseModule):
             (standard operators, for export).
         camera_reduce (str): with several cameras per sample, 'sum' or
             'mean' of their lifts where frustums overlap. Defaults to 'sum'.
+        lift_method (str): 'sample' (default: CaDDN's frustum-to-voxel
+            sampling, :func:`lift_frustum_to_voxels`) or 'splat' (the
+            forward splat of Lift-Splat-Shoot, as CMKD-MV's BEVDet,
+            :func:`splat_frustum_to_voxels`: each frustum point at its bin
+            centre adds its feature to the voxel that contains it; cameras
+            are summed).
 
     Raises:
         ValueError: at build time, naming the key and the value, for a
@@ -67,8 +76,16 @@ class DepthLiftNeck(BaseModule):
                  init_cfg: Optional[dict] = None,
                  depth_bins: Optional[DepthBins] = None,
                  lift_impl: str = 'sparse',
-                 camera_reduce: str = 'sum') -> None:
+                 camera_reduce: str = 'sum',
+                 lift_method: str = 'sample') -> None:
         super().__init__(init_cfg=init_cfg)
+        if lift_method not in LIFT_METHODS:
+            raise ValueError(f'DepthLiftNeck: lift_method must be one of '
+                             f'{LIFT_METHODS}, got {lift_method!r}')
+        if lift_method == 'splat' and camera_reduce != 'sum':
+            raise ValueError("DepthLiftNeck: lift_method='splat' sums the "
+                             "cameras (camera_reduce='sum')")
+        self.lift_method = lift_method
         if camera_reduce not in REDUCTIONS:
             raise ValueError(f'DepthLiftNeck: camera_reduce must be one of '
                              f'{REDUCTIONS}, got {camera_reduce!r}')
@@ -138,6 +155,22 @@ class DepthLiftNeck(BaseModule):
         """(C, Y, X) of the BEV map."""
         return (self.out_channels, self.grid_size[1], self.grid_size[0])
 
+    def _splat(self, probs: Tensor, feats: Tensor, lidar2cam: Tensor,
+               cam2img: Tensor, img_shape: Tuple[int, int]) -> Tensor:
+        """:func:`splat_frustum_to_voxels` of every camera, summed per
+        sample: (B, C, Z, Y, X)."""
+        n = lidar2cam.shape[1] if lidar2cam.dim() == 4 else 1
+        b = probs.shape[0] // n
+        if probs.shape[0] != b * n:
+            raise ValueError(f'{n} cameras per sample need a multiple of '
+                             f'{n} feature maps, got {probs.shape[0]}')
+        voxels = splat_frustum_to_voxels(
+            probs, feats, lidar2cam.reshape(-1, 4, 4),
+            cam2img.reshape(-1, *cam2img.shape[-2:]), img_shape,
+            self.point_cloud_range, self.voxel_size,
+            self.depth_bins.centres(), self.align)
+        return voxels.reshape(b, n, *voxels.shape[1:]).sum(1)
+
     def forward(self, depth_logits: Tensor, feats: Tensor, lidar2cam: Tensor,
                 cam2img: Tensor, img_shape: Tuple[int, int]) -> Tensor:
         """Lift, collapse and refine.
@@ -167,7 +200,9 @@ class DepthLiftNeck(BaseModule):
         args = (img_shape, self.point_cloud_range, self.voxel_size,
                 self.depth_min, self.depth_max, self.mode, self.align,
                 self.lift_impl)
-        if lidar2cam.dim() == 4:
+        if self.lift_method == 'splat':
+            voxels = self._splat(probs, feats, lidar2cam, cam2img, img_shape)
+        elif lidar2cam.dim() == 4:
             b, n = lidar2cam.shape[:2]
             if probs.shape[0] != b * n:
                 raise ValueError(

@@ -17,8 +17,9 @@ from typing import Sequence, Tuple
 import torch
 from torch import Tensor
 
-from ...structures.geometry import (cell_centers, grid_size,
-                                    project_points, transform_points)
+from ...structures.geometry import (cell_centers, compose_lidar2img,
+                                    grid_size, project_points,
+                                    transform_points)
 from .depth_bins import bin_depths
 
 ALIGN_MODES = ('caddn', 'exact')
@@ -339,6 +340,102 @@ def lift_frustum_to_voxels(depth_probs: Tensor,
     out = _LiftFunction.apply(
         depth_probs.reshape(b, d, hf * wf), feats.reshape(b, c, hf * wf),
         coords.shape[1], *corners)
+    return out.reshape(b, c, nz, ny, nx)
+
+
+def feature_pixel_centres(img_shape: Tuple[int, int],
+                          feat_shape: Tuple[int, int], align: str,
+                          device=None) -> Tuple[Tensor, Tensor]:
+    """Image pixel (u, v) of every feature cell's centre, (Hf * Wf,) each,
+    row-major: the inverse of :func:`sample_coordinates`' mapping, so that
+    the splat and the sampling lift agree on where a cell looks.
+    ``caddn``: u = (j + 0.5) (W - 1) / Wf; ``exact``: u = (j + 0.5) s - 0.5
+    with s = round(W / Wf)."""
+    h, w = img_shape
+    hf, wf = feat_shape
+    j = torch.arange(wf, dtype=torch.float32, device=device) + 0.5
+    i = torch.arange(hf, dtype=torch.float32, device=device) + 0.5
+    if align == 'caddn':
+        u, v = j * (w - 1) / wf, i * (h - 1) / hf
+    elif align == 'exact':
+        u = j * max(round(w / wf), 1) - 0.5
+        v = i * max(round(h / hf), 1) - 0.5
+    else:
+        raise ValueError(f'align must be one of {ALIGN_MODES}, got '
+                         f'{align!r}')
+    vv, uu = torch.meshgrid(v, u, indexing='ij')
+    return uu.reshape(-1), vv.reshape(-1)
+
+
+def splat_frustum_to_voxels(depth_probs: Tensor,
+                            feats: Tensor,
+                            lidar2cam: Tensor,
+                            cam2img: Tensor,
+                            img_shape: Tuple[int, int],
+                            point_cloud_range: Sequence[float],
+                            voxel_size: Sequence[float],
+                            depth_centres: Tensor,
+                            align: str = 'caddn') -> Tensor:
+    """The forward splat of Lift-Splat-Shoot (Philion and Fidler, ECCV 2020;
+    CMKD-MV's BEVDet view transformer): every frustum point, a feature cell
+    (h, w) at a depth-bin centre d, carries ``P[d, h, w] * X[:, h, w]`` into
+    the voxel that contains it; each voxel sums what lands in it.
+
+    Unlike :func:`lift_frustum_to_voxels`, which samples the frustum at every
+    voxel centre (trilinear; every voxel inside the frustum gets a value),
+    the splat is exact in mass (the voxels receive the frustum's features
+    once each) but sparse far away, where the rays of neighbouring cells
+    pass through different voxels, and piles up near the camera.
+
+    Args:
+        depth_probs (Tensor): (B, D, Hf, Wf) depth probabilities, without
+            the "beyond" bin.
+        feats (Tensor): (B, C, Hf, Wf) image features.
+        lidar2cam (Tensor): (B, 4, 4) LiDAR -> camera.
+        cam2img (Tensor): (B, 3 or 4, 4) camera -> image; depth is ``w' -
+            cam2img[2, 3]`` (KITTI's rectified z, 0 for nuScenes).
+        img_shape (tuple): (H, W) of the image, pixels.
+        point_cloud_range, voxel_size: the grid, metres.
+        depth_centres (Tensor): (D,) the bins' centre depths, metres
+            (:meth:`DepthBins.centres`).
+        align (str): 'caddn' or 'exact' (:func:`feature_pixel_centres`).
+
+    Returns:
+        Tensor: (B, C, Z, Y, X) voxel features; zeros where nothing lands.
+    """
+    _check_inputs(depth_probs, feats, lidar2cam, cam2img, img_shape)
+    b, d, hf, wf = depth_probs.shape
+    c = feats.shape[1]
+    if depth_centres.numel() != d:
+        raise ValueError(f'{depth_centres.numel()} depth-bin centres for '
+                         f'{d} depth bins')
+    nx, ny, nz = grid_size(point_cloud_range, voxel_size, tolerance=None)
+    device = feats.device
+    u, v = feature_pixel_centres(tuple(img_shape), (hf, wf), align, device)
+    depth = depth_centres.to(device=device, dtype=torch.float32)
+    out = feats.new_zeros(b, c, nz * ny * nx)
+    lo = torch.tensor(point_cloud_range[:3], dtype=torch.float32,
+                      device=device)
+    size = torch.tensor(voxel_size, dtype=torch.float32, device=device)
+    dims = torch.tensor([nx, ny, nz], device=device)
+    with torch.no_grad():
+        l2i = compose_lidar2img(lidar2cam.float(), cam2img.float())
+        img2lidar = torch.linalg.inv(l2i.double()).float()      # (B, 4, 4)
+        w_ = depth[:, None] + cam2img[:, None, None, 2, 3].float()  # B,D,1
+        uvw = torch.stack([u.expand(b, d, -1) * w_,
+                           v.expand(b, d, -1) * w_,
+                           w_.expand(b, d, u.numel())], -1)  # (B, D, HW, 3)
+        xyz = transform_points(uvw.reshape(b, -1, 3), img2lidar)
+        cell = ((xyz - lo) / size).floor().long()               # (B, N, 3)
+        inside = ((cell >= 0) & (cell < dims)).all(-1)
+        flat = (cell[..., 2] * ny + cell[..., 1]) * nx + cell[..., 0]
+    probs = depth_probs.reshape(b, -1)                         # (B, D*HW)
+    x = feats.reshape(b, c, 1, hf * wf).expand(b, c, d, hf * wf).reshape(
+        b, c, -1)
+    for i in range(b):
+        keep = inside[i].nonzero(as_tuple=True)[0]
+        out[i].index_add_(1, flat[i, keep],
+                          x[i][:, keep] * probs[i, keep])
     return out.reshape(b, c, nz, ny, nx)
 
 

@@ -57,3 +57,32 @@ def test_parts_backward_gives_the_gradients_of_the_whole_step(
     assert any(n.startswith('img_backbone.') for n in whole)
     for n in whole:
         assert torch.allclose(parts[n], whole[n], rtol=1e-3, atol=1e-6), n
+
+
+def test_parts_of_a_surround_view_step(nus_world):
+    """Six cameras per sample: the parts take the B * 6 images and their
+    backward gives the gradients of the whole step, for both lifts."""
+    from _helpers.models import SURROUND_STUDENT, _registry, surround_batch
+    from mmengine.config import Config
+    MODELS = _registry()
+    tool = _tool()
+    cfg = Config.fromfile(SURROUND_STUDENT)
+    batch = surround_batch(cfg, nus_world[0], [0])
+    for method in ('sample', 'splat'):
+        cfg.model.lift_neck.lift_method = method
+        torch.manual_seed(0)
+        model = MODELS.build(cfg.model).eval()
+        data = model.data_preprocessor(copy.deepcopy(batch), training=True)
+        tool.step_times(model, data, keep_grads=True)
+        parts = {n: p.grad.clone() for n, p in model.named_parameters()
+                 if p.grad is not None}
+        model.zero_grad(set_to_none=True)
+        tool.total_loss(model.loss(data['inputs'],
+                                   data['data_samples'])).backward()
+        whole = {n: p.grad for n, p in model.named_parameters()
+                 if p.grad is not None}
+        assert set(parts) == set(whole)
+        assert any(n.startswith('img_backbone.') for n in whole)
+        for n in whole:
+            assert torch.allclose(parts[n], whole[n], rtol=1e-3,
+                                  atol=1e-6), (method, n)

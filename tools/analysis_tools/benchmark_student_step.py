@@ -1,7 +1,8 @@
 """Where one training step of the camera student spends its time: forward
 and backward of the image branch (depth network), of the lift (frustum to
 voxels, collapse, SCNet) and of the BEV detector (backbone, neck, head and
-its losses), on real frames of a dataset, CPU or GPU.
+its losses), on real frames of a dataset, CPU or GPU; one camera per sample
+(KITTI) or several (the surround-view configs).
 
     python tools/analysis_tools/benchmark_student_step.py CONFIG \
         [--iters 5] [--warmup 1] [--threads 2] [--device cpu] [--json OUT] \
@@ -59,9 +60,10 @@ def step_times(model, data, device: str = 'cpu',
     """
     t = {}
     inputs, samples = data['inputs'], data['data_samples']
-    out, t['image fwd'] = timed(lambda: model.img_backbone(inputs['imgs']),
-                                device)
-    _, l2c, c2i, shape = model.camera_inputs(inputs, samples)
+    img, l2c, c2i, shape = model.camera_inputs(inputs, samples)
+    if img.dim() == 5:                   # several cameras: B * N images
+        img = img.flatten(0, 1)
+    out, t['image fwd'] = timed(lambda: model.img_backbone(img), device)
     logits = out['depth_logits'].detach().requires_grad_()
     feats = out['feats'].detach().requires_grad_()
     bev, t['lift fwd'] = timed(

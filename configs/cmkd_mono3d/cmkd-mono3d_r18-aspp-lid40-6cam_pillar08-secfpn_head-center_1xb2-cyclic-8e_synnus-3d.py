@@ -24,7 +24,8 @@
 #   augmentation yet (CMKD-MV: resize, rotation, flip per image).
 _base_ = [
     '../teachers/centerpoint/centerpoint_pillar08_second_secfpn_head-'
-    'circlenms_1xb4-cyclic-4e_synnus-3d.py', '../_base_/datasets/nus-6cam-bev.py'
+    'circlenms_1xb4-cyclic-4e_synnus-3d.py', '../_base_/datasets/nus-6cam-bev.py',
+    '../_base_/models/cmkd-image-branches.py'
 ]
 
 data_root = 'data/synthetic_nus/'
@@ -34,42 +35,14 @@ teacher = _base_.model
 model = dict(
     _delete_=True,
     type='CMKDMono3D',
-    data_preprocessor=_base_.nus_img_data_preprocessor,
-    img_backbone=dict(
-        type='DepthDistributionNet',
-        backbone=dict(
-            type='DilatedResNet',
-            depth=18,
-            num_stages=4,
-            strides=(1, 2, 1, 1),
-            dilations=(1, 1, 2, 4),
-            torchvision_dilation=False,
-            out_indices=(2, 3),
-            frozen_stages=-1,
-            norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=False,
-            style='pytorch',
-            init_cfg=None),
-        feat_in_channels=256,
-        deep_in_channels=512,
-        feat_channels=32,
-        aspp_channels=64,
-        aspp_dilations=(4, 8, 12)),
-    lift_neck=dict(
-        type='DepthLiftNeck',
-        point_cloud_range=_base_.nus_bev_range,
-        voxel_size=[0.8, 0.8, 0.8],
-        align='caddn',
-        in_channels=32,
-        out_channels=64,
-        num_blocks=2,
-        camera_reduce='sum'),
+    data_preprocessor=_base_.cmkd_img_data_preprocessor,
+    img_backbone=_base_.cmkd_r18_img_backbone,
+    lift_neck=dict(_base_.nus_lift_neck, in_channels=32, out_channels=64),
     depth_bins=dict(num_bins=40, depth_min=1.0, depth_max=60.0, mode='LID'),
     backbone=teacher.pts_backbone,
     neck=teacher.pts_neck,
     bbox_head=teacher.pts_bbox_head,
-    loss_depth=dict(type='DepthFocalLoss', alpha=0.25, gamma=2.0,
-                    loss_weight=0.5),
+    loss_depth=_base_.nus_loss_depth,
     train_cfg=teacher.train_cfg.pts,
     test_cfg=teacher.test_cfg.pts)
 

@@ -20,7 +20,8 @@
 # tested.
 _base_ = [
     '../teachers/centerpoint/centerpoint_voxel01_second_secfpn_head-'
-    'circlenms_8xb4-cyclic-20e_nus-3d.py', '../_base_/datasets/nus-6cam-bev.py'
+    'circlenms_8xb4-cyclic-20e_nus-3d.py', '../_base_/datasets/nus-6cam-bev.py',
+    '../_base_/models/cmkd-image-branches.py'
 ]
 
 class_names = _base_.class_names
@@ -29,45 +30,21 @@ teacher = _base_.model
 model = dict(
     _delete_=True,
     type='CMKDMono3D',
-    data_preprocessor=_base_.nus_img_data_preprocessor,
+    data_preprocessor=_base_.cmkd_img_data_preprocessor,
     img_backbone=dict(
-        type='DepthDistributionNet',
+        _base_.cmkd_r50_img_backbone,
         backbone=dict(
-            type='DilatedResNet',
-            depth=50,
-            num_stages=4,
-            strides=(1, 2, 1, 1),
-            dilations=(1, 1, 2, 4),
-            torchvision_dilation=True,
-            out_indices=(2, 3),
-            frozen_stages=-1,
-            norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=False,
-            style='pytorch',
+            _base_.cmkd_r50_img_backbone.backbone,
             init_cfg=dict(
                 type='Pretrained',
                 checkpoint='https://download.pytorch.org/models/'
-                'resnet50-0676ba61.pth')),
-        feat_in_channels=1024,
-        deep_in_channels=2048,
-        feat_channels=64,
-        aspp_channels=256,
-        aspp_dilations=(12, 24, 36)),
-    lift_neck=dict(
-        type='DepthLiftNeck',
-        point_cloud_range=_base_.nus_bev_range,
-        voxel_size=[0.8, 0.8, 0.8],
-        align='caddn',
-        in_channels=64,
-        out_channels=256,
-        num_blocks=2,
-        camera_reduce='sum'),
+                'resnet50-0676ba61.pth'))),
+    lift_neck=dict(_base_.nus_lift_neck, in_channels=64, out_channels=256),
     depth_bins=dict(num_bins=59, depth_min=1.0, depth_max=60.0, mode='UD'),
     backbone=teacher.pts_backbone,
     neck=teacher.pts_neck,
     bbox_head=dict(teacher.pts_bbox_head, type='CMKDCenterHead'),
-    loss_depth=dict(type='DepthFocalLoss', alpha=0.25, gamma=2.0,
-                    loss_weight=0.5),
+    loss_depth=_base_.nus_loss_depth,
     train_cfg=teacher.train_cfg.pts,
     test_cfg=teacher.test_cfg.pts)
 

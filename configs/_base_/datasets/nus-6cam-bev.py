@@ -19,12 +19,6 @@ nus_camera_prefix = dict(
     CAM_BACK_RIGHT='samples/CAM_BACK_RIGHT')
 nus_modality = dict(use_lidar=True, use_camera=True)
 nus_bev_range = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
-nus_img_data_preprocessor = dict(
-    type='Det3DDataPreprocessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_size_divisor=1)
 nus_load_views = dict(
     type='LoadMultiViewImageFromFiles', to_float32=True, num_views=6)
 nus_load_points = [
@@ -55,3 +49,17 @@ nus_pack_distill = dict(
 nus_pack_student = dict(
     type='PackCMKDInputs', keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])
 nus_pack_test = dict(type='PackCMKDInputs', keys=['img'])
+
+# the surround-view student's lift (CMKD-MV's grid: 0.8 m voxels over
+# [-51.2, 51.2]^2 x [-5, 3] m, 128 x 128 x 10; the six cameras summed) and
+# depth loss; a leaf adds the channels, the depth network, the depth bins
+# and the teacher's BEV detector
+nus_lift_neck = dict(
+    type='DepthLiftNeck',
+    point_cloud_range=nus_bev_range,
+    voxel_size=[0.8, 0.8, 0.8],
+    align='caddn',
+    num_blocks=2,
+    camera_reduce='sum')
+nus_loss_depth = dict(
+    type='DepthFocalLoss', alpha=0.25, gamma=2.0, loss_weight=0.5)

@@ -5,53 +5,17 @@
 # 140 x 188 x 10 grid of 0.32 x 0.32 x 0.4 m voxels; collapse 640 -> 128;
 # 4 SCNet blocks; SECOND [5, 5] / SECONDFPN; anchor head with CMKD's
 # direction offsets and class-agnostic NMS.
+_base_ = ['./cmkd-image-branches.py']
+
 grid_range = [2, -30.08, -3, 46.8, 30.08, 1]
 grid_voxel_size = [0.32, 0.32, 0.4]
 depth_cfg = dict(num_bins=120, depth_min=2.0, depth_max=46.8, mode='LID')
 
 model = dict(
     type='CMKDMono3D',
-    data_preprocessor=dict(
-        type='Det3DDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        # the reference pads each batch to its largest image, bottom / right,
-        # with zeros after normalisation; padding never shifts geometry
-        pad_size_divisor=1),
-    img_backbone=dict(
-        type='DepthDistributionNet',
-        # the reference's DDNDeepLabV3 (torchvision deeplabv3_resnet50):
-        # torchvision's dilation pattern (block 0 of layer3 / layer4 keeps
-        # dilation 1 / 2) and the whole COCO checkpoint (backbone, ASPP,
-        # head 3x3 conv; the last conv and the 1024 -> 64 reduction start
-        # fresh), fetched by mmengine's HTTP loader into the torch hub cache
-        # (no torchvision needed). Offline: a local copy of the file, or of
-        # tools/model_converters/deeplabv3_to_cmkd.py's output. ImageNet
-        # ResNet-50 alone instead (backbone only): checkpoint=
-        # 'https://download.pytorch.org/models/resnet50-0676ba61.pth'.
-        backbone=dict(
-            type='DilatedResNet',
-            depth=50,
-            num_stages=4,
-            strides=(1, 2, 1, 1),
-            dilations=(1, 1, 2, 4),
-            torchvision_dilation=True,
-            out_indices=(2, 3),
-            frozen_stages=-1,
-            norm_cfg=dict(type='BN', requires_grad=True),
-            norm_eval=False,
-            style='pytorch',
-            init_cfg=dict(
-                type='Pretrained',
-                checkpoint='https://download.pytorch.org/models/'
-                'deeplabv3_resnet50_coco-cd0a2569.pth')),
-        num_bins=depth_cfg['num_bins'],
-        feat_in_channels=1024,
-        deep_in_channels=2048,
-        feat_channels=64,
-        aspp_channels=256,
-        aspp_dilations=(12, 24, 36)),
+    data_preprocessor=_base_.cmkd_img_data_preprocessor,
+    img_backbone=dict(_base_.cmkd_r50_img_backbone,
+                      num_bins=depth_cfg['num_bins']),
     lift_neck=dict(
         type='DepthLiftNeck',
         point_cloud_range=grid_range,

@@ -46,6 +46,14 @@ def test_cmkd_configs_build_with_matching_grids(path):
     cfg = Config.fromfile(path)
     model = MODELS.build(cfg.model)          # runs the grid check
     name = os.path.basename(path)
+    # the points the pipeline loads are the points the teacher reads
+    ds = cfg.train_dataloader.dataset
+    while 'pipeline' not in ds:
+        ds = ds.get('dataset') or ds['datasets'][0]
+    load = [t for t in ds.pipeline if t['type'] == 'LoadPointsFromFile'][0]
+    use = load.get('use_dim', load.get('load_dim'))
+    assert model.teacher_point_dims == (
+        use if isinstance(use, int) else len(use))
     assert cfg.optim_wrapper.constructor == \
         'TrainableOptimWrapperConstructor'
     if name.endswith(('_synnus-3d.py', '_nus-3d.py')):

@@ -17,11 +17,14 @@ export CMKD_VENV
 # everything `pip install .` ships (configs and tools go into .mim/)
 PLUGIN_SRC := setup.py MANIFEST.in model-index.yml \
 	$(shell find cmkd_mmdet3d configs tools -type f \( -name '*.py' -o -name '*.yml' -o -name '*.sh' -o -name '*.md' \) -not -path '*/.mim/*' 2>/dev/null)
-STACK_SRC := tools/misc/setup_env.sh $(wildcard requirements/*.txt)
+STACK_SRC := tools/misc/setup_env.sh $(filter-out requirements/waymo.txt,$(wildcard requirements/*.txt))
+# the Waymo metric's own environment (tensorflow 2.13, numpy 1.23.5)
+CMKD_WAYMO_VENV ?= $(CURDIR)/.venv-waymo
+export CMKD_WAYMO_VENV
 
-.PHONY: env install test demo demo-semi demo-nus demo-data clean-demo help
+.PHONY: env waymo-env install test demo demo-semi demo-nus demo-data clean-demo help
 help:
-	@echo "make demo | make demo-semi | make demo-nus | make test | make env | make install"
+	@echo "make demo | make demo-semi | make demo-nus | make test | make env | make waymo-env | make install"
 
 env: $(CMKD_VENV)/.cmkd-stack $(CMKD_VENV)/.cmkd-plugin
 
@@ -32,6 +35,14 @@ $(CMKD_VENV)/.cmkd-stack: $(STACK_SRC)
 # non-editable on purpose: mim needs site-packages/cmkd_mmdet3d/.mim
 $(CMKD_VENV)/.cmkd-plugin: $(CMKD_VENV)/.cmkd-stack $(PLUGIN_SRC)
 	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+	touch $@
+
+# the official Waymo metric runs here, in a subprocess (make test uses it when
+# present; CI builds it)
+waymo-env: $(CMKD_WAYMO_VENV)/.cmkd-waymo
+
+$(CMKD_WAYMO_VENV)/.cmkd-waymo: tools/misc/setup_waymo_env.sh requirements/waymo.txt
+	bash tools/misc/setup_waymo_env.sh "$(CMKD_WAYMO_VENV)"
 	touch $@
 
 install:

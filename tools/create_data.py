@@ -20,6 +20,18 @@ detection classes, moving objects and ego): ``samples/``, ``sweeps/``, the
 made by mmdet3d's own nuScenes converter. With real nuScenes use mmdet3d's
 ``tools/create_data.py nuscenes`` instead.
 
+    python tools/create_data.py synthetic-waymo --out data/synthetic_waymo \
+        --num-train 160 --num-val 40 --seed 0 --img-height 320 --img-width 480
+
+writes a synthetic world in mmdet3d 1.4's Waymo layout from the same
+generator with a Waymo-like rig (front camera at 1920 x 1280 by default, a
+64-beam top LiDAR reaching 75 m, the vehicle frame, Car / Pedestrian /
+Cyclist): ``training/{image_0,velodyne,label_0}``,
+``waymo_infos_{train,val}.pkl`` that ``WaymoDataset`` reads, and the val
+ground truth as Waymo ``Objects`` protos (``waymo_format/{gt,fov_gt}.bin``,
+written through the environment of ``make waymo-env`` when it exists). With
+real Waymo use mmdet3d's ``tools/create_data.py waymo`` instead.
+
     python tools/create_data.py kitti-raw --root data/kitti_raw \
         --split-file eigen_clean.txt --out data/kitti/kitti_infos_eigen.pkl
 
@@ -82,6 +94,15 @@ def parse_args():
     nus.add_argument('--sweeps', type=int, default=9,
                      help='LiDAR sweeps (20 Hz) before every key frame')
     _add_world_args(nus, (900, 1600), 32, 0.33, 'skip the mmdet3d infos')
+    way = sub.add_parser('synthetic-waymo',
+                         help='generate a synthetic Waymo-format world')
+    way.add_argument('--out', required=True, help='output root')
+    way.add_argument('--num-train', type=int, default=160)
+    way.add_argument('--num-val', type=int, default=40)
+    way.add_argument('--gt-bin', choices=['auto', 'yes', 'no'],
+                     default='auto', help='val ground truth as Waymo .bin: '
+                     'auto writes it when the Waymo environment exists')
+    _add_world_args(way, (1280, 1920), 64, 0.14, 'skip the mmdet3d infos')
     raw = sub.add_parser('kitti-raw',
                          help='infos of unlabeled KITTI raw frames')
     raw.add_argument('--root', required=True,
@@ -116,6 +137,18 @@ def main():
         except ValueError as e:       # bad sizes, root, or settings
             sys.exit(f'create_data.py synthetic-nuscenes: {e}')
         _report('nuScenes', args.out, t0, paths)
+    elif args.dataset == 'synthetic-waymo':
+        from cmkd_mmdet3d.testing.synthetic import generate_waymo_world
+        try:
+            paths = generate_waymo_world(
+                args.out, args.num_train, args.num_val, seed=args.seed,
+                img_shape=(args.img_height, args.img_width),
+                num_beams=args.beams, azimuth_step_deg=args.azimuth_step,
+                workers=args.workers, make_infos=not args.no_infos,
+                gt_bin=dict(auto=None, yes=True, no=False)[args.gt_bin])
+        except (ValueError, FileNotFoundError) as e:
+            sys.exit(f'create_data.py synthetic-waymo: {e}')
+        _report('Waymo', args.out, t0, paths)
     elif args.dataset == 'kitti-raw':
         from cmkd_mmdet3d.datasets import create_kitti_raw_infos
         try:

@@ -325,6 +325,15 @@ class WaymoAPMetric(WaymoMetric):
             data_samples (Sequence[dict]): The model's outputs, with
                 ``pred_instances_3d`` and the frame's metainfo.
         """
+        for sample in data_samples:
+            missing = [k for k in ('context_name', 'timestamp')
+                       if k not in sample]
+            if missing:
+                raise KeyError(
+                    f'WaymoAPMetric needs {missing} in the data sample of '
+                    f'frame {sample.get("sample_idx")} to find its ground '
+                    'truth; add them to the meta_keys of the test '
+                    'pipeline\'s Pack3DDetInputs / PackCMKDInputs')
         start = len(self.results)
         super().process(data_batch, data_samples)
         if not self.restrict_to_fov:

@@ -117,6 +117,10 @@ def _sample(boxes, scores, labels, frame, **meta):
 
 def test_process_without_calibration_names_the_keys():
     metric = WaymoAPMetric(waymo_bin_file='gt.bin')
+    sample = _sample([CAR], [0.9], [0], 4)
+    del sample['timestamp']
+    with pytest.raises(KeyError, match="'timestamp'.*frame 4.*meta_keys"):
+        metric.process({}, [sample])
     with pytest.raises(KeyError, match="'lidar2cam'.*frame 3"):
         metric.process({}, [_sample([CAR], [0.9], [0], 3)])
 

@@ -39,17 +39,22 @@ are. :mod:`.surround` is such a rig (nuScenes' six cameras and a 32-beam
 LiDAR on a moving ego, objects of the ten nuScenes classes placed around
 the vehicle and moving along the road), and :mod:`.nuscenes_writer` its
 layout (``python tools/create_data.py synthetic-nuscenes``).
+:mod:`.waymo_writer` is another: Waymo's front camera and 64-beam top
+LiDAR on the KITTI scene sampler, written in mmdet3d's Waymo layout
+(``python tools/create_data.py synthetic-waymo``).
 """
 from .frame import KITTI_IMG_SHAPE, Frame, make_frame
 from .geometry import CALIB_DATES, Calibration, calibration_for_date
 from .rig import (KITTI_CAM2, KITTI_HDL64E, KITTI_RIG, CameraSpec,
                   LidarSpec, SensorRig)
 from .nuscenes_writer import generate_nuscenes_world
+from .waymo_writer import generate_waymo_world, waymo_rig
 from .writer import create_kitti_infos, generate_world, write_calib_txt
 
 __all__ = [
     'KITTI_IMG_SHAPE', 'Frame', 'make_frame', 'CALIB_DATES', 'Calibration',
     'calibration_for_date', 'create_kitti_infos', 'generate_world',
-    'write_calib_txt', 'generate_nuscenes_world', 'CameraSpec', 'LidarSpec',
+    'write_calib_txt', 'generate_nuscenes_world', 'generate_waymo_world',
+    'waymo_rig', 'CameraSpec', 'LidarSpec',
     'SensorRig', 'KITTI_CAM2', 'KITTI_HDL64E', 'KITTI_RIG'
 ]

@@ -63,13 +63,19 @@ def _calibration(results: dict):
 
 
 def _image_shape(results: dict):
+    """(H, W) of the loaded image; for a LiDAR-only pipeline (no image
+    loaded) the size the info gives for the camera of ``img_path``."""
     if 'img' in results:
         img = results['img']
         return (img[0] if isinstance(img, list) else img).shape[:2]
     if 'img_shape' in results:
         return tuple(results['img_shape'][:2])
+    info = _info_image_size(results)
+    if info is not None:
+        return info[1], info[2]
     raise KeyError(f'no image shape for {_where(results)}: put '
-                   'LoadImageFromFile before this transform')
+                   'LoadImageFromFile before this transform, or give the '
+                   'camera its height / width in the info')
 
 
 def _info_image_size(results: dict):
@@ -153,7 +159,10 @@ def _check_view_sizes(results: dict) -> None:
 class FOVFilterPoints(BaseTransform):
     """Keep the finite points that project into the image with depth >= 0.
 
-    Required keys: points, lidar2cam, cam2img, img (or img_shape).
+    Required keys: points, lidar2cam, cam2img, and img, img_shape, or (in
+    a LiDAR-only pipeline, e.g. a Waymo teacher's) the camera's height and
+    width in the info; in that last case ``img_shape`` is set from the info,
+    so that later steps and metrics see the camera's image size.
     A point with any non-finite feature (a NaN intensity as well as a NaN
     coordinate) is dropped: the teacher would turn it into a NaN BEV
     feature and loss. Their number is stored as
@@ -216,6 +225,49 @@ class FOVFilterPoints(BaseTransform):
                 f'into the image of {_where(results)} (empty sweep or wrong '
                 f'calibration; {len(points)} points before the filter)')
         results['points'] = points[torch.from_numpy(mask)]
+        if 'img' not in results and 'img_shape' not in results:
+            results['img_shape'] = tuple(_image_shape(results))
+        return results
+
+
+@TRANSFORMS.register_module()
+class ObjectFOVFilter(BaseTransform):
+    """Keep the ground-truth boxes whose centre (at half height) projects
+    into the image with depth >= 0: the boxes a front camera can see.
+
+    KITTI labels only what the camera sees; Waymo labels all around the
+    vehicle, so the monocular protocol (CaDDN, CMKD on Waymo) restricts the
+    ground truth to the camera's field of view, and a LiDAR teacher fed the
+    FOV points only must not be asked for the boxes outside it.
+
+    Required keys: gt_bboxes_3d, gt_labels_3d, lidar2cam, cam2img and an
+    image size (see :class:`FOVFilterPoints`). Modified keys: gt_bboxes_3d,
+    gt_labels_3d (and gt_bboxes / gt_bboxes_labels / centers_2d / depths
+    when present with one row per box).
+    """
+
+    def transform(self, results: dict) -> dict:
+        """Drop the boxes outside the image.
+
+        Args:
+            results (dict): The pipeline results.
+
+        Returns:
+            dict: ``results`` with the kept boxes.
+        """
+        boxes = results['gt_bboxes_3d']
+        n = len(boxes)
+        if n == 0:
+            return results
+        l2c, c2i = _calibration(results)
+        keep = points_in_fov(boxes.gravity_center.numpy(), l2c, c2i,
+                             _image_shape(results))
+        results['gt_bboxes_3d'] = boxes[torch.from_numpy(keep)]
+        for key in ('gt_labels_3d', 'gt_bboxes', 'gt_bboxes_labels',
+                    'centers_2d', 'depths', 'gt_scores_3d'):
+            value = results.get(key)
+            if value is not None and len(value) == n:
+                results[key] = value[keep]
         return results
 
 

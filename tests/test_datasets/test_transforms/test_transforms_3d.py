@@ -268,3 +268,49 @@ def test_bad_calibration_and_empty_sweep_fail_early():
     with pytest.raises(KeyError, match='cam2img'):
         FOVFilterPoints().transform(
             {k: v for k, v in base.items() if k != 'cam2img'})
+
+
+# a level front camera in a vehicle frame (x forward, y left, z up): focal
+# 100 px, principal point (50, 40), image 80 x 100
+_V2C = np.array([[0, -1, 0, 0], [0, 0, -1, 0], [1, 0, 0, 0], [0, 0, 0, 1.]])
+_K = np.array([[100, 0, 50, 0], [0, 100, 40, 0], [0, 0, 1, 0.]])
+
+
+def _lidar_only_results(points, boxes):
+    from mmdet3d.structures import LiDARInstance3DBoxes, LiDARPoints
+    return dict(
+        points=LiDARPoints(torch.tensor(points, dtype=torch.float32),
+                           points_dim=4),
+        gt_bboxes_3d=LiDARInstance3DBoxes(torch.tensor(boxes).float()),
+        gt_labels_3d=np.arange(len(boxes)), lidar2cam=_V2C, cam2img=_K,
+        img_path='cam/0.png', lidar_path='pts/0.bin',
+        images=dict(CAM_FRONT=dict(img_path='cam/0.png', height=80,
+                                   width=100)))
+
+
+def test_fov_filters_without_an_image_use_the_info_size():
+    from cmkd_mmdet3d.datasets.transforms import (FOVFilterPoints,
+                                                  ObjectFOVFilter)
+    # u = 50 - 100 y / x, v = 40 - 100 z / x: at x = 10, y = 4.9 gives
+    # u = 1 (inside), y = 5.1 gives u = -1 (outside); z = -3.9 gives
+    # v = 79 (inside), z = -4.1 gives v = 81 (outside); x < 0 is behind
+    points = [[10, 4.9, 0, 1], [10, 5.1, 0, 1], [10, 0, -3.9, 1],
+              [10, 0, -4.1, 1], [-10, 0, 0, 1]]
+    # centres at half height (z bottom + 0.5): (20, 9, 0.5) inside
+    # (u = 5), (20, 11, 0.5) outside (u = -5), (-5, 0, 0.5) behind
+    boxes = [[20, 9, 0, 4, 2, 1, 0], [20, 11, 0, 4, 2, 1, 0],
+             [-5, 0, 0, 4, 2, 1, 0]]
+    results = FOVFilterPoints().transform(_lidar_only_results(points,
+                                                              boxes))
+    np.testing.assert_allclose(results['points'].tensor[:, :3].numpy(),
+                               [[10, 4.9, 0], [10, 0, -3.9]], rtol=1e-6)
+    assert results['img_shape'] == (80, 100)
+    results = ObjectFOVFilter().transform(results)
+    assert results['gt_labels_3d'].tolist() == [0]
+    np.testing.assert_allclose(results['gt_bboxes_3d'].tensor[0, :2],
+                               [20, 9])
+    # no image and no size in the info: the message says what to do
+    bare = _lidar_only_results(points, boxes)
+    bare['images'] = {}
+    with pytest.raises(KeyError, match='height / width in the info'):
+        ObjectFOVFilter().transform(bare)

@@ -667,7 +667,9 @@ class PackCMKDInputs(Pack3DDetInputs):
     """``Pack3DDetInputs`` that also packs the depth target as
     ``data_sample.gt_depth`` (Hd, Wd), pseudo-label scores
     (``gt_scores_3d`` -> ``gt_instances_3d.scores_3d``) and the
-    ``lidar2cam`` / ``has_labels`` / ``depth_stride`` meta keys.
+    ``lidar2cam`` / ``has_labels`` / ``depth_stride`` meta keys, and
+    Waymo's ``context_name`` / ``timestamp`` (what ``WaymoAPMetric`` finds a
+    frame's ground truth by) when the dataset gives them.
 
     Before packing it refuses, naming the file (and the frame): an image
     whose size is not its info's or whose calibration does not fit it
@@ -686,7 +688,8 @@ class PackCMKDInputs(Pack3DDetInputs):
             meta_keys = Pack3DDetInputs.__init__.__defaults__[0]
         meta_keys = tuple(meta_keys) + tuple(
             k for k in ('lidar2cam', 'cam2img', 'flip', 'img_shape',
-                        'has_labels', 'depth_stride') if k not in meta_keys)
+                        'has_labels', 'depth_stride', 'context_name',
+                        'timestamp') if k not in meta_keys)
         super().__init__(keys=keys, meta_keys=meta_keys, **kwargs)
 
     def transform(self, results: dict) -> dict:

@@ -86,9 +86,12 @@ class PredictionVisHook(Hook):
         idx = int(sample.sample_idx)
         info = dataset.get_data_info(idx)
         points = None
-        lidar_path = info.get('lidar_points', {}).get('lidar_path')
+        lidar = info.get('lidar_points', {})
+        lidar_path = lidar.get('lidar_path')
         if lidar_path and osp.exists(lidar_path):
-            points = np.fromfile(lidar_path, np.float32).reshape(-1, 4)
+            # KITTI 4 features, Waymo 6 (the info says)
+            points = np.fromfile(lidar_path, np.float32).reshape(
+                -1, int(lidar.get('num_pts_feats', 4)))
         img, lidar2img = None, None
         cam = info.get('images', {}).get(getattr(dataset, 'default_cam_key',
                                                  'CAM2'), {})

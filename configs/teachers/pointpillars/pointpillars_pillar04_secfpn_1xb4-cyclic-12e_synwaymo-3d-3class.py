@@ -1,0 +1,69 @@
+# PointPillars LiDAR teacher for the synthetic Waymo world, small enough for
+# CPU. Grid: the Waymo student grid, [0, 51.2] x [-25.6, 25.6] at 0.4 m
+# pillars (128 x 128 cells; Cc-Hy/CMKD#12), so that its BEV map coincides
+# cell for cell with the student's. The light backbone and channels of the
+# synthetic KITTI teacher (pointpillars_pillar032_secfpn_1xb4-cyclic-12e_
+# synkitti-3d-3class.py); Waymo's classes, in Waymo's order, with anchors on
+# the vehicle frame's ground (z = 0).
+_base_ = [
+    'mmdet3d::_base_/models/pointpillars_hv_secfpn_kitti.py',
+    '../../_base_/datasets/synwaymo-3d-3class.py',
+    '../../_base_/schedules/cyclic-12e.py',
+    '../../_base_/default_runtime.py'
+]
+
+point_cloud_range = _base_.point_cloud_range
+voxel_size = [0.4, 0.4, 6]
+
+model = dict(
+    data_preprocessor=dict(
+        voxel_layer=dict(
+            max_num_points=32,
+            point_cloud_range=point_cloud_range,
+            voxel_size=voxel_size,
+            max_voxels=(12000, 20000))),
+    voxel_encoder=dict(
+        in_channels=5,      # x, y, z, intensity, elongation
+        feat_channels=[64],
+        legacy=False,
+        voxel_size=voxel_size,
+        point_cloud_range=point_cloud_range),
+    middle_encoder=dict(in_channels=64, output_shape=[128, 128]),
+    backbone=dict(
+        in_channels=64,
+        layer_nums=[2, 3],
+        layer_strides=[1, 2],
+        out_channels=[32, 64]),
+    neck=dict(
+        in_channels=[32, 64], upsample_strides=[1, 2],
+        out_channels=[64, 64]),
+    bbox_head=dict(
+        in_channels=128,
+        feat_channels=128,
+        anchor_generator=dict(
+            ranges=[[0, -25.6, 0, 51.2, 25.6, 0]] * 3,
+            # Car, Pedestrian, Cyclist: l, w, h
+            sizes=[[3.9, 1.6, 1.56], [0.8, 0.6, 1.73], [1.76, 0.6, 1.73]])),
+    train_cfg=dict(assigner=[
+        dict(  # Car
+            type='Max3DIoUAssigner',
+            iou_calculator=dict(type='BboxOverlapsNearest3D'),
+            pos_iou_thr=0.6, neg_iou_thr=0.45, min_pos_iou=0.45,
+            ignore_iof_thr=-1),
+        dict(  # Pedestrian
+            type='Max3DIoUAssigner',
+            iou_calculator=dict(type='BboxOverlapsNearest3D'),
+            pos_iou_thr=0.5, neg_iou_thr=0.35, min_pos_iou=0.35,
+            ignore_iof_thr=-1),
+        dict(  # Cyclist
+            type='Max3DIoUAssigner',
+            iou_calculator=dict(type='BboxOverlapsNearest3D'),
+            pos_iou_thr=0.5, neg_iou_thr=0.35, min_pos_iou=0.35,
+            ignore_iof_thr=-1),
+    ]),
+    test_cfg=dict(nms_pre=1000, max_num=100))
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
+auto_scale_lr = dict(enable=False, base_batch_size=4)

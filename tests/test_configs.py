@@ -125,8 +125,8 @@ def test_kitti_anchor_matrix_matches_the_reference(family, bev, cls, loc,
     """Appendix A; the class weight is the reference's x 4 because the
     reference sums it over its 4 samples per GPU."""
     stage2 = [p for p in CMKD_CFGS
-              if f'_bev-resp_{family}_' in p and 'synkitti' not in p and
-              'eigen' not in p]
+              if f'_bev-resp_{family}_' in p and
+              p.endswith('_kitti-3d-3class.py')]
     assert len(stage2) == 1
     assert _weights(stage2[0]) == dict(bev=bev, cls=cls, loc=loc, dir=dir_)
     cfg = Config.fromfile(stage2[0])
@@ -171,3 +171,36 @@ def test_onecycle_schedule_numbers():
     assert b1[0] == pytest.approx(0.95) and b1[-1] == pytest.approx(
         0.95, abs=1e-4)
     assert min(b1) == pytest.approx(0.85, abs=1e-4)
+
+
+def test_waymo_configs_share_the_kitti_recipe_on_the_waymo_grid():
+    """The Waymo distillers are the KITTI ones (losses, stages) on the
+    reference author's Waymo range and 0.4 m cells (Cc-Hy/CMKD#12), with
+    the teacher's anchors and CMKD's direction bins on both heads."""
+    waymo = [p for p in CMKD_CFGS if 'waymo' in os.path.basename(p)]
+    assert len(waymo) == 4
+    for path in waymo:
+        cfg = Config.fromfile(path)
+        student = cfg.model.student
+        assert student.lift_neck.point_cloud_range == [0, -25.6, -2, 51.2,
+                                                       25.6, 4]
+        assert student.lift_neck.voxel_size == [0.4, 0.4, 0.4]
+        ds = cfg.train_dataloader.dataset
+        assert ds.type == 'WaymoDataset'
+        kinds = [t['type'] for t in ds.pipeline]
+        assert kinds.index('ObjectFOVFilter') < kinds.index(
+            'ImageSpaceFlip3D')
+        if '_bev-resp_' in path:
+            assert cfg.val_evaluator.type == 'WaymoAPMetric'
+            assert cfg.val_evaluator.waymo_bin_file.endswith('fov_gt.bin')
+            kitti = path.replace('pillar04', 'pillar032').replace(
+                'synwaymo', 'synkitti') if 'synwaymo' in path else \
+                path.replace('-6e_waymoD5-fov-', '-20e_kitti-')
+            assert _weights(path) == _weights(kitti)
+            teacher = Config.fromfile(cfg.model.teacher.cfg_path.replace(
+                'cmkd_mmdet3d::', os.path.join(REPO_ROOT, 'configs') + '/'))
+            t_head = teacher.model.get('pts_bbox_head') or \
+                teacher.model.bbox_head
+            assert t_head.dir_offset == 0.78539
+            assert t_head.anchor_generator.sizes == \
+                student.bbox_head.anchor_generator.sizes

@@ -13,7 +13,7 @@ from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 from .teacher_utils import (build_frozen_teacher, teacher_bev_detector_state,
                             load_teacher_checkpoint, model_cfg_from,
                             teacher_bev_and_outputs, teacher_bev_grid,
-                            teacher_point_dims)
+                            teacher_head, teacher_point_dims)
 
 
 def _prefixed(losses: dict, prefix: str) -> dict:
@@ -62,6 +62,39 @@ def check_bev_grids(teacher: torch.nn.Module, student: torch.nn.Module,
             f"({t['encoder']} grid {t['voxel_grid']}, voxel settings give "
             f"{t['expected_voxel_grid']}) vs student (C, Y, X) "
             f"{s['shape']}, cell {s['cell']} m, x/y range {s['range']}")
+
+
+def check_direction_convention(teacher: torch.nn.Module,
+                               student: torch.nn.Module) -> None:
+    """Teacher and student anchor heads must bin headings alike.
+
+    An anchor head's direction classifier splits the heading at
+    ``dir_offset`` (+ k pi), with ``dir_limit_offset``; mmdet3d's default is
+    -pi/2, CMKD's pi/4 (``Cc-Hy/CMKD``'s ``DIR_OFFSET: 0.78539``). When they
+    differ, the teacher's direction probabilities (response distillation)
+    and its direction weights (stage-2 initialisation) mean another bin
+    than the student's for part of the headings, silently.
+
+    Raises:
+        ValueError: naming both settings, when both heads classify
+            directions with different offsets.
+    """
+    t_head = teacher_head(teacher)
+    s_head = getattr(student, 'bbox_head', None)
+    heads = (t_head, s_head)
+    if any(h is None or not getattr(h, 'use_direction_classifier', False)
+           for h in heads):
+        return
+    t = (float(t_head.dir_offset), float(t_head.dir_limit_offset))
+    s = (float(s_head.dir_offset), float(s_head.dir_limit_offset))
+    if any(abs(a - b) > 1e-4 for a, b in zip(t, s)):
+        raise ValueError(
+            f'teacher and student heads bin headings differently: teacher '
+            f'dir_offset {t[0]:.5f}, dir_limit_offset {t[1]:g} '
+            f'({type(t_head).__name__}) vs student dir_offset {s[0]:.5f}, '
+            f'dir_limit_offset {s[1]:g} ({type(s_head).__name__}); set the '
+            "teacher config's bbox_head dir_offset / dir_limit_offset to "
+            "the student's (CMKD: 0.78539 and 0)")
 
 
 @MODELS.register_module()
@@ -152,6 +185,8 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 f'{type(self.student.bbox_head).__name__} has no '
                 'loss_by_teacher; use CMKDAnchor3DHead or CMKDCenterHead')
         self.check_grids()
+        if with_response or init_bev_from_teacher:
+            check_direction_convention(self.teacher, self.student)
 
     # ------------------------------------------------------------------
     def check_grids(self) -> None:

@@ -1,6 +1,6 @@
 """Building, freezing, loading and describing the LiDAR teacher."""
 import os.path as osp
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet3d.registry import MODELS
@@ -101,6 +101,11 @@ def _parts(teacher: nn.Module) -> Dict[str, nn.Module]:
                         'LiDAR detector (VoxelNet / CenterPoint style)')
     parts['prefix'] = prefix
     return parts
+
+
+def teacher_head(teacher: nn.Module) -> Optional[nn.Module]:
+    """The teacher's dense head (``bbox_head`` or ``pts_bbox_head``)."""
+    return _parts(teacher)['bbox_head']
 
 
 def teacher_bev_and_outputs(teacher: nn.Module, voxel_dict: dict,

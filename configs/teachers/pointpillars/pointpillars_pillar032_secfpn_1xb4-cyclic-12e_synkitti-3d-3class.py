@@ -37,6 +37,9 @@ model = dict(
     bbox_head=dict(
         in_channels=128,
         feat_channels=128,
+        # CMKD's direction bins (the student's), not mmdet3d's -pi/2
+        dir_offset=0.78539,
+        dir_limit_offset=0,
         anchor_generator=dict(ranges=[
             [2, -30.08, -0.6, 46.8, 30.08, -0.6],
             [2, -30.08, -0.6, 46.8, 30.08, -0.6],

@@ -40,6 +40,9 @@ model = dict(
     bbox_head=dict(
         in_channels=128,
         feat_channels=128,
+        # CMKD's direction bins (the student's), not mmdet3d's -pi/2
+        dir_offset=0.78539,
+        dir_limit_offset=0,
         anchor_generator=dict(
             ranges=[[0, -25.6, 0, 51.2, 25.6, 0]] * 3,
             # Car, Pedestrian, Cyclist: l, w, h

@@ -535,3 +535,20 @@ def test_nuscenes_cmkd_mv_config_trains_a_step_on_the_nuscenes_sample(
     assert torch.isfinite(total)
     total.backward()
     assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_teacher_with_another_direction_convention_is_refused():
+    """mmdet3d's anchor heads split headings at -pi/2, CMKD's at pi/4: a
+    teacher left at mmdet3d's default would teach the other bin for 3/4 of
+    the headings (response distillation, stage-2 init)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(STAGE2)
+    cfg.model.teacher = dict(cfg.model.teacher,
+                             bbox_head=dict(dir_offset=-1.5708))
+    with pytest.raises(ValueError, match=r'teacher dir_offset -1\.57080.*'
+                       r'student dir_offset 0\.78539'):
+        _registry().build(cfg.model)
+    # stage 1 uses neither the teacher's head nor its direction bins
+    stage1 = Config.fromfile(STAGE2.replace('cmkd_bev-resp_', 'cmkd_bev_'))
+    stage1.model.teacher = cfg.model.teacher
+    _registry().build(stage1.model)

@@ -4,7 +4,7 @@
 # and the anchors and assigners of mmdet3d's Waymo PointPillars / SECOND
 # (Car, Pedestrian, Cyclist on the vehicle frame's ground), which the Waymo
 # teacher (teachers/pointpillars/pointpillars_pillar02-scatterconv_secfpn_
-# 16xb2-2x_waymoD5-fov-3d-3class.py) shares.
+# 8xb2-cyclic-30e_waymoD5-fov-3d-3class.py) shares.
 _base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py']
 
 grid_range = [0, -25.6, -2, 51.2, 25.6, 4]

@@ -1,5 +1,6 @@
 # CMKD on Waymo: the PointPillars teacher of teachers/pointpillars/
-# pointpillars_pillar02-scatterconv_secfpn_16xb2-2x_waymoD5-fov-3d-3class
+# pointpillars_pillar02-scatterconv_secfpn_8xb2-cyclic-30e_waymoD5-fov-3d-
+# 3class
 # (its 128-channel BEV map at 0.4 m coincides cell for cell with the
 # student's) and the R50 camera student on the Waymo grid
 # (cmkd-mono3d_r50-aspp-lid120_secfpn_waymo.py); the KITTI PointPillars
@@ -21,8 +22,8 @@ model = dict(
                                 loss_weight=2.0),
             loss_resp_dir=dict(type='SoftDirectionLoss', loss_weight=0.2))),
     teacher=dict(
-        cfg_path='cmkd_mmdet3d::teachers/pointpillars/pointpillars_'
-        'pillar02-scatterconv_secfpn_16xb2-2x_waymoD5-fov-3d-3class.py'),
+        cfg_path='cmkd_mmdet3d::teachers/pointpillars/pointpillars_pillar02-'
+        'scatterconv_secfpn_8xb2-cyclic-30e_waymoD5-fov-3d-3class.py'),
     teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
     loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=4.0),
     data_preprocessor=dict(

@@ -211,3 +211,32 @@ def nuscenes_sample_with_six_images(tmp_path):
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(shipped, dst)
     return str(root)
+
+
+WAYMO_CMKD = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd',
+    'cmkd_bev-resp_pointpillars-scatterconv_r50-aspp-lid120_2xb4-onecycle-'
+    '6e_waymoD5-fov-3d-3class.py')
+
+
+def waymo_sample(tmp_path):
+    """mmdet3d's real Waymo sample (kitti_format: front-camera image, 6-feature
+    LiDAR, calibration and boxes of waymo_infos_val.pkl) copied, its info's
+    image names pointed at the shipped .png files (the info says .jpg);
+    None without the samples."""
+    import shutil
+
+    import mmengine
+    from conftest import SHARED_SAMPLES
+    from cmkd_mmdet3d.utils.safe_pickle import load_pickle_file
+    src = os.path.join(SHARED_SAMPLES, 'waymo', 'kitti_format')
+    if not os.path.exists(os.path.join(src, 'waymo_infos_val.pkl')):
+        return None
+    root = tmp_path / 'waymo'
+    shutil.copytree(src, root)
+    infos = load_pickle_file(str(root / 'waymo_infos_val.pkl'))
+    for info in infos['data_list']:
+        for cam in info['images'].values():
+            cam['img_path'] = cam['img_path'].replace('.jpg', '.png')
+    mmengine.dump(infos, str(root / 'waymo_infos_val.pkl'))
+    return str(root)

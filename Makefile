@@ -7,6 +7,9 @@
 #   make demo-nus    multi-camera CMKD (CMKD-MV) on the synthetic nuScenes
 #               world: CenterPoint teacher, surround-view student alone and
 #               distilled, mAP / NDS side by side
+#   make demo-waymo  CMKD on the synthetic Waymo world: PointPillars teacher,
+#               front-camera student alone and distilled, Waymo AP / APH
+#               (the official op, in the environment of make waymo-env)
 # The environment lives in $(CMKD_VENV) (default .venv) and is built on first
 # use by tools/misc/setup_env.sh; `make install` re-installs the plugin alone.
 CMKD_VENV ?= $(CURDIR)/.venv
@@ -22,9 +25,9 @@ STACK_SRC := tools/misc/setup_env.sh $(filter-out requirements/waymo.txt,$(wildc
 CMKD_WAYMO_VENV ?= $(CURDIR)/.venv-waymo
 export CMKD_WAYMO_VENV
 
-.PHONY: env waymo-env install test demo demo-semi demo-nus demo-data clean-demo help
+.PHONY: env waymo-env install test demo demo-semi demo-nus demo-waymo demo-data clean-demo help
 help:
-	@echo "make demo | make demo-semi | make demo-nus | make test | make env | make waymo-env | make install"
+	@echo "make demo | make demo-semi | make demo-nus | make demo-waymo | make test | make env | make waymo-env | make install"
 
 env: $(CMKD_VENV)/.cmkd-stack $(CMKD_VENV)/.cmkd-plugin
 
@@ -62,3 +65,7 @@ demo-semi: env
 # multi-camera CMKD on the synthetic nuScenes world
 demo-nus: env
 	bash tools/demo_nus.sh
+
+# CMKD on the synthetic Waymo world, evaluated with the official Waymo op
+demo-waymo: env waymo-env
+	bash tools/demo_waymo.sh

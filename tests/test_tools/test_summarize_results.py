@@ -65,3 +65,20 @@ def test_nuscenes_runs_show_map_nds_and_errors(summarize):
                                        '1 of 2']
     assert _row(table, 'mAVE (m/s)') == ['n/a', 'n/a', '0 of 2']
     assert 'Car 3D' not in table
+
+
+def test_waymo_runs_show_level_1_and_2_in_percent(summarize):
+    """Runs evaluated with WaymoAPMetric (values in [0, 1]) get the Waymo
+    rows in percent; missing range shards read n/a."""
+    p = 'Waymo AP/'
+    a = [{p + 'Vehicle/L1 AP@0.7': 0.1, p + 'Vehicle/L1 AP@0.5 [0, 30)': 0.5},
+         {p + 'Vehicle/L1 AP@0.7': 0.3}]
+    b = [{p + 'Vehicle/L1 AP@0.7': 0.25, p + 'Vehicle/L1 AP@0.5 [0, 30)': 0.6},
+         {p + 'Vehicle/L1 AP@0.7': 0.15}]
+    table = summarize.compare_table([('A', a), ('B', b)])
+    assert table.startswith('| Waymo (%) |')
+    # A: mean 20.00, sample std 14.14; B: mean 20.00, std 7.07
+    assert _row(table, 'Vehicle L1 AP IoU 0.7') == [
+        '20.00 +- 14.14', '20.00 +-  7.07', '1 of 2']
+    assert _row(table, 'Vehicle L1 AP IoU 0.5 [0, 30)')[:2] == ['n/a', 'n/a']
+    assert 'Car 3D' not in table and 'NDS' not in table

@@ -68,16 +68,32 @@ NUS_ROWS = (('mAP', 'mAP'), ('NDS', 'NDS'), ('mATE', 'mATE (m)'),
             ('mAVE', 'mAVE (m/s)'), ('mAAE', 'mAAE (1 - acc)'))
 
 
+#: The Waymo rows of ``--compare`` (``WaymoAPMetric``): the monocular
+#: protocol's Vehicle table, then Pedestrian and Cyclist at IoU 0.5.
+WAYMO_PREFIX = 'Waymo AP/'
+WAYMO_ROWS = tuple(
+    (f'Vehicle/L{lvl} {m}@{iou}', f'Vehicle L{lvl} {m} IoU {iou}')
+    for iou in ('0.7', '0.5') for lvl in (1, 2) for m in ('AP', 'APH')
+) + tuple(
+    (f'Vehicle/L1 AP@0.5 {rng}', f'Vehicle L1 AP IoU 0.5 {rng}')
+    for rng in ('[0, 30)', '[30, 50)', '[50, +inf)')) + (
+    ('Pedestrian/L1 AP@0.5', 'Pedestrian L1 AP IoU 0.5'),
+    ('Cyclist/L1 AP@0.5', 'Cyclist L1 AP IoU 0.5'))
+
+
 def compare_rows(metrics: dict):
     """(key, row name) of the table for runs with these metrics."""
     if f'{NUS_PREFIX}NDS' in metrics:
         return [(NUS_PREFIX + k, name) for k, name in NUS_ROWS]
+    if any(k.startswith(WAYMO_PREFIX) for k in metrics):
+        return [(WAYMO_PREFIX + k, name) for k, name in WAYMO_ROWS]
     return [(f'{PREFIX}{cls}_{kind}_AP40_moderate_{mode}', name)
             for cls, kind, mode, name in COMPARE_ROWS]
 
 
 def compare_table(runs) -> str:
-    """Moderate AP40 (nuScenes: mAP, NDS and TP errors) of several runs
+    """Moderate AP40 (nuScenes: mAP, NDS and TP errors; Waymo: AP / APH
+    in %) of several runs
     side by side; ``runs`` is a list of (label, metrics) or (label,
     [metrics, ...]) for repeated runs (mean +- sample std over them, and
     for two labels of n runs each, paired in order, the number of pairs
@@ -90,19 +106,22 @@ def compare_table(runs) -> str:
         labels.append(f'{runs[1][0]} ahead')
     rows = compare_rows(runs[0][1][0])
     nus = rows[0][0].startswith(NUS_PREFIX)
-    head = '| ' + ('nuScenes' if nus else 'moderate') + ' | ' + \
-        ' | '.join(labels) + ' |'
+    waymo = rows[0][0].startswith(WAYMO_PREFIX)
+    head = '| ' + ('nuScenes' if nus else 'Waymo (%)' if waymo else
+                   'moderate') + ' | ' + ' | '.join(labels) + ' |'
     lines = [head, '|---' * (len(labels) + 1) + '|']
+    scale = 100.0 if waymo else 1.0     # Waymo's AP in [0, 1], shown in %
+    digits = 3 if nus else 2
     for key, name in rows:
-        values = [[m.get(key, float('nan')) for m in ms] for _, ms in runs]
+        values = [[scale * m.get(key, float('nan')) for m in ms]
+                  for _, ms in runs]
         cells = []
         for vs in values:
             if len(vs) == 1:
-                cells.append(f'{vs[0]:6.3f}' if nus else f'{vs[0]:6.2f}')
+                cells.append(f'{vs[0]:6.{digits}f}')
             elif any(math.isnan(v) for v in vs):
                 cells.append('n/a')
             else:
-                digits = 3 if nus else 2
                 cells.append(f'{statistics.mean(vs):6.{digits}f} +- '
                              f'{statistics.stdev(vs):5.{digits}f}')
         if paired:
@@ -137,7 +156,8 @@ def main():
     metrics, log_dir = latest_test_log(args.work_dir)
     if args.title:
         print(f'\n{args.title}')
-    if f'{NUS_PREFIX}NDS' in metrics:
+    if f'{NUS_PREFIX}NDS' in metrics or any(
+            k.startswith(WAYMO_PREFIX) for k in metrics):
         print(compare_table([(osp.basename(osp.normpath(args.work_dir)),
                               metrics)]))
     else:

@@ -5,7 +5,6 @@ The op tests skip when the Waymo environment is absent; CI builds it
 (.ci/run), so there they run.
 """
 import math
-import os
 import os.path as osp
 
 import numpy as np
@@ -17,24 +16,12 @@ from cmkd_mmdet3d.evaluation.waymo_metric import (
     gt_difficulty, lidar_boxes_to_waymo, range_shard, read_waymo_gt,
     run_worker, summarize_waymo, waymo_detection_metrics)
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _helpers.waymo import WAYMO_PYTHON, needs_waymo
+from conftest import REPO_ROOT
+
 SAMPLE_GT = osp.join(REPO_ROOT, '..', 'shared', 'data', 'mmdet3d_samples',
                      'waymo', 'waymo_format', 'gt.bin')
 
-
-def _waymo_python():
-    try:
-        return find_waymo_python(
-            os.environ.get('CMKD_WAYMO_PYTHON')
-            or osp.join(REPO_ROOT, '.venv-waymo', 'bin', 'python'))
-    except FileNotFoundError:
-        return None
-
-
-WAYMO_PYTHON = _waymo_python()
-needs_waymo = pytest.mark.skipif(
-    WAYMO_PYTHON is None,
-    reason='no Waymo environment: run `make waymo-env`')
 
 VEHICLE, PEDESTRIAN = 1, 2
 CAR = [10.0, 2.0, 1.0, 4.0, 2.0, 1.5, 0.3]     # Waymo box, centre at 1 m

@@ -2,7 +2,6 @@
 mmdet3d's Waymo sample frame, and the synthetic-Waymo configs train and
 evaluate (WaymoAPMetric) on a small synthetic Waymo world."""
 import copy
-import os
 import os.path as osp
 
 import mmengine
@@ -10,16 +9,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from _helpers.waymo import WAYMO_PYTHON, needs_waymo
 from conftest import REPO_ROOT
 
-WAYMO_PYTHON = None
-try:
-    from cmkd_mmdet3d.evaluation.waymo_metric import find_waymo_python
-    WAYMO_PYTHON = find_waymo_python(
-        os.environ.get('CMKD_WAYMO_PYTHON')
-        or osp.join(REPO_ROOT, '.venv-waymo', 'bin', 'python'))
-except FileNotFoundError:
-    pass
 
 SYN = {
     'teacher': 'teachers/pointpillars/pointpillars_pillar04_secfpn_1xb4-'
@@ -149,8 +141,7 @@ def _run(cfg):
             if k.startswith('val/')}
 
 
-@pytest.mark.skipif(WAYMO_PYTHON is None,
-                    reason='no Waymo environment: run `make waymo-env`')
+@needs_waymo
 def test_synthetic_waymo_teacher_student_and_cmkd_train_and_evaluate(
         waymo_world, tmp_path):
     """One epoch each, as the Waymo demo chains them: the teacher, the

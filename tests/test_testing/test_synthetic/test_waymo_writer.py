@@ -1,7 +1,6 @@
 """The synthetic Waymo world: its geometry checked independently, mmdet3d's
 ``WaymoDataset`` reading it unchanged, and its ground truth evaluated by the
 official Waymo op (when ``make waymo-env`` exists)."""
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -15,24 +14,10 @@ from cmkd_mmdet3d.testing.synthetic.waymo_writer import (
     VEHICLE_FROM_LIDAR, WAYMO_CAMERA_HEIGHT, generate_waymo_world,
     sample_index, waymo_calibration)
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+from _helpers.waymo import WAYMO_PYTHON, needs_waymo
+from conftest import REPO_ROOT
+
 IMG_SHAPE = (160, 240)
-
-
-def _waymo_python():
-    from cmkd_mmdet3d.evaluation.waymo_metric import find_waymo_python
-    try:
-        return find_waymo_python(
-            os.environ.get('CMKD_WAYMO_PYTHON')
-            or osp.join(REPO_ROOT, '.venv-waymo', 'bin', 'python'))
-    except FileNotFoundError:
-        return None
-
-
-WAYMO_PYTHON = _waymo_python()
-needs_waymo = pytest.mark.skipif(
-    WAYMO_PYTHON is None, reason='no Waymo environment: run `make waymo-env`')
 
 
 @pytest.fixture(scope='module')

@@ -44,7 +44,8 @@ from ..utils.atomic_io import atomic_path
 
 __all__ = ['WAYMO_TYPES', 'RANGE_SHARDS', 'find_waymo_python', 'run_worker',
            'lidar_boxes_to_waymo', 'gt_difficulty', 'range_shard',
-           'read_waymo_gt', 'waymo_detection_metrics', 'summarize_waymo',
+           'read_waymo_gt', 'write_objects_bin', 'waymo_detection_metrics',
+           'summarize_waymo',
            'WaymoAPMetric']
 
 # label_pb2.Label.Type, in the order of the op's per-type IoU thresholds
@@ -175,6 +176,19 @@ def read_waymo_gt(gt_bin: str, python: str) -> Dict[str, np.ndarray]:
         run_worker(python, 'read-gt', gt_bin, out)
         with np.load(out, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
+
+
+def write_objects_bin(arrays: Mapping[str, np.ndarray], path: str,
+                      python: str) -> str:
+    """Write boxes as a Waymo ``Objects`` ``.bin``, atomically, through the
+    worker: ``box`` (N, 7) Waymo boxes, ``type``, ``context``,
+    ``timestamp``, and ``score`` (predictions) or ``difficulty`` /
+    ``num_points`` (ground truth)."""
+    with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
+        src = osp.join(tmp, 'objects.npz')
+        np.savez(src, **arrays)
+        run_worker(python, 'write-bin', src, out)
+    return path
 
 
 def waymo_detection_metrics(pred: Mapping[str, np.ndarray],
@@ -382,14 +396,6 @@ class WaymoAPMetric(WaymoMetric):
                     context=np.array(ctx, dtype=str),
                     timestamp=np.array(ts, np.int64))
 
-    def write_bin(self, pred: dict, path: str, python: str) -> None:
-        """Predictions to a Waymo ``Objects`` ``.bin``, atomically."""
-        with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
-            src = osp.join(tmp, 'pred.npz')
-            keys = ('box', 'type', 'score', 'context', 'timestamp')
-            np.savez(src, **{k: pred[k] for k in keys})
-            run_worker(python, 'write-bin', src, out)
-
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """AP / APH of the collected results.
 
@@ -412,7 +418,9 @@ class WaymoAPMetric(WaymoMetric):
                               len(frames))
         pred = self._pred_arrays(results, frames)
         if self.result_prefix is not None:
-            self.write_bin(pred, f'{self.result_prefix}.bin', python)
+            keys = ('box', 'type', 'score', 'context', 'timestamp')
+            write_objects_bin({k: pred[k] for k in keys},
+                              f'{self.result_prefix}.bin', python)
             print_log(f'Waymo predictions written to {self.result_prefix}'
                       '.bin', logger=logger)
         if self.format_only:

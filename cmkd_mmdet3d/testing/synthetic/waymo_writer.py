@@ -32,7 +32,6 @@ in the front camera's image (the labels come from it), so ``gt.bin`` and
 import os
 import os.path as osp
 import sys
-import tempfile
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -245,13 +244,10 @@ def write_waymo_gt_bin(infos: List[dict], path: str,
                        python: Optional[str] = None) -> str:
     """Write the infos' ground truth as a Waymo ``Objects`` ``.bin``
     (atomically) through the Waymo environment's worker."""
-    from ...evaluation.waymo_metric import find_waymo_python, run_worker
-    python = find_waymo_python(python)
-    with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
-        src = osp.join(tmp, 'gt.npz')
-        np.savez(src, **waymo_gt_arrays(infos))
-        run_worker(python, 'write-bin', src, out)
-    return path
+    from ...evaluation.waymo_metric import (find_waymo_python,
+                                            write_objects_bin)
+    return write_objects_bin(waymo_gt_arrays(infos), path,
+                             find_waymo_python(python))
 
 
 def generate_waymo_world(out_dir: str,

@@ -255,6 +255,11 @@ class ObjectFOVFilter(BaseTransform):
         Returns:
             dict: ``results`` with the kept boxes.
         """
+        if is_multiview(results):
+            raise ValueError(
+                f'ObjectFOVFilter keeps the boxes of one camera, but '
+                f'{_where(results)} has several views: it is for front-camera '
+                'pipelines (Waymo), not surround ones')
         boxes = results['gt_bboxes_3d']
         n = len(boxes)
         if n == 0:

@@ -314,3 +314,9 @@ def test_fov_filters_without_an_image_use_the_info_size():
     bare['images'] = {}
     with pytest.raises(KeyError, match='height / width in the info'):
         ObjectFOVFilter().transform(bare)
+    # several views: refused, not silently wrong
+    views = _lidar_only_results(points, boxes)
+    views.update(lidar2cam=[_V2C, _V2C], cam2img=[_K, _K],
+                 img_path=['a.png', 'b.png'])
+    with pytest.raises(ValueError, match='several views'):
+        ObjectFOVFilter().transform(views)

@@ -314,3 +314,84 @@ def test_depth_pretrained_reaches_every_student_through_its_own_key(
     with pytest.raises(SystemExit, match='not found'):
         bench.main(['--work-dir', str(tmp_path / 'b2'), '--seeds', '1',
                     '--students', 'alone', '--depth-pretrained', ckpt])
+
+
+WAYMO = 'Waymo AP/'
+V5 = 'Vehicle/L1 AP@0.5'
+V7 = 'Vehicle/L1 AP@0.7'
+
+
+def _write_waymo_test(out, metrics, stamp='20260101_000000'):
+    run = out / stamp
+    run.mkdir(parents=True)
+    (run / f'{stamp}.json').write_text(
+        json.dumps({WAYMO + k: v for k, v in metrics.items()}) + '\n')
+
+
+def test_waymo_report_in_percent_with_the_vehicle_rule(
+        bench, tmp_path, capsys):
+    root = tmp_path / 'bench'
+    # WaymoAPMetric's AP in [0, 1]: alone 0.10 / 0.12, cmkd 0.20 / 0.21
+    for seed, alone, cmkd in ((0, 0.10, 0.20), (1, 0.12, 0.21)):
+        for student, v5 in (('alone', alone), ('cmkd', cmkd)):
+            work = root / f'{student}_s{seed}'
+            _write_waymo_test(work / 'test_synthetic_waymo',
+                              {V5: v5, V7: v5 / 10, 'Vehicle/L1 AP@0.5 '
+                               '[0, 30)': 2 * v5})
+            val = json.dumps({WAYMO + V5: v5 / 2, 'step': 320})
+            if student == 'alone':
+                _write_scalars(work, [_train(320, 4), val])
+            else:
+                _write_scalars(work / 'stage1', [_train(320, 4)])
+                _write_scalars(work / 'stage2', [_train(160, 2), val])
+    bench.main(['--dataset', 'waymo', '--work-dir', str(root),
+                '--report-only'])
+    report = json.loads((root / 'benchmark.json').read_text())
+    assert report['dataset'] == 'waymo'
+    assert report['students'] == ['alone', 'cmkd']   # no semi configs
+    final = report['runs']['cmkd']['1']['final']
+    assert final[V5] == pytest.approx(21.0)
+    assert final['Vehicle/L1 AP@0.5 [0, 30)'] == pytest.approx(42.0)
+    # the validation at stage-2 step 320 after 320 stage-1 steps, in %
+    assert [(p['step'], p[V5]) for p in report['runs']['cmkd']['0']
+            ['curve']] == [(640, pytest.approx(10.0))]
+    # gain (10 + 9) / 2 = 9.5 > 2 * max(1.41, 0.71): the rule holds
+    pair = report['pairs']['cmkd_vs_alone'][V5]
+    assert pair['mean_gain'] == pytest.approx(9.5)
+    assert pair['rule'] is True and pair['in_rule_metrics'] is True
+    # 0.95 > 2 * 0.141 and ahead in both: the rule holds at 0.7 too
+    assert report['pairs']['cmkd_vs_alone'][V7]['rule'] is True
+    table = capsys.readouterr().out
+    assert '| Waymo (%), synthetic_waymo |' in table
+    row = [line for line in table.splitlines()
+           if line.startswith('| Vehicle L1 AP IoU 0.5 |')][0]
+    assert [c.strip() for c in row.split('|')[2:-1]] == [
+        '11.00 +-  1.41', '20.50 +-  0.71', '2 of 2 (+9.50), rule']
+
+
+def test_waymo_dry_run_uses_the_synwaymo_configs_and_gt_bin(
+        bench, tmp_path, capsys):
+    root = tmp_path / 'bench'
+    bench.main(['--dataset', 'waymo', '--teacher-ckpt', 't.pth',
+                '--work-dir', str(root), '--seeds', '3', '--dry-run'])
+    cmds = _commands(capsys.readouterr().out)
+    assert [(s, seed) for s, seed, _ in cmds] == [('alone', 3)] * 2 + [
+        ('cmkd', 3)] * 2
+    train = cmds[0][2]
+    assert train[3] == bench.WAYMO.defaults['student_config']
+    assert 'synwaymo' in train[3]
+    assert train[-1] == ('val_evaluator.waymo_bin_file='
+                         'data/synthetic_waymo/waymo_format/fov_gt.bin')
+    test = cmds[3][2]
+    assert test[3] == bench.WAYMO.defaults['stage2']
+    assert test[-2:] == [
+        'test_dataloader.dataset.data_root=data/synthetic_waymo/',
+        'test_evaluator.waymo_bin_file=data/synthetic_waymo/waymo_format/'
+        'fov_gt.bin']
+    two_stage = cmds[2][2]
+    assert bench.WAYMO.defaults['stage1'] in two_stage
+    # no unlabeled-frame configs for Waymo
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--dataset', 'waymo', '--work-dir', str(root),
+                          '--seeds', '1', '--students', 'cmkd_semi',
+                          '--teacher-ckpt', 't.pth'])

@@ -1,15 +1,26 @@
-"""Seed benchmark of three camera students on the synthetic KITTI world: the
-student alone, CMKD on labeled frames, and CMKD on labeled + unlabeled
-frames (online soft targets), over several seeds at equal training steps.
+"""Seed benchmark of three camera students on the synthetic KITTI world (or
+Waymo world): the student alone, CMKD on labeled frames, and CMKD on
+labeled + unlabeled frames (online soft targets), over several seeds at
+equal training steps.
 
     python tools/analysis_tools/seed_benchmark.py \
         --teacher-ckpt work_dirs/demo/teacher/epoch_12.pth \
         --work-dir work_dirs/seed_benchmark --seeds 1 2 3 \
         [--students alone cmkd cmkd_semi] [--test-root data/synthetic_kitti/] \
-        [--eval-every 2] [--dry-run] [--report-only] \
+        [--dataset kitti|waymo] [--eval-every 2] [--dry-run] [--report-only] \
         [--student-config CFG] [--stage1 CFG] [--stage2 CFG] \
         [--semi-stage1 CFG] [--semi-stage2 CFG] \
         [--depth-pretrained CKPT] [--extra-cfg-options KEY=VALUE ...]
+
+``--dataset waymo`` runs the same on the synthetic Waymo world
+(``create_data.py synthetic-waymo``, default test root
+``data/synthetic_waymo/``): the synwaymo student (8 epochs) and CMKD stages
+(4 + 4 epochs), the same 640 steps on 160 train frames; no ``cmkd_semi``
+(no unlabeled-frame configs for Waymo). They are evaluated by
+``WaymoAPMetric`` on the root's ``waymo_format/fov_gt.bin`` (the Waymo
+environment, ``make waymo-env``); every class / level / IoU / range AP and
+APH is kept, in %, and the rule is checked on Vehicle LEVEL_1 AP at IoU 0.5 and
+0.7 and APH at IoU 0.5.
 
 The students and their steps (the synthetic world of ``tools/demo.sh``: 160
 labeled train frames, so an epoch is 80 iterations at batch 2):
@@ -90,6 +101,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+from typing import NamedTuple
 
 TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REPO = osp.dirname(TOOLS)
@@ -142,6 +154,61 @@ CURVE_PANELS = (('Car_3D_AP40_moderate_loose', 'Car 3D AP40 (IoU 0.5)'),
                 ('Car_BEV_AP40_moderate_strict', 'Car BEV AP40 (IoU 0.7)'))
 
 
+class Profile(NamedTuple):
+    """What differs between the benchmark's worlds: the metric keys (kept
+    without ``prefix``, multiplied by ``scale``), the table, the rule, the
+    curves, the default configs and test root, and how a data root reaches
+    the evaluation (``evaluator_file``: the evaluator key and the file
+    under the root)."""
+    name: str
+    prefix: str
+    scale: float
+    metrics: tuple
+    table: tuple
+    rule_metrics: tuple
+    curve_panels: tuple
+    defaults: dict
+    test_root: str
+    val_infos: str
+    evaluator_file: tuple
+    unit: str
+
+
+KITTI = Profile(
+    name='kitti', prefix=PREFIX, scale=1.0, metrics=METRICS, table=TABLE,
+    rule_metrics=RULE_METRICS, curve_panels=CURVE_PANELS, defaults=DEFAULTS,
+    test_root='data/synthetic_kitti/', val_infos='kitti_infos_val.pkl',
+    evaluator_file=('ann_file', 'kitti_infos_val.pkl'),
+    unit='AP40, moderate')
+# Waymo (WaymoAPMetric, the official op; AP in [0, 1], kept in %): every
+# class / level / AP-APH / IoU / range key; the rule on Vehicle LEVEL_1
+WAYMO_IOUS = dict(Vehicle=('0.7', '0.5'), Pedestrian=('0.5', '0.25'),
+                  Cyclist=('0.5', '0.25'))
+WAYMO = Profile(
+    name='waymo', prefix=summarize.WAYMO_PREFIX, scale=100.0,
+    metrics=tuple(f'{cls}/L{lvl} {m}@{iou}{rng}'
+                  for cls, ious in WAYMO_IOUS.items() for iou in ious
+                  for lvl in (1, 2) for m in ('AP', 'APH')
+                  for rng in ('', ' [0, 30)', ' [30, 50)', ' [50, +inf)')),
+    table=summarize.WAYMO_ROWS,
+    rule_metrics=('Vehicle/L1 AP@0.5', 'Vehicle/L1 APH@0.5',
+                  'Vehicle/L1 AP@0.7'),
+    curve_panels=(('Vehicle/L1 AP@0.5', 'Vehicle L1 AP (IoU 0.5)'),
+                  ('Vehicle/L1 AP@0.7', 'Vehicle L1 AP (IoU 0.7)')),
+    defaults=dict(
+        student_config='cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-'
+        'onecycle-8e_synwaymo-3d-3class.py',
+        stage1='cmkd_bev_pointpillars-pillar04_r18-aspp-lid40_1xb2-'
+        'onecycle-4e_synwaymo-3d-3class.py',
+        stage2='cmkd_bev-resp_pointpillars-pillar04_r18-aspp-lid40_1xb2-'
+        'onecycle-4e_synwaymo-3d-3class.py',
+        semi_stage1=None, semi_stage2=None),
+    test_root='data/synthetic_waymo/', val_infos='waymo_infos_val.pkl',
+    evaluator_file=('waymo_bin_file', 'waymo_format/fov_gt.bin'),
+    unit='AP in %, front camera')
+PROFILES = {p.name: p for p in (KITTI, WAYMO)}
+
+
 # ---------------------------------------------------------------- numerics
 def mean_std(values):
     """(mean, sample standard deviation) of ``values``; the std is None
@@ -182,19 +249,20 @@ def compare_pair(a, b):
                 rule=bool(rule))
 
 
-def short_metrics(metrics, keys=METRICS):
-    """The ``keys`` of a KITTI metrics dict, without the key prefix."""
-    return {k: float(metrics[PREFIX + k]) for k in keys
-            if PREFIX + k in metrics}
+def short_metrics(metrics, profile=KITTI):
+    """The profile's keys of a metrics dict, without the key prefix, times
+    the profile's scale (Waymo's AP in [0, 1] -> %)."""
+    return {k: profile.scale * float(metrics[profile.prefix + k])
+            for k in profile.metrics if profile.prefix + k in metrics}
 
 
-def parse_scalars(lines, keys=METRICS):
+def parse_scalars(lines, profile=KITTI):
     """The validations in the lines of mmengine's ``scalars.json``.
 
     Returns ([(step, {short key: value}), ...] in step order (a step
     logged twice, e.g. by a resumed run, keeps its last values), the
     largest training ``iter`` logged or 0). Validation lines are those with
-    KITTI metric keys; their ``step`` is the iteration when logged with
+    the profile's metric keys; their ``step`` is the iteration when logged with
     ``log_metric_by_epoch=False`` (the epoch otherwise).
     """
     vals, last_iter = {}, 0
@@ -202,8 +270,8 @@ def parse_scalars(lines, keys=METRICS):
         if not line.strip():
             continue
         row = json.loads(line)
-        if any(k.startswith(PREFIX) for k in row):
-            vals[int(row['step'])] = short_metrics(row, keys)
+        if any(k.startswith(profile.prefix) for k in row):
+            vals[int(row['step'])] = short_metrics(row, profile)
         elif 'iter' in row:
             last_iter = max(last_iter, int(row['iter']))
     return sorted(vals.items()), last_iter
@@ -231,11 +299,11 @@ def curve_stats(curves, key):
     return out
 
 
-def summarize_runs(runs):
+def summarize_runs(runs, profile=KITTI):
     """Per metric mean / sample std / n over the runs of one student
     (``runs`` maps seed -> {metric: value})."""
     out = {}
-    for key in METRICS:
+    for key in profile.metrics:
         values = [m[key] for m in runs.values() if key in m]
         if values:
             mean, std = mean_std(values)
@@ -243,17 +311,17 @@ def summarize_runs(runs):
     return out
 
 
-def compare_students(final, first, second, keys=None):
+def compare_students(final, first, second, profile=KITTI):
     """The pair (``first``, ``second``) per metric: ``final`` maps student
     -> seed -> metrics; returns {metric: compare_pair(...) + seeds}."""
     out = {}
-    for key in keys or [k for k, _ in TABLE]:
+    for key, _ in profile.table:
         a = {s: m[key] for s, m in final.get(first, {}).items() if key in m}
         b = {s: m[key] for s, m in final.get(second, {}).items() if key in m}
         seeds, va, vb = pair_by_seed(a, b)
         if seeds:
             out[key] = dict(compare_pair(va, vb), seeds=seeds,
-                            in_rule_metrics=key in RULE_METRICS)
+                            in_rule_metrics=key in profile.rule_metrics)
     return out
 
 
@@ -266,15 +334,18 @@ def _fmt(mean, std):
 def markdown_table(report):
     """Mean +- std per student and metric, and per pair "k of N" seeds where
     the second is ahead (with "rule" where the rule holds)."""
+    profile = PROFILES[report.get('dataset', 'kitti')]
     students = [s for s in report['students'] if report['summary'].get(s)]
     pairs = [p for p in report['pairs'] if report['pairs'][p]]
     head = [f'{LABELS[s]} (mean +- std, n={len(report["runs"][s])})'
             for s in students]
     head += [f'{LABELS[p.split("_vs_")[0]]} ahead of '
              f'{LABELS[p.split("_vs_")[1]]}' for p in pairs]
-    lines = [f'| moderate, {report["test_name"]} | ' + ' | '.join(head)
+    first = ('moderate' if profile is KITTI else
+             f'{profile.name.capitalize()} (%)')
+    lines = [f'| {first}, {report["test_name"]} | ' + ' | '.join(head)
              + ' |', '|---' * (len(head) + 1) + '|']
-    for key, name in TABLE:
+    for key, name in profile.table:
         cells = []
         for s in students:
             stat = report['summary'][s].get(key)
@@ -301,7 +372,7 @@ def test_name(test_root):
     return osp.basename(osp.normpath(test_root))
 
 
-def read_scalars(work_dir, keys=METRICS):
+def read_scalars(work_dir, profile=KITTI):
     """parse_scalars over every ``<timestamp>/vis_data/scalars.json`` of a
     mmengine work dir (one per start of a resumed training)."""
     lines = []
@@ -309,19 +380,19 @@ def read_scalars(work_dir, keys=METRICS):
                                           'scalars.json'))):
         with open(path) as f:
             lines.extend(f.readlines())
-    return parse_scalars(lines, keys)
+    return parse_scalars(lines, profile)
 
 
-def run_log(root, student, seed):
+def run_log(root, student, seed, profile=KITTI):
     """(curve, steps) of one run from its logs, each read once: the
     AP-vs-global-step points [(step, metrics), ...] and the training
     iterations it took (the last logged one; CMKD: stage 1's plus stage
     2's, stage 2's points shifted by stage 1's)."""
     work = run_dir(root, student, seed)
     if student == 'alone':
-        return read_scalars(work)
-    stage1_iters = read_scalars(osp.join(work, 'stage1'))[1]
-    points, stage2_iters = read_scalars(osp.join(work, 'stage2'))
+        return read_scalars(work, profile)
+    stage1_iters = read_scalars(osp.join(work, 'stage1'), profile)[1]
+    points, stage2_iters = read_scalars(osp.join(work, 'stage2'), profile)
     return global_steps(points, stage1_iters), stage1_iters + stage2_iters
 
 
@@ -367,14 +438,22 @@ def find_seeds(root, students):
 
 
 # ---------------------------------------------------------------- commands
+def data_options(split, test_root, profile=KITTI):
+    """cfg-options that evaluate ``split`` ('val' / 'test') on the val
+    frames of ``test_root``: its data root and its evaluator file (KITTI:
+    the infos; Waymo: the front camera's ground-truth ``.bin``)."""
+    root = test_root.rstrip('/') + '/'
+    key, name = profile.evaluator_file
+    return [f'{split}_dataloader.dataset.data_root={root}',
+            f'{split}_evaluator.{key}={root}{name}']
+
+
 def val_options(args):
     """cfg-options of the trainings that validate: every ``--eval-every``
     epochs, on the test root's val frames, metrics logged by iteration."""
-    root = args.test_root.rstrip('/') + '/'
     return [f'train_cfg.val_interval={args.eval_every}',
-            'default_hooks.logger.log_metric_by_epoch=False',
-            f'val_dataloader.dataset.data_root={root}',
-            f'val_evaluator.ann_file={root}kitti_infos_val.pkl']
+            'default_hooks.logger.log_metric_by_epoch=False'] + data_options(
+                'val', args.test_root, PROFILES[args.dataset])
 
 
 def depth_pretrained_options(args, student):
@@ -424,9 +503,8 @@ def test_command(args, student, seed, ckpt):
     # config's unchanged model with warnings only
     return ['mim', 'test', 'cmkd_mmdet3d', config, '--checkpoint', ckpt,
             '--work-dir', out, '--cfg-options'] + list(
-                args.extra_cfg_options) + [
-            f'test_dataloader.dataset.data_root={root}',
-            f'test_evaluator.ann_file={root}kitti_infos_val.pkl']
+                args.extra_cfg_options) + data_options(
+                    'test', root, PROFILES[args.dataset])
 
 
 def show(argv, env=None):
@@ -479,7 +557,8 @@ def run_one(args, student, seed, dry_run):
 
 
 # ---------------------------------------------------------------- report
-def build_report(root, students, seeds, test_root, eval_every=None):
+def build_report(root, students, seeds, test_root, eval_every=None,
+                 profile=KITTI):
     """benchmark.json's content from the run dirs under ``root``."""
     name = test_name(test_root)
     runs, final = {}, {}
@@ -489,8 +568,8 @@ def build_report(root, students, seeds, test_root, eval_every=None):
             metrics = test_result(root, student, seed, name)
             if metrics is None:
                 continue
-            final[student][str(seed)] = short_metrics(metrics)
-            curve, steps = run_log(root, student, seed)
+            final[student][str(seed)] = short_metrics(metrics, profile)
+            curve, steps = run_log(root, student, seed, profile)
             runs[student][str(seed)] = dict(
                 final=final[student][str(seed)], steps=steps,
                 curve=[dict(step=step, **m) for step, m in curve])
@@ -498,19 +577,22 @@ def build_report(root, students, seeds, test_root, eval_every=None):
     for student in students:
         points = {seed: [(p['step'], p) for p in run['curve']]
                   for seed, run in runs[student].items()}
-        curves[student] = {key: curve_stats(points, key) for key in METRICS}
-    pairs = {f'{b}_vs_{a}': compare_students(final, a, b)
+        curves[student] = {key: curve_stats(points, key)
+                           for key in profile.metrics}
+    pairs = {f'{b}_vs_{a}': compare_students(final, a, b, profile)
              for a, b in PAIRS if a in students and b in students}
     return dict(
+        dataset=profile.name, unit=profile.unit,
         test_root=test_root, test_name=name, eval_every=eval_every,
         students=list(students), seeds=[int(s) for s in seeds],
         # the training iterations the runs took (one value when equal)
         steps={s: sorted({r['steps'] for r in runs[s].values()})
                for s in students},
         rule='second ahead in every seed and mean gain > 2 * max(std of '
-        'the first, std of the second), metrics ' + ', '.join(RULE_METRICS),
+        'the first, std of the second), metrics '
+        + ', '.join(profile.rule_metrics),
         runs=runs,
-        summary={s: summarize_runs(final[s]) for s in students},
+        summary={s: summarize_runs(final[s], profile) for s in students},
         curves=curves, pairs=pairs)
 
 
@@ -518,23 +600,25 @@ def plot_metrics(report, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    profile = PROFILES[report.get('dataset', 'kitti')]
+    table = profile.table
     students = [s for s in report['students'] if report['summary'].get(s)]
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = 0.8 / max(len(students), 1)
     for i, student in enumerate(students):
         summary = report['summary'][student]
         means = [summary[k]['mean'] if k in summary else float('nan')
-                 for k, _ in TABLE]
+                 for k, _ in table]
         stds = [(summary[k]['std'] or 0.0) if k in summary else 0.0
-                for k, _ in TABLE]
+                for k, _ in table]
         xs = [j + (i - (len(students) - 1) / 2) * width
-              for j in range(len(TABLE))]
+              for j in range(len(table))]
         ax.bar(xs, means, width, yerr=stds, capsize=3,
                label=f'{LABELS[student]} (n={len(report["runs"][student])})')
-    ax.set_xticks(range(len(TABLE)))
-    ax.set_xticklabels([n for _, n in TABLE], rotation=20, ha='right',
+    ax.set_xticks(range(len(table)))
+    ax.set_xticklabels([n for _, n in table], rotation=20, ha='right',
                        fontsize=8)
-    ax.set_ylabel('AP40, moderate (mean +- std over seeds)')
+    ax.set_ylabel(f'{profile.unit} (mean +- std over seeds)')
     ax.set_title(f'test root {report["test_name"]}')
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -545,8 +629,10 @@ def plot_curves(report, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(CURVE_PANELS), figsize=(11, 4.2))
-    for ax, (key, name) in zip(axes, CURVE_PANELS):
+    profile = PROFILES[report.get('dataset', 'kitti')]
+    panels = profile.curve_panels
+    fig, axes = plt.subplots(1, len(panels), figsize=(11, 4.2))
+    for ax, (key, name) in zip(axes, panels):
         for student in report['students']:
             curve = report['curves'].get(student, {}).get(key, [])
             if not curve:
@@ -559,7 +645,7 @@ def plot_curves(report, path):
                             [m + s for m, s in zip(means, stds)],
                             color=line.get_color(), alpha=0.2)
         ax.set_xlabel('global training step (iteration)')
-        ax.set_ylabel(f'{name}, moderate')
+        ax.set_ylabel(f'{name}, {profile.unit}')
         ax.set_title(f'{name} (mean +- std over seeds)', fontsize=9)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
@@ -594,16 +680,23 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', nargs='+', type=int,
                         help='seeds (with --report-only: default every '
                         'seed found)')
+    parser.add_argument('--dataset', choices=sorted(PROFILES),
+                        default='kitti',
+                        help='the world: its configs, test root and metric '
+                        '(kitti: KITTI AP40; waymo: WaymoAPMetric, the '
+                        'Waymo environment of `make waymo-env`)')
     parser.add_argument('--students', nargs='+', choices=STUDENTS,
-                        default=list(STUDENTS))
-    parser.add_argument('--test-root', default='data/synthetic_kitti/',
-                        help='data root evaluated on (its '
-                        'kitti_infos_val.pkl), also for the validations')
+                        help='default: every student the dataset has '
+                        'configs for (waymo: alone cmkd)')
+    parser.add_argument('--test-root',
+                        help='data root evaluated on (its val infos; '
+                        'default data/synthetic_<dataset>/), also for the '
+                        'validations')
     parser.add_argument('--eval-every', type=int, default=2, metavar='K',
                         help='validate every K epochs (default 2)')
     for name in DEFAULTS:
         parser.add_argument('--' + name.replace('_', '-'),
-                            default=DEFAULTS[name])
+                            help='default: the dataset\'s synthetic config')
     parser.add_argument('--depth-pretrained', metavar='CKPT',
                         help='checkpoint of the depth pre-training '
                         '(cmkd-mono3d_r18-aspp-lid40_depth-pretrain_...) '
@@ -616,6 +709,18 @@ def parse_args(argv=None):
     parser.add_argument('--report-only', action='store_true',
                         help='rebuild the outputs from the run dirs')
     args = parser.parse_args(argv)
+    profile = PROFILES[args.dataset]
+    for name, default in profile.defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    args.test_root = args.test_root or profile.test_root
+    if args.students is None:
+        args.students = [s for s in STUDENTS if s != 'cmkd_semi'
+                         or args.semi_stage1 and args.semi_stage2]
+    if 'cmkd_semi' in args.students and not (args.semi_stage1
+                                             and args.semi_stage2):
+        parser.error(f'--dataset {args.dataset} has no configs for '
+                     'cmkd_semi: give --semi-stage1 and --semi-stage2')
     if args.eval_every < 1:
         parser.error('--eval-every must be >= 1')
     if not args.report_only:
@@ -637,7 +742,8 @@ def main(argv=None):
             if (set(students) - {'alone'}
                     and not osp.isfile(args.teacher_ckpt)):
                 sys.exit(f'teacher checkpoint {args.teacher_ckpt} not found')
-            infos = osp.join(args.test_root, 'kitti_infos_val.pkl')
+            infos = osp.join(args.test_root,
+                             PROFILES[args.dataset].val_infos)
             if not osp.isfile(infos):
                 sys.exit(f'no {infos} (--test-root)')
         for seed in args.seeds:
@@ -647,7 +753,8 @@ def main(argv=None):
             return
     seeds = args.seeds or find_seeds(args.work_dir, students)
     report = build_report(args.work_dir, students, seeds, args.test_root,
-                          None if args.report_only else args.eval_every)
+                          None if args.report_only else args.eval_every,
+                          PROFILES[args.dataset])
     write_report(report, args.work_dir)
     print(f'\nseeds {" ".join(map(str, seeds))} evaluated on '
           f'{args.test_root}; {osp.join(args.work_dir, "benchmark.json")}')

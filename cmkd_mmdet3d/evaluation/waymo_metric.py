@@ -28,6 +28,7 @@ The pure functions here are what the tests call; the worker only runs the
 op.
 """
 import json
+import logging
 import os
 import os.path as osp
 import subprocess
@@ -35,8 +36,9 @@ import tempfile
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-from mmdet3d.evaluation.metrics import WaymoMetric
+from mmdet3d.evaluation.metrics import KittiMetric, WaymoMetric
 from mmdet3d.registry import METRICS
+from mmengine.fileio import load
 from mmengine.logging import MMLogger, print_log
 
 from ..structures.geometry import points_in_fov
@@ -45,8 +47,8 @@ from ..utils.atomic_io import atomic_path
 __all__ = ['WAYMO_TYPES', 'RANGE_SHARDS', 'find_waymo_python', 'run_worker',
            'lidar_boxes_to_waymo', 'gt_difficulty', 'range_shard',
            'read_waymo_gt', 'write_objects_bin', 'waymo_detection_metrics',
-           'summarize_waymo',
-           'WaymoAPMetric']
+           'summarize_waymo', 'cam_instances_to_kitti_annos',
+           'FrontCameraKittiMetric', 'WaymoAPMetric']
 
 # label_pb2.Label.Type, in the order of the op's per-type IoU thresholds
 WAYMO_TYPES = ('Unknown', 'Vehicle', 'Pedestrian', 'Sign', 'Cyclist')
@@ -283,6 +285,93 @@ def summarize_waymo(raw: Mapping[str, Mapping[str, float]],
     return out
 
 
+def cam_instances_to_kitti_annos(instances: Sequence[Mapping],
+                                 label2cat: Mapping[int, str]) -> dict:
+    """One camera's boxes of an mmdet3d info (``cam_instances[cam]``) as
+    the ground-truth annos of KITTI's evaluation.
+
+    Args:
+        instances (sequence of dict): ``bbox_3d`` (camera frame: x, y, z of
+            the bottom centre, l, h, w in metres, rotation_y in rad),
+            ``bbox`` (x1, y1, x2, y2 in px) and ``bbox_label_3d``.
+        label2cat (dict): Label -> class name.
+
+    Returns:
+        dict: ``name``, ``truncated`` and ``occluded`` (0: Waymo has
+        neither), ``alpha`` (rotation_y - atan2(x, z), KITTI's observation
+        angle), ``bbox`` (N, 4), ``location`` (N, 3), ``dimensions``
+        (N, 3), ``rotation_y``, ``score`` (0).
+    """
+    box3d = np.array([i['bbox_3d'] for i in instances],
+                     np.float64).reshape(-1, 7)
+    n = len(box3d)
+    return dict(
+        name=np.array([label2cat[int(i['bbox_label_3d'])]
+                       for i in instances], dtype=str),
+        truncated=np.zeros(n), occluded=np.zeros(n, np.int64),
+        alpha=box3d[:, 6] - np.arctan2(box3d[:, 0], box3d[:, 2]),
+        bbox=np.array([i['bbox'] for i in instances],
+                      np.float64).reshape(-1, 4),
+        location=box3d[:, :3], dimensions=box3d[:, 3:6],
+        rotation_y=box3d[:, 6], score=np.zeros(n))
+
+
+class FrontCameraKittiMetric(KittiMetric):
+    """mmdet3d's ``KittiMetric`` on Waymo-format infos: the ground truth is
+    one camera's boxes (``cam_instances``), a result finds its frame by
+    ``context_name`` and ``timestamp`` (Waymo's ``sample_idx`` is not a
+    list position), and predictions in the vehicle frame are kept wherever
+    they are (no KITTI LiDAR range).
+
+    Args:
+        ann_file (str): The val infos (mmdet3d v1.4 Waymo layout).
+        cam (str): The camera. Defaults to ``'CAM_FRONT'``.
+    """
+
+    def __init__(self, ann_file: str, cam: str = 'CAM_FRONT') -> None:
+        super().__init__(ann_file=ann_file, metric='bbox',
+                         pcd_limit_range=[-1e4, -1e4, -1e4, 1e4, 1e4, 1e4],
+                         default_cam_key=cam)
+        self.cam = cam
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """``KittiMetric.compute_metrics`` after finding each result's
+        frame.
+
+        Args:
+            results (list[dict]): ``KittiMetric``'s results, each with the
+                ``context_name`` and ``timestamp`` of its frame.
+
+        Returns:
+            dict: ``KittiMetric``'s AP40 / AP11 values (in %).
+        """
+        infos = load(self.ann_file)['data_list']
+        position = {(str(i['context_name']), int(i['timestamp'])): k
+                    for k, i in enumerate(infos)}
+        for r in results:
+            key = (str(r['context_name']), int(r['timestamp']))
+            if key not in position:
+                raise KeyError(f'{self.ann_file} has no frame of context '
+                               f'{key[0]}, timestamp {key[1]}: wrong infos?')
+            r['sample_idx'] = position[key]
+        return super().compute_metrics(results)
+
+    def convert_annos_to_kitti_annos(self, data_infos: dict) -> List[dict]:
+        """The infos of ``data_list`` with their ``kitti_annos``."""
+        label2cat = {v: k for k, v in
+                     data_infos['metainfo']['categories'].items()}
+        out = []
+        for info in data_infos['data_list']:
+            if self.cam not in info.get('images', {}):
+                raise KeyError(f'{self.ann_file}: frame '
+                               f'{info.get("sample_idx")} has no image '
+                               f'{self.cam!r}')
+            cam_instances = info.get('cam_instances', {}).get(self.cam, [])
+            out.append(dict(info, kitti_annos=cam_instances_to_kitti_annos(
+                cam_instances, label2cat)))
+        return out
+
+
 @METRICS.register_module()
 class WaymoAPMetric(WaymoMetric):
     """Waymo LEVEL_1 / LEVEL_2 AP and APH through the official op, on CPU.
@@ -305,6 +394,14 @@ class WaymoAPMetric(WaymoMetric):
         result_prefix (str, optional): Also write the predictions to
             ``{result_prefix}.bin`` (Waymo ``Objects``, the submission
             format); with ``format_only=True`` only that.
+        metric (str): ``'mAP'``: Waymo AP / APH (the official op, the
+            Waymo environment). ``'kitti'``: the fallback where that
+            environment cannot be had, KITTI's AP40 / AP11 (``KittiMetric``)
+            of the same predictions against the front camera's boxes of
+            ``ann_file`` (its ``cam_instances``); not the Waymo protocol,
+            and logged as such. Its keys are ``KittiMetric``'s
+            (``Kitti metric/pred_instances_3d/KITTI/Car_3D_AP40_...``).
+        ann_file (str, optional): The val infos, for ``metric='kitti'``.
         **kwargs: ``load_type``, ``format_only``, ``nms_cfg``,
             ``collect_device``, ``prefix`` of ``WaymoMetric``.
     """
@@ -316,12 +413,21 @@ class WaymoAPMetric(WaymoMetric):
                  restrict_to_fov: bool = True,
                  waymo_python: Optional[str] = None,
                  metric: str = 'mAP',
+                 ann_file: Optional[str] = None,
                  **kwargs) -> None:
-        if metric != 'mAP':
+        if metric not in ('mAP', 'kitti'):
             raise ValueError(f"WaymoAPMetric computes 'mAP' (AP / APH at "
-                             f"LEVEL_1 and LEVEL_2), not {metric!r}")
+                             f"LEVEL_1 and LEVEL_2) or 'kitti' (KITTI-style "
+                             f"AP of the front camera), not {metric!r}")
+        if metric == 'kitti':
+            if not ann_file:
+                raise ValueError("WaymoAPMetric(metric='kitti') needs "
+                                 'ann_file: the val infos whose front-camera'
+                                 ' boxes are the ground truth')
+            kwargs.setdefault('prefix', 'Kitti metric')
         super().__init__(waymo_bin_file=waymo_bin_file, metric=metric,
                          **kwargs)
+        self.ann_file = ann_file
         self.iou_thresholds = [dict(t) for t in iou_thresholds]
         for t in self.iou_thresholds:
             bad = set(t) - set(WAYMO_TYPES)
@@ -371,6 +477,29 @@ class WaymoAPMetric(WaymoMetric):
             for key in ('bboxes_3d', 'scores_3d', 'labels_3d'):
                 result[key] = np.asarray(result[key])[keep]
 
+    def _kitti_style(self, results: List[dict], logger) -> Dict[str, float]:
+        """``KittiMetric`` on the collected (vehicle-frame) predictions and
+        the front camera's boxes of ``ann_file``."""
+        import torch
+        from mmdet3d.structures import LiDARInstance3DBoxes
+        print_log('Waymo environment not used: KITTI-style AP40 / AP11 of '
+                  'the front camera (KittiMetric on the val infos), not the '
+                  'Waymo protocol', logger=logger, level=logging.WARNING)
+        view = FrontCameraKittiMetric(self.ann_file)
+        view.dataset_meta = self.dataset_meta
+        kitti_results = [dict(
+            context_name=r['context_name'], timestamp=r['timestamp'],
+            pred_instances=dict(),
+            pred_instances_3d=dict(
+                bboxes_3d=LiDARInstance3DBoxes(torch.as_tensor(
+                    np.asarray(r['bboxes_3d'], np.float32).reshape(-1, 7))),
+                scores_3d=torch.as_tensor(np.asarray(r['scores_3d'],
+                                                     np.float32)),
+                labels_3d=torch.as_tensor(np.asarray(r['labels_3d'],
+                                                     np.int64))))
+            for r in results]
+        return view.compute_metrics(kitti_results)
+
     def _pred_arrays(self, results: List[dict],
                      frames: Dict[Tuple[str, int], int]) -> dict:
         box, typ, score, frame, ctx, ts = [], [], [], [], [], []
@@ -408,6 +537,8 @@ class WaymoAPMetric(WaymoMetric):
         """
         logger = MMLogger.get_current_instance()
         self.classes = self.dataset_meta['classes']
+        if self.metrics == ['kitti']:
+            return self._kitti_style(results, logger)
         python = find_waymo_python(self.waymo_python)
         if self.load_type == 'mv_image_based':
             results = self.merge_multi_view_boxes(

@@ -112,6 +112,106 @@ def test_process_without_calibration_names_the_keys():
         metric.process({}, [_sample([CAR], [0.9], [0], 3)])
 
 
+# ----------------------------------- the KITTI-style fallback (no Waymo op)
+# a level camera 1.6 m above the vehicle-frame origin, 480 x 320 px
+LIDAR2CAM = np.array([[0, -1, 0, 0], [0, 0, -1, 1.6], [1, 0, 0, 0],
+                      [0, 0, 0, 1]], np.float64)
+CAM2IMG = np.array([[400, 0, 240, 0], [0, 400, 160, 0], [0, 0, 1, 0],
+                    [0, 0, 0, 1]], np.float64)
+# mmdet3d LiDAR boxes (bottom centre, l, w, h, yaw) of three cars in front
+CARS = np.array([[12.0, 0.0, 0.0, 4.0, 1.8, 1.5, 0.0],
+                 [20.0, 3.0, 0.0, 4.0, 1.8, 1.5, 0.2],
+                 [9.0, -3.0, 0.0, 4.0, 1.8, 1.5, -0.3]], np.float32)
+
+
+NUM_FRAMES = 14    # 42 cars: KITTI's AP40 needs >= 40 to reach its 40 points
+
+
+def _kitti_infos(path):
+    """Val infos of 14 frames in mmdet3d's Waymo layout, the three cars in
+    each, as ``instances`` and as the front camera's ``cam_instances``
+    (camera boxes x, y, z, l, h, w, ry, by hand: x_cam = -y, y_cam = 1.6 -
+    z, z_cam = x; KITTI's ry = 0 heads along the camera's x axis, so a
+    heading along the LiDAR x axis (yaw 0) is ry = -pi / 2, and ry = -yaw -
+    pi / 2)."""
+    import mmengine
+    cam = []
+    for x, y, z, l, w, h, yaw in CARS.tolist():
+        xc, yc, zc = -y, 1.6 - z, x
+        # the 2D box: the projected corners' extent (a cuboid's corners)
+        corners = np.array([[xc + dx, yc - dy, zc + dz]
+                            for dx in (-w / 2, w / 2) for dy in (0, h)
+                            for dz in (-l / 2, l / 2)])
+        # turn by yaw (left of forward) about the camera's y axis
+        a = -yaw
+        rel = corners - [xc, yc, zc]
+        rot = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0],
+                        [-math.sin(a), 0, math.cos(a)]])
+        corners = rel @ rot.T + [xc, yc, zc]
+        u = 400 * corners[:, 0] / corners[:, 2] + 240
+        v = 400 * corners[:, 1] / corners[:, 2] + 160
+        cam.append(dict(bbox=[u.min(), v.min(), u.max(), v.max()],
+                        bbox_3d=[xc, yc, zc, l, h, w, -yaw - math.pi / 2],
+                        bbox_label_3d=0))
+    infos = [dict(sample_idx=1000000 + i, context_name='ctx', timestamp=i,
+                  images=dict(CAM_FRONT=dict(
+                      height=320, width=480, lidar2cam=LIDAR2CAM.tolist(),
+                      cam2img=CAM2IMG.tolist())),
+                  instances=[dict(bbox_3d=b, bbox_label_3d=0)
+                             for b in CARS.tolist()],
+                  cam_instances=dict(CAM_FRONT=cam))
+             for i in range(NUM_FRAMES)]
+    mmengine.dump(dict(metainfo=dict(categories=dict(
+        Car=0, Pedestrian=1, Cyclist=2)), data_list=infos), path)
+    return str(path)
+
+
+def _kitti_style(ann_file, boxes):
+    """The fallback's metrics for ``boxes`` predicted in every frame."""
+    metric = WaymoAPMetric(waymo_bin_file='unused.bin', metric='kitti',
+                           ann_file=ann_file)
+    metric.dataset_meta = dict(classes=['Car', 'Pedestrian', 'Cyclist'])
+    n = len(boxes)
+    for i in range(NUM_FRAMES):
+        # distinct scores: KITTI's thresholds are taken between scores
+        scores = [0.99 - 0.01 * (n * i + j) for j in range(n)]
+        sample = _sample(boxes, scores, [0] * n, 1000000 + i,
+                         lidar2cam=LIDAR2CAM, cam2img=CAM2IMG,
+                         img_shape=(320, 480))
+        sample['timestamp'] = i
+        metric.process({}, [sample])
+    return metric.evaluate(NUM_FRAMES)
+
+
+def test_kitti_style_fallback_without_the_waymo_environment(tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setenv('CMKD_WAYMO_PYTHON', str(tmp_path / 'no_python'))
+    ann = _kitti_infos(tmp_path / 'waymo_infos_val.pkl')
+    key = 'Kitti metric/pred_instances_3d/KITTI/Car_{}_AP40_moderate_{}'
+    # the ground truth as predictions: every Car AP is 100
+    exact = _kitti_style(ann, CARS.tolist())
+    for kind in ('3D', 'BEV', '2D'):
+        assert exact[key.format(kind, 'strict')] == pytest.approx(
+            100, abs=0.01)
+    # every box 1 m further along its 4 m length: 3D IoU 3 / 5 = 0.6 fails
+    # KITTI's Car IoU 0.7 and passes 0.5
+    shifted = CARS.copy()
+    shifted[:, 0] += np.cos(shifted[:, 6])
+    shifted[:, 1] += np.sin(shifted[:, 6])
+    result = _kitti_style(ann, shifted.tolist())
+    assert result[key.format('3D', 'strict')] == pytest.approx(0, abs=0.01)
+    assert result[key.format('3D', 'loose')] == pytest.approx(100, abs=0.01)
+    # one of three cars found: recall 1 / 3 reaches 13 of KITTI's 40 recall
+    # points, AP40 = 100 * 13 / 40
+    one = _kitti_style(ann, CARS[:1].tolist())
+    assert one[key.format('3D', 'strict')] == pytest.approx(32.5, abs=0.01)
+
+
+def test_kitti_style_needs_the_val_infos():
+    with pytest.raises(ValueError, match='ann_file'):
+        WaymoAPMetric(waymo_bin_file='gt.bin', metric='kitti')
+
+
 # ------------------------------------------------------------- the real op
 def _op(pred_boxes, scores, gt_boxes, ious=None, pred_types=None,
         gt_types=None, pred_frames=None, gt_frames=None, difficulty=None):

@@ -217,6 +217,10 @@ WAYMO_CMKD = os.path.join(
     REPO_ROOT, 'configs', 'cmkd',
     'cmkd_bev-resp_pointpillars-scatterconv_r50-aspp-lid120_2xb4-onecycle-'
     '6e_waymoD5-fov-3d-3class.py')
+WAYMO_CMKD_SECOND = os.path.join(
+    REPO_ROOT, 'configs', 'cmkd',
+    'cmkd_bev-resp_second-res-c64_r50-aspp-lid120_2xb4-onecycle-'
+    '6e_waymoD5-fov-3d-3class.py')
 
 
 def waymo_sample(tmp_path):

@@ -7,7 +7,4 @@
 _base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py',
           './waymo-front-grid.py']
 
-model = dict(
-    lift_neck=_base_.waymo_lift,
-    bbox_head=dict(anchor_generator=_base_.waymo_anchor_generator),
-    train_cfg=dict(assigner=_base_.waymo_assigners))
+model = _base_.waymo_student

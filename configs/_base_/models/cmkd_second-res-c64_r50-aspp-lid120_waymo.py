@@ -9,10 +9,7 @@ _base_ = ['./cmkd_second-res-c64_r50-aspp-lid120_kitti.py',
           './waymo-front-grid.py']
 
 model = dict(
-    student=dict(
-        lift_neck=_base_.waymo_lift,
-        bbox_head=dict(anchor_generator=_base_.waymo_anchor_generator),
-        train_cfg=dict(assigner=_base_.waymo_assigners)),
+    student=_base_.waymo_student,
     teacher=dict(
         _delete_=True,
         cfg_path='cmkd_mmdet3d::teachers/second/second_res-c64_secfpn_'

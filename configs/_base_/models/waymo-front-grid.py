@@ -20,6 +20,12 @@ waymo_assigners = [
          ignore_iof_thr=-1)
     for thr in ((0.55, 0.4), (0.5, 0.3), (0.5, 0.3))
 ]
+# what puts a KITTI camera student on this grid: its ``model``, or a
+# distiller's ``model.student``
+waymo_student = dict(
+    lift_neck=waymo_lift,
+    bbox_head=dict(anchor_generator=waymo_anchor_generator),
+    train_cfg=dict(assigner=waymo_assigners))
 # the synthetic world's objects are the KITTI world's: KITTI's anchor sizes
 # (and the KITTI students' assigners, reordered), on z = 0
 synwaymo_anchor_generator = dict(

@@ -7,20 +7,15 @@
 # 0.4 m cells (128 x 128); then SECOND [5, 5] / SECONDFPN and an anchor head
 # with CMKD's direction bins. Front-camera points and boxes only
 # (waymo-fov-3d-3class_cmkd-teacher.py), evaluated with WaymoAPMetric.
-# The schedule of the CMKD teachers (cyclic-80e.py, OpenPCDet's
-# adam_onecycle, peak 3e-3) over 30 epochs, as OpenPCDet's Waymo configs.
+# The schedule of the CMKD teachers (OpenPCDet's adam_onecycle, peak
+# 3e-3) over 30 epochs, as OpenPCDet's Waymo configs (cyclic-30e.py).
 # Not trained here (no GPU, and Waymo's terms forbid sharing weights).
 _base_ = [
     'mmdet3d::_base_/models/pointpillars_hv_secfpn_waymo.py',
     '../../_base_/datasets/waymo-fov-3d-3class_cmkd-teacher.py',
-    '../../_base_/schedules/cyclic-80e.py',
+    '../../_base_/schedules/cyclic-30e.py',
     '../../_base_/default_runtime.py'
 ]
-
-epochs = 30
-param_scheduler = [dict(p, end=epochs) for p in _base_.param_scheduler]
-train_cfg = dict(max_epochs=epochs, val_interval=epochs)
-auto_scale_lr = dict(enable=False, base_batch_size=16)
 
 point_cloud_range = _base_.point_cloud_range
 voxel_size = [0.2, 0.2, 6]

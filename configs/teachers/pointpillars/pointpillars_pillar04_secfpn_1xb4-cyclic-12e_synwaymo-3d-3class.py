@@ -9,7 +9,8 @@ _base_ = [
     'mmdet3d::_base_/models/pointpillars_hv_secfpn_kitti.py',
     '../../_base_/datasets/synwaymo-3d-3class.py',
     '../../_base_/schedules/cyclic-12e.py',
-    '../../_base_/default_runtime.py'
+    '../../_base_/default_runtime.py',
+    '../../_base_/models/waymo-front-grid.py'
 ]
 
 point_cloud_range = _base_.point_cloud_range
@@ -44,26 +45,10 @@ model = dict(
         dir_offset=0.78539,
         dir_limit_offset=0,
         anchor_generator=dict(
-            ranges=[[0, -25.6, 0, 51.2, 25.6, 0]] * 3,
+            ranges=_base_.synwaymo_anchor_generator.ranges,
             # Car, Pedestrian, Cyclist: l, w, h
-            sizes=[[3.9, 1.6, 1.56], [0.8, 0.6, 1.73], [1.76, 0.6, 1.73]])),
-    train_cfg=dict(assigner=[
-        dict(  # Car
-            type='Max3DIoUAssigner',
-            iou_calculator=dict(type='BboxOverlapsNearest3D'),
-            pos_iou_thr=0.6, neg_iou_thr=0.45, min_pos_iou=0.45,
-            ignore_iof_thr=-1),
-        dict(  # Pedestrian
-            type='Max3DIoUAssigner',
-            iou_calculator=dict(type='BboxOverlapsNearest3D'),
-            pos_iou_thr=0.5, neg_iou_thr=0.35, min_pos_iou=0.35,
-            ignore_iof_thr=-1),
-        dict(  # Cyclist
-            type='Max3DIoUAssigner',
-            iou_calculator=dict(type='BboxOverlapsNearest3D'),
-            pos_iou_thr=0.5, neg_iou_thr=0.35, min_pos_iou=0.35,
-            ignore_iof_thr=-1),
-    ]),
+            sizes=_base_.synwaymo_anchor_generator.sizes)),
+    train_cfg=dict(assigner=_base_.synwaymo_assigners),
     test_cfg=dict(nms_pre=1000, max_num=100))
 
 default_hooks = dict(

@@ -171,3 +171,22 @@ def test_synthetic_waymo_teacher_student_and_cmkd_train_and_evaluate(
                        map_location='cpu', weights_only=False)['state_dict']
     assert any(k.startswith('student.bbox_head.') for k in state)
     assert mmengine.exists(str(tmp_path / 'stage2' / 'epoch_1.pth'))
+
+
+def test_synthetic_waymo_second_teacher_with_the_kitti_style_fallback(
+        waymo_world, tmp_path):
+    """The synthetic Waymo SECOND teacher trains an epoch on CPU (spconv)
+    and validates through WaymoAPMetric's KITTI-style fallback, which needs
+    no Waymo environment: KittiMetric's keys, AP in [0, 100]."""
+    _registry()
+    infos = osp.join(waymo_world, 'waymo_infos_val.pkl')
+    metrics = _run(_runner_cfg(
+        'teachers/second/second_res-c64_secfpn_head-iouqfl_1xb4-cyclic-12e_'
+        'synwaymo-3d-3class.py', waymo_world, tmp_path / 'second',
+        **{'val_evaluator.metric': 'kitti', 'val_evaluator.ann_file': infos,
+           'model.data_preprocessor.voxel_layer.max_voxels': (4000, 4000)}))
+    key = 'Kitti metric/pred_instances_3d/KITTI/Car_3D_AP40_moderate_strict'
+    assert key in metrics
+    assert not any(k.startswith('Waymo AP/') for k in metrics)
+    assert all(0.0 <= v <= 100.0 for k, v in metrics.items()
+               if k.startswith('Kitti metric/'))

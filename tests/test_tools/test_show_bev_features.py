@@ -30,6 +30,21 @@ def test_parse_students():
         tool.parse_students(['x=a.pth', 'x=b.pth'])
 
 
+def test_split_info_file_follows_the_config_s_info_file():
+    tool = _tool()
+    assert tool.split_info_file('kitti_infos_val.pkl', 'train') == \
+        'kitti_infos_train.pkl'
+    assert tool.split_info_file('waymo_infos_val.pkl', 'val') == \
+        'waymo_infos_val.pkl'
+    assert tool.split_info_file('sub/nuscenes_infos_val.pkl', 'train') == \
+        osp.join('sub', 'nuscenes_infos_train.pkl')
+    # only the trailing split is replaced
+    assert tool.split_info_file('val_infos_val.pkl', 'test') == \
+        'val_infos_test.pkl'
+    with pytest.raises(ValueError, match='infos.pkl'):
+        tool.split_info_file('infos.pkl', 'val')
+
+
 def test_show_bev_features_end_to_end(synthetic_world, tmp_path, capsys):
     from mmdet3d.registry import MODELS
     from mmengine.config import Config

@@ -30,6 +30,7 @@ teacher's own evaluation).
 import argparse
 import copy
 import os.path as osp
+import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -60,7 +61,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--frames', nargs='+', type=int, default=[0, 1, 2],
                         help='frame indices in the split (default 0 1 2)')
     parser.add_argument('--split', default='val',
-                        help='info file kitti_infos_<split>.pkl (val)')
+                        help="the student config's info file of this split, "
+                        'e.g. '
+                        'kitti_infos_<split>.pkl (val)')
     parser.add_argument('--data-root', default=None,
                         help="dataset root (default: the student config's)")
     parser.add_argument('--score-thr', type=float, default=0.3,
@@ -138,7 +141,8 @@ def build_dataset(student_cfg, teacher_cfg, data_root: Optional[str],
 
     Args:
         student_cfg (Config): Student config; its ``test_dataloader``
-            dataset is used with ``kitti_infos_<split>.pkl``.
+            dataset is used with its info file of ``split``
+            (:func:`split_info_file`).
         teacher_cfg (Config): Teacher config (point transforms).
         data_root (str, optional): Overrides the config's data root.
         split (str): ``val``, ``train`` ...
@@ -160,7 +164,7 @@ def build_dataset(student_cfg, teacher_cfg, data_root: Optional[str],
                          f"{ds.get('type')}, not a dataset with ann_file")
     root = data_root if data_root is not None else ds.get('data_root', '')
     root = root.rstrip('/') + '/' if root else root
-    ann = f'kitti_infos_{split}.pkl'
+    ann = split_info_file(ds['ann_file'], split)
     _need_file(osp.join(root, ann), f'info file of split {split!r}:')
     loaders, points_rest = _points_transforms(teacher_cfg)
     image = [t for t in copy.deepcopy(list(ds.pipeline))
@@ -175,6 +179,21 @@ def build_dataset(student_cfg, teacher_cfg, data_root: Optional[str],
         pipeline=loaders + image + fov + points_rest +
         [dict(type='PackCMKDInputs', keys=['img', 'points'])])
     return DATASETS.build(ds)
+
+
+def split_info_file(ann_file: str, split: str) -> str:
+    """The info file of ``split`` beside the config's: ``kitti_infos_val.pkl``
+    -> ``kitti_infos_train.pkl`` for ``train``, ``waymo_infos_val.pkl`` ->
+    ``waymo_infos_train.pkl``. A name without a ``_<split>.pkl`` ending is an
+    error naming it."""
+    head, name = osp.split(ann_file)
+    new, n = re.subn(r'_(train|val|test|trainval)\.pkl$', f'_{split}.pkl',
+                     name)
+    if not n:
+        raise ValueError(f'cannot tell the split of the info file {ann_file!r}'
+                         ' (expected a name ending in _train / _val / _test '
+                         '/ _trainval .pkl)')
+    return osp.join(head, new)
 
 
 def check_frames(frames: Sequence[int], dataset) -> None:

@@ -204,3 +204,34 @@ def test_waymo_configs_share_the_kitti_recipe_on_the_waymo_grid():
             assert t_head.dir_offset == 0.78539
             assert t_head.anchor_generator.sizes == \
                 student.bbox_head.anchor_generator.sizes
+
+
+def test_dense_synthetic_teacher_fits_the_synthetic_distiller():
+    """The synthetic teacher with the reference's conv stem is a drop-in
+    teacher of the synthetic distiller: same grid (the build's grid check),
+    and a BEV map of the student's shape whose cells beside a pillar are no
+    longer zero (the conv stem spreads each pillar to its neighbours)."""
+    MODELS = _registry()
+    cfg = Config.fromfile(os.path.join(
+        REPO_ROOT, 'configs', 'cmkd', 'cmkd_bev_pointpillars-pillar032_'
+        'r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py'))
+    cfg.model.teacher.cfg_path = os.path.join(
+        REPO_ROOT, 'configs', 'teachers', 'pointpillars', 'pointpillars_'
+        'pillar032-scatterconv_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py')
+    model = MODELS.build(cfg.model)
+    encoder = model.teacher.middle_encoder
+    assert type(encoder).__name__ == 'PointPillarsScatterConv'
+    assert encoder.stride == 1 and encoder.out_channels == 64
+    torch.manual_seed(0)
+    for m in encoder.convs.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.uniform_(m.weight, 0.0, 1.0)
+    encoder.eval()
+    coors = torch.tensor([[0, 0, 50, 70]])
+    with torch.no_grad():
+        bev = encoder(torch.rand(1, 64) + 0.1, coors, 1)
+    assert bev.shape == (1, 64, 188, 140)
+    # three 3x3 convs reach 3 cells away from the pillar, and no further
+    near = bev[0, :, 47:54, 67:74].abs().sum(0)
+    assert (near > 0).all()
+    assert bev[0, :, :46].abs().sum() == 0 and bev[0, :, 55:].abs().sum() == 0

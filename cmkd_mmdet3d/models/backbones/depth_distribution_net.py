@@ -119,6 +119,16 @@ class DepthDistributionNet(BaseModule):
         depth_bins (DepthBins, optional): The student's shared depth
             discretisation (set by ``CMKDMono3D``); its ``num_bins`` sizes
             the head.
+        coord_channels (bool): Append two channels holding each cell's
+            image position (column and row, in [-1, 1] of the feature map)
+            to the deepest feature before the ASPP, as CoordConv (Liu et
+            al., NeurIPS 2018) and CAM-Convs (Facil et al., CVPR 2019) do
+            for depth. With a fixed camera the row alone tells the depth of
+            the ground at that row, which a fully convolutional network
+            otherwise has to infer from padding and context. Not in the
+            reference (``False``, its default here): the synthetic
+            configs use it where their README says so. Changes the ASPP's
+            input channels, so a DeepLabV3 checkpoint no longer fits it.
         pretrained (str, optional): A checkpoint of this whole network,
             read in :meth:`init_weights` in place of the backbone's
             ``init_cfg``: a detector checkpoint whose ``img_backbone.*``
@@ -147,9 +157,11 @@ class DepthDistributionNet(BaseModule):
                  norm_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  depth_bins: Optional[DepthBins] = None,
+                 coord_channels: bool = False,
                  pretrained: Optional[str] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.pretrained = pretrained
+        self.coord_channels = bool(coord_channels)
         # refused before anything is built (D + 1 output classes)
         if depth_bins is not None:
             if num_bins is not None:
@@ -162,8 +174,8 @@ class DepthDistributionNet(BaseModule):
         norm_cfg = norm_cfg or dict(type='BN')
         self.backbone = MODELS.build(backbone)
         self.stride = stride
-        self.aspp = ASPP(deep_in_channels, aspp_channels, aspp_dilations,
-                         dropout, norm_cfg)
+        self.aspp = ASPP(deep_in_channels + 2 * self.coord_channels,
+                         aspp_channels, aspp_dilations, dropout, norm_cfg)
         self.depth_head = nn.Sequential(
             ConvModule(aspp_channels, aspp_channels, 3, padding=1,
                        bias=False, norm_cfg=norm_cfg),
@@ -344,11 +356,36 @@ class DepthDistributionNet(BaseModule):
                 f'backbone feature {tuple(feat.shape[-2:])} is not the image '
                 f'{h}x{w} at stride {self.stride} {expected}: check the '
                 'backbone strides / dilations / out_indices')
+        if self.coord_channels:
+            deep = torch.cat([deep, coord_map(deep)], 1)
         logits = self.depth_head(self.aspp(deep))
         if logits.shape[-2:] != feat.shape[-2:]:
             logits = F.interpolate(logits, feat.shape[-2:], mode='bilinear',
                                    align_corners=False)
         return dict(depth_logits=logits, feats=self.reduce(feat))
+
+
+def coord_map(x: Tensor) -> Tensor:
+    """Image position of every cell of a feature map.
+
+    Args:
+        x (Tensor): A feature map (B, C, H, W); only its shape, dtype and
+            device are used.
+
+    Returns:
+        Tensor: (B, 2, H, W): channel 0 the column, channel 1 the row, each
+        linear from -1 (the first cell) to 1 (the last; 0 for a map one
+        cell wide or high). Made of ``arange`` and arithmetic, so it exports
+        to ONNX.
+    """
+    b, _, h, w = x.shape
+    cols = torch.arange(w, dtype=x.dtype, device=x.device)
+    rows = torch.arange(h, dtype=x.dtype, device=x.device)
+    cols = cols * (2.0 / max(w - 1, 1)) - (1.0 if w > 1 else 0.0)
+    rows = rows * (2.0 / max(h - 1, 1)) - (1.0 if h > 1 else 0.0)
+    grid = torch.stack([cols.view(1, w).expand(h, w),
+                        rows.view(h, 1).expand(h, w)])
+    return grid.unsqueeze(0).expand(b, 2, h, w)
 
 
 def _summary(keys: List[str]) -> str:

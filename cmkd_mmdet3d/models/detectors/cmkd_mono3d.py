@@ -14,6 +14,9 @@ from ..utils.depth_bins import (DEPTH_BIN_KEYS, DepthBins,
                                 one_hot_depth_logits)
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 
+#: What the lift takes as its depth distribution (``depth_source``).
+DEPTH_SOURCES = ('predicted', 'predicted_detached', 'lidar')
+
 
 class BEVGrid(NamedTuple):
     """The student's BEV map grid, for the distiller's build-time check.
@@ -156,7 +159,13 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             (``gt_depth``, made by ``MakeDepthTarget`` in the train *and*
             test pipelines) replace the predicted distribution in the lift;
             cells without a LiDAR point lift nothing. The image features
-            still come from the image.
+            still come from the image. ``'predicted_detached'``: the
+            predicted distribution with its gradient stopped before the
+            lift, so that only the depth loss trains the depth head (the
+            detection losses still train the image features through
+            ``feats``). Not the reference (CaDDN and CMKD let the detection
+            losses reach the depth logits through the lift); a probe of
+            whether those gradients spoil the depth.
 
     Loading (``load_from``, ``tools/test.py CONFIG CKPT``): an unextracted
     CMKD checkpoint (``student.*`` / ``teacher.*``) loads its student with a
@@ -182,9 +191,10 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                  depth_source: str = 'predicted') -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        if depth_source not in ('predicted', 'lidar'):
-            raise ValueError(f"depth_source must be 'predicted' or 'lidar' "
-                             f'(the depth oracle), got {depth_source!r}')
+        if depth_source not in DEPTH_SOURCES:
+            raise ValueError(f'depth_source must be one of {DEPTH_SOURCES} '
+                             f"('lidar': the depth oracle), got "
+                             f'{depth_source!r}')
         self.depth_source = depth_source
         self._init_nonfinite_guard(nonfinite_loss)
         self.depth_bins = self._build_depth_bins(depth_bins, lift_neck,
@@ -381,7 +391,9 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         for N cameras per sample, sample-major).
 
         With ``depth_source='lidar'`` the lift takes the one-hot bins of
-        the samples' ``gt_depth`` instead of ``depth_logits``."""
+        the samples' ``gt_depth`` instead of ``depth_logits``; with
+        ``'predicted_detached'`` it takes ``depth_logits`` without their
+        gradient."""
         img, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                       batch_data_samples)
         out = self.img_backbone(img.flatten(0, 1) if img.dim() == 5 else img)
@@ -391,6 +403,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 self.depth_targets(batch_data_samples, lifted.shape[-2:],
                                    lifted.device),
                 self.depth_bins.num_classes)
+        elif self.depth_source == 'predicted_detached':
+            lifted = lifted.detach()
         bev = self.lift_neck(lifted, out['feats'], l2c, c2i, img_shape)
         return dict(bev=bev, depth_logits=out['depth_logits'])
 

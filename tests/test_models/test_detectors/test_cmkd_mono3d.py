@@ -197,7 +197,7 @@ def test_depth_oracle_lifts_the_lidar_depth_not_the_prediction(
         plain.load_state_dict(oracle.state_dict())
         assert not torch.allclose(plain.extract_bev(inputs, samples)['bev'],
                                   bev, atol=1e-3)
-    with pytest.raises(ValueError, match="'predicted' or 'lidar'"):
+    with pytest.raises(ValueError, match="depth_source.*'lidar'.*'gt'"):
         MODELS.build(dict(cfg.model, depth_source='gt'))
     # at test time the oracle needs the depth target, and says where
     _, val = _student_batch(synthetic_world, [0], 'kitti_infos_val.pkl',
@@ -205,6 +205,35 @@ def test_depth_oracle_lifts_the_lidar_depth_not_the_prediction(
     vdata = oracle.data_preprocessor(val, training=False)
     with pytest.raises(KeyError, match="depth_source='lidar'.*test"):
         oracle(**vdata, mode='predict')
+
+
+def test_detached_depth_source_keeps_detection_gradients_off_the_depth_head(
+        synthetic_world):
+    """depth_source='predicted_detached' lifts the same BEV map as the
+    default, but a loss on that map reaches the image features only, not
+    the depth head; the default reaches both."""
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg, batch = _student_batch(synthetic_world, [0], train=True)
+    plain = MODELS.build(cfg.model).eval()
+    detached = MODELS.build(
+        dict(cfg.model, depth_source='predicted_detached')).eval()
+    detached.load_state_dict(plain.state_dict())
+    data = plain.data_preprocessor(batch, training=False)
+    inputs, samples = data['inputs'], data['data_samples']
+    grads = {}
+    for name, model in (('plain', plain), ('detached', detached)):
+        bev = model.extract_bev(inputs, samples)['bev']
+        bev.square().sum().backward()
+        grads[name] = (bev.detach(),
+                       model.img_backbone.depth_head[-1].weight.grad,
+                       model.img_backbone.reduce.conv.weight.grad)
+    assert torch.allclose(grads['plain'][0], grads['detached'][0],
+                          atol=1e-5)
+    assert grads['plain'][1].abs().sum() > 0
+    assert grads['detached'][1] is None or \
+        grads['detached'][1].abs().sum() == 0
+    assert grads['detached'][2].abs().sum() > 0
 
 
 PRETRAIN_CFG = os.path.join(

@@ -3,15 +3,18 @@ import pytest
 import torch
 from _helpers.models import _registry
 
+# a small stride-8 depth network (ResNet-18, 10 bins, narrow ASPP)
+SMALL_NET = dict(
+    type='DepthDistributionNet',
+    backbone=dict(type='mmdet.ResNet', depth=18, strides=(1, 2, 1, 1),
+                  dilations=(1, 1, 2, 4), out_indices=(2, 3)),
+    num_bins=10, feat_in_channels=256, deep_in_channels=512,
+    feat_channels=8, aspp_channels=16, aspp_dilations=(2, 4, 6))
+
 
 def test_depth_distribution_net_shapes_and_small_image():
     MODELS = _registry()
-    net = MODELS.build(dict(
-        type='DepthDistributionNet',
-        backbone=dict(type='mmdet.ResNet', depth=18, strides=(1, 2, 1, 1),
-                      dilations=(1, 1, 2, 4), out_indices=(2, 3)),
-        num_bins=10, feat_in_channels=256, deep_in_channels=512,
-        feat_channels=8, aspp_channels=16, aspp_dilations=(2, 4, 6)))
+    net = MODELS.build(SMALL_NET)
     out = net(torch.randn(1, 3, 45, 70))
     assert out['depth_logits'].shape == (1, 11, 6, 9)     # ceil(45/8) ...
     assert out['feats'].shape == (1, 8, 6, 9)
@@ -24,12 +27,8 @@ def test_stride_16_backbone_gives_stride_16_maps():
     ``stride=16``: both maps at ceil(H / 16) x ceil(W / 16); the same
     backbone declared at stride 8 is refused, naming both shapes."""
     MODELS = _registry()
-    cfg = dict(
-        type='DepthDistributionNet',
-        backbone=dict(type='mmdet.ResNet', depth=18, strides=(1, 2, 2, 1),
-                      dilations=(1, 1, 1, 2), out_indices=(2, 3)),
-        num_bins=10, feat_in_channels=256, deep_in_channels=512,
-        feat_channels=8, aspp_channels=16, aspp_dilations=(2, 4, 6))
+    cfg = dict(SMALL_NET, backbone=dict(
+        SMALL_NET['backbone'], strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)))
     out = MODELS.build(dict(cfg, stride=16))(torch.randn(1, 3, 45, 70))
     assert out['depth_logits'].shape == (1, 11, 3, 5)
     assert out['feats'].shape == (1, 8, 3, 5)
@@ -73,13 +72,7 @@ def test_coord_channels_feed_the_position_to_the_aspp_only():
     is the one without them; with weights on the row channel, a uniform
     image gets logits that change from row to row."""
     MODELS = _registry()
-    cfg = dict(
-        type='DepthDistributionNet',
-        backbone=dict(type='mmdet.ResNet', depth=18, strides=(1, 2, 1, 1),
-                      dilations=(1, 1, 2, 4), out_indices=(2, 3)),
-        num_bins=10, feat_in_channels=256, deep_in_channels=512,
-        feat_channels=8, aspp_channels=16, aspp_dilations=(2, 4, 6),
-        dropout=0.0)
+    cfg = dict(SMALL_NET, dropout=0.0)
     torch.manual_seed(0)
     plain = MODELS.build(cfg).eval()
     coord = MODELS.build(dict(cfg, coord_channels=True)).eval()

@@ -126,9 +126,10 @@ class DepthDistributionNet(BaseModule):
             for depth. With a fixed camera the row alone tells the depth of
             the ground at that row, which a fully convolutional network
             otherwise has to infer from padding and context. Not in the
-            reference (``False``, its default here): the synthetic
-            configs use it where their README says so. Changes the ASPP's
-            input channels, so a DeepLabV3 checkpoint no longer fits it.
+            reference; ``False`` by default and in every config (on the
+            synthetic world it did not help beyond the seed spread, see the
+            README). Changes the ASPP's input channels, so a DeepLabV3
+            checkpoint no longer fits it.
         pretrained (str, optional): A checkpoint of this whole network,
             read in :meth:`init_weights` in place of the backbone's
             ``init_cfg``: a detector checkpoint whose ``img_backbone.*``

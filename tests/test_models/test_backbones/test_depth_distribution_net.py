@@ -69,8 +69,8 @@ def test_coord_map_is_the_cell_position_in_minus_one_to_one():
 def test_coord_channels_feed_the_position_to_the_aspp_only():
     """With ``coord_channels`` the ASPP takes 2 more input channels. Given
     the same weights and zero weights on those two channels, the network
-    is the one without them; with weights on the row channel, a uniform
-    image gets logits that change from row to row."""
+    is the one without them; weights on the row channel then change the
+    logits of the same blank image."""
     MODELS = _registry()
     cfg = dict(SMALL_NET, dropout=0.0)
     torch.manual_seed(0)

@@ -317,6 +317,54 @@ def points_in_fov(xyz, lidar2cam, cam2img, image_shape) -> np.ndarray:
     return fov_mask(uvd[:, :2], uvd[:, 2], image_shape)
 
 
+def box_foreground_mask(corners: Tensor, lidar2img: Tensor,
+                        image_shape: Sequence[int],
+                        feat_shape: Sequence[int],
+                        min_depth: float = 0.1) -> Tensor:
+    """Feature cells covered by the image boxes of 3D boxes: CaDDN's
+    foreground mask (Reading et al., CVPR 2021, Sec. 3.4; ``Balancer.
+    compute_fg_mask`` of ``pcdet/models/backbones_3d/ffe/ddn_loss/
+    balancer.py`` in ``TRAILab/CaDDN``), which fills the 2D label boxes
+    divided by the stride, ``floor`` on the top-left and ``ceil`` on the
+    bottom-right corner. Here the 2D box of an object is the bounding box of
+    its 8 projected corners (what KITTI's 2D labels approximate), so that
+    the mask follows the image augmentations through ``lidar2img``.
+
+    Args:
+        corners (Tensor): (N, 8, 3) box corners in the frame ``lidar2img``
+            starts from, metres.
+        lidar2img (Tensor): (3 or 4, 4) projection.
+        image_shape (tuple[int]): (H, W) pixels of the (padded) image.
+        feat_shape (tuple[int]): (Hf, Wf) of the feature map; a cell spans
+            H / Hf by W / Wf pixels.
+        min_depth (float): corners nearer than this (metres along the
+            optical axis, behind the camera included) are clamped to it,
+            so a box that straddles the image plane still covers its side
+            of the image. A box with every corner nearer is left out.
+
+    Returns:
+        Tensor: (Hf, Wf) bool, True on the cells of at least one box.
+    """
+    hf, wf = int(feat_shape[0]), int(feat_shape[1])
+    mask = torch.zeros(hf, wf, dtype=torch.bool, device=corners.device)
+    if corners.numel() == 0:
+        return mask
+    if corners.dim() != 3 or corners.shape[1:] != (8, 3):
+        raise ValueError(f'corners must be (N, 8, 3), got '
+                         f'{tuple(corners.shape)}')
+    uv, depth = project_points(corners, lidar2img, min_w=min_depth)
+    sy, sx = image_shape[0] / hf, image_shape[1] / wf
+    visible = (depth > min_depth).any(1)
+    lo, hi = uv.amin(1), uv.amax(1)
+    x0 = (lo[:, 0] / sx).floor().clamp(0, wf).long()
+    y0 = (lo[:, 1] / sy).floor().clamp(0, hf).long()
+    x1 = (hi[:, 0] / sx).ceil().clamp(0, wf).long()
+    y1 = (hi[:, 1] / sy).ceil().clamp(0, hf).long()
+    for i in torch.nonzero(visible).flatten().tolist():
+        mask[y0[i]:y1[i], x0[i]:x1[i]] = True
+    return mask
+
+
 # --------------------------------------------------------------------------
 # grids
 # --------------------------------------------------------------------------

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from cmkd_mmdet3d.structures import (bev_cell_centers, cell_centers,
+from cmkd_mmdet3d.structures import (bev_cell_centers, box_foreground_mask,
+                                     cell_centers,
                                      compose_lidar2img, fov_mask, grid_size,
                                      points_in_fov, project_points,
                                      project_to_image, to_homogeneous,
@@ -206,3 +207,43 @@ def test_cell_centers():
                               device='cpu')
     assert xs.dtype == torch.float32
     assert xs.tolist() == [0.75, 2.25] and ys.tolist() == [-1.25, 0.25, 1.75]
+
+
+def _box_corners(x, y, z):
+    """(1, 8, 3) corners of the axis-aligned box x[0]..x[1], ... (LiDAR)."""
+    return torch.tensor([[[a, b, c] for a in x for b in y for c in z]],
+                        dtype=torch.float64)
+
+
+def test_box_foreground_mask_by_hand():
+    """The box x 11..21, y -1..1, z -0.5..0.5 m projects (by hand, through
+    L2C and K) to u 45..65, v 37.5..47.5 px; on a 10 x 10 feature map of
+    the 80 x 100 image a cell is 8 px high and 10 px wide, so the mask is
+    rows floor(37.5/8)=4 .. ceil(47.5/8)=6 (exclusive) and columns
+    floor(45/10)=4 .. ceil(65/10)=7 (exclusive)."""
+    l2i = compose_lidar2img(torch.tensor(L2C, dtype=torch.float64),
+                            torch.tensor(K, dtype=torch.float64))
+    box = _box_corners((11.0, 21.0), (-1.0, 1.0), (-0.5, 0.5))
+    us, vs = zip(*[_by_hand(p)[:2] for p in box[0].tolist()])
+    assert (min(us), max(us), min(vs), max(vs)) == pytest.approx(
+        (45.0, 65.0, 37.5, 47.5))
+    mask = box_foreground_mask(box, l2i, (H, W), (10, 10))
+    expect = torch.zeros(10, 10, dtype=torch.bool)
+    expect[4:6, 4:7] = True
+    assert torch.equal(mask, expect)
+    # no boxes, and a box wholly behind the camera: no foreground
+    assert not box_foreground_mask(box[:0], l2i, (H, W), (10, 10)).any()
+    behind = _box_corners((-5.0, -3.0), (-1.0, 1.0), (-0.5, 0.5))
+    assert not box_foreground_mask(behind, l2i, (H, W), (10, 10)).any()
+    # a box through the image plane covers at least its visible part's box
+    straddle = _box_corners((0.0, 5.0), (-1.0, 1.0), (-0.5, 0.5))
+    front = _box_corners((1.5, 5.0), (-1.0, 1.0), (-0.5, 0.5))
+    m_straddle = box_foreground_mask(straddle, l2i, (H, W), (10, 10))
+    m_front = box_foreground_mask(front, l2i, (H, W), (10, 10))
+    assert m_front.any() and (m_straddle | m_front).equal(m_straddle)
+    # two boxes: the union
+    both = torch.cat([box, front])
+    assert box_foreground_mask(both, l2i, (H, W), (10, 10)).equal(
+        mask | m_front)
+    with pytest.raises(ValueError, match=r'\(N, 8, 3\)'):
+        box_foreground_mask(box[0], l2i, (H, W), (10, 10))

@@ -10,6 +10,7 @@ from mmdet3d.structures import Det3DDataSample
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
+from ...structures import box_foreground_mask, compose_lidar2img
 from ..utils.depth_bins import (DEPTH_BIN_KEYS, DepthBins,
                                 one_hot_depth_logits)
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
@@ -453,6 +454,51 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             depth[i, :d.shape[0], :d.shape[1]] = d
         return self.depth_bins.targets(depth)
 
+    def depth_foreground(self, batch_inputs_dict: dict,
+                         batch_data_samples: List[Det3DDataSample],
+                         feat_shape: Tuple[int, int], device) -> Tensor:
+        """(M, Hf, Wf) bool: the feature cells inside the image box of a
+        ground-truth (or pseudo-label) box of the sample, per camera
+        (:func:`~cmkd_mmdet3d.structures.box_foreground_mask`), for
+        CaDDN's foreground-weighted depth loss; all False on a frame
+        without boxes. M = B, or B * N for N cameras per sample."""
+        _, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
+                                                    batch_data_samples)
+        l2i = compose_lidar2img(l2c, c2i)  # (B, [N,] 4, 4)
+        masks = []
+        for s, mats in zip(batch_data_samples, l2i):
+            inst = s.get('gt_instances_3d')
+            boxes = None if inst is None else inst.get('bboxes_3d')
+            corners = (boxes.corners.to(device=device, dtype=l2i.dtype)
+                       if boxes is not None and len(boxes) else
+                       torch.zeros(0, 8, 3, device=device, dtype=l2i.dtype))
+            for m in (mats if mats.dim() == 3 else mats[None]):
+                masks.append(box_foreground_mask(corners, m, img_shape,
+                                                 feat_shape))
+        return torch.stack(masks)
+
+    def depth_loss(self, logits: Tensor, batch_inputs_dict: dict,
+                   batch_data_samples: List[Det3DDataSample]) -> Tensor:
+        """``loss_depth`` of the depth logits against :meth:`depth_targets`,
+        with :meth:`depth_foreground` when the loss weighs the objects'
+        pixels apart (``DepthFocalLoss(fg_weight=..., bg_weight=...)``).
+
+        Args:
+            logits (Tensor): (M, D + 1, Hf, Wf) depth-bin logits.
+            batch_inputs_dict (dict): ``imgs`` (for the camera matrices).
+            batch_data_samples (list[Det3DDataSample]): with ``gt_depth``.
+
+        Returns:
+            Tensor: scalar loss.
+        """
+        target = self.depth_targets(batch_data_samples, logits.shape[-2:],
+                                    logits.device)
+        if not getattr(self.loss_depth, 'needs_foreground', False):
+            return self.loss_depth(logits, target)
+        fg = self.depth_foreground(batch_inputs_dict, batch_data_samples,
+                                   logits.shape[-2:], logits.device)
+        return self.loss_depth(logits, target, fg_mask=fg)
+
     # ------------------------------------------------------------------
     def loss_and_bev(self, batch_inputs_dict: dict,
                      batch_data_samples: List[Det3DDataSample],
@@ -487,10 +533,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         out = self.extract_bev(batch_inputs_dict, batch_data_samples)
         losses = {}
         if self.loss_depth is not None:
-            logits = out['depth_logits']
-            target = self.depth_targets(batch_data_samples,
-                                        logits.shape[-2:], logits.device)
-            losses['loss_depth'] = self.loss_depth(logits, target)
+            losses['loss_depth'] = self.depth_loss(
+                out['depth_logits'], batch_inputs_dict, batch_data_samples)
         head_outs = None
         if self.bbox_head is not None and (with_gt_loss or with_head_outputs):
             x = self.bev_head_inputs(out['bev'])
@@ -529,9 +573,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                                           batch_data_samples)
         logits = self.img_backbone(
             img.flatten(0, 1) if img.dim() == 5 else img)['depth_logits']
-        target = self.depth_targets(batch_data_samples, logits.shape[-2:],
-                                    logits.device)
-        return dict(loss_depth=self.loss_depth(logits, target))
+        return dict(loss_depth=self.depth_loss(logits, batch_inputs_dict,
+                                               batch_data_samples))
 
     def loss(self, batch_inputs_dict: dict,
              batch_data_samples: List[Det3DDataSample]) -> dict:

@@ -69,20 +69,62 @@ class DepthFocalLoss(nn.Module):
             exact focal loss (0 at a perfect prediction; with it a
             confident pixel still pays eps * alpha * sum_k |log p_k|, a
             faint label smoothing that keeps the logits from saturating).
+        fg_weight (float): weight of the pixels inside the image boxes of
+            the objects. Defaults to 1.0.
+        bg_weight (float): weight of the other pixels. Defaults to 1.0.
+            CaDDN's balancer (``TRAILab/CaDDN:pcdet/models/backbones_3d/
+            ffe/ddn_loss/balancer.py``) has ``fg_weight=13, bg_weight=1``;
+            the CMKD reference sets neither, so every pixel weighs 1 (the
+            default here). With unequal weights the student passes a
+            foreground mask (:func:`cmkd_mmdet3d.structures.
+            box_foreground_mask`) and the loss is
+            ``mean(w * loss)``, ``w = fg_weight`` on the mask and
+            ``bg_weight`` off it, which is CaDDN's
+            ``(sum_fg + sum_bg) / num_pixels``.
     """
 
     def __init__(self, alpha: float = 0.25, gamma: float = 2.0,
-                 loss_weight: float = 1.0, one_hot_eps: float = 0.0) -> None:
+                 loss_weight: float = 1.0, one_hot_eps: float = 0.0,
+                 fg_weight: float = 1.0, bg_weight: float = 1.0) -> None:
         super().__init__()
         self.alpha, self.gamma, self.loss_weight = alpha, gamma, loss_weight
         self.one_hot_eps = one_hot_eps
+        self.fg_weight, self.bg_weight = float(fg_weight), float(bg_weight)
+
+    @property
+    def needs_foreground(self) -> bool:
+        """Whether :meth:`forward` needs ``fg_mask`` (unequal weights)."""
+        return self.fg_weight != self.bg_weight
 
     def forward(self, logits: Tensor, target: Tensor,
-                weight: Optional[Tensor] = None) -> Tensor:
-        """(B, K, H, W) logits, (B, H, W) targets, optional (B, H, W) pixel
-        weights -> scalar loss."""
+                weight: Optional[Tensor] = None,
+                fg_mask: Optional[Tensor] = None) -> Tensor:
+        """Weighted mean of the per-pixel focal loss.
+
+        Args:
+            logits (Tensor): (B, K, H, W) depth-bin logits.
+            target (Tensor): (B, H, W) bin indices.
+            weight (Tensor, optional): (B, H, W) pixel weights, multiplied
+                in.
+            fg_mask (Tensor, optional): (B, H, W) bool foreground pixels;
+                required when :attr:`needs_foreground`.
+
+        Returns:
+            Tensor: scalar loss, times ``loss_weight``.
+        """
         loss = depth_focal_loss(logits, target, self.alpha, self.gamma,
                                 self.one_hot_eps)
+        if self.needs_foreground:
+            if fg_mask is None or fg_mask.shape != loss.shape:
+                raise ValueError(
+                    f'DepthFocalLoss(fg_weight={self.fg_weight}, bg_weight='
+                    f'{self.bg_weight}) needs a foreground mask of shape '
+                    f'{tuple(loss.shape)}, got '
+                    f'{None if fg_mask is None else tuple(fg_mask.shape)}')
+            loss = loss * torch.where(fg_mask.bool(), self.fg_weight,
+                                      self.bg_weight)
+        elif self.bg_weight != 1.0:
+            loss = loss * self.bg_weight
         if weight is not None:
             loss = loss * weight
         return self.loss_weight * loss.mean()

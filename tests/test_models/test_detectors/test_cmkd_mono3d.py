@@ -236,6 +236,37 @@ def test_detached_depth_source_keeps_detection_gradients_off_the_depth_head(
     assert grads['detached'][2].abs().sum() > 0
 
 
+def test_foreground_weighted_depth_loss_masks_the_boxes_cells(
+        synthetic_world):
+    """DepthFocalLoss(fg_weight=13): the student masks the feature cells of
+    the frame's boxes (cells a Car covers, not the whole image), and its
+    depth loss is the balancer's mean over that mask."""
+    from cmkd_mmdet3d.models.losses.depth_focal_loss import depth_focal_loss
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg, batch = _student_batch(synthetic_world, [0, 1], train=True)
+    loss_depth = dict(cfg.model.loss_depth, fg_weight=13.0, bg_weight=1.0)
+    model = MODELS.build(dict(cfg.model, loss_depth=loss_depth)).eval()
+    data = model.data_preprocessor(batch, training=False)
+    inputs, samples = data['inputs'], data['data_samples']
+    logits = model.img_backbone(inputs['imgs'])['depth_logits']
+    fg = model.depth_foreground(inputs, samples, logits.shape[-2:],
+                                logits.device)
+    assert fg.shape == (2, *logits.shape[-2:])
+    for s, m in zip(samples, fg):
+        n = len(s.gt_instances_3d.bboxes_3d)
+        assert bool(m.any()) == (n > 0)
+        assert m.float().mean() < 0.5
+    assert fg.any()
+    target = model.depth_targets(samples, logits.shape[-2:], logits.device)
+    per_pixel = depth_focal_loss(logits, target)
+    w = model.loss_depth.loss_weight
+    expect = w * (13 * per_pixel[fg].sum() + per_pixel[~fg].sum()) / \
+        fg.numel()
+    got = model.depth_loss(logits, inputs, samples)
+    assert got.item() == pytest.approx(expect.item(), rel=1e-5)
+
+
 PRETRAIN_CFG = os.path.join(
     REPO_ROOT, 'configs', 'cmkd_mono3d',
     'cmkd-mono3d_r18-aspp-lid40_depth-pretrain_1xb2-onecycle-3e_'

@@ -81,3 +81,29 @@ def test_one_hot_eps_penalises_a_confident_prediction():
     log_p_other = -40.0 - math.log(1 + 120 * math.exp(-40.0))
     assert with_eps == pytest.approx(1e-6 * 0.25 * 120 * -log_p_other,
                                      rel=1e-9)
+
+
+def test_foreground_weights_are_cadnn_balancer():
+    """fg_weight / bg_weight: CaDDN's balancer, (13 * sum of the foreground
+    pixels' losses + 1 * sum of the rest) / number of pixels; equal weights
+    need no mask, unequal ones refuse to run without it."""
+    from cmkd_mmdet3d.models.losses import DepthFocalLoss
+    from cmkd_mmdet3d.models.losses.depth_focal_loss import depth_focal_loss
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 3, 4)
+    target = torch.randint(0, 5, (2, 3, 4))
+    fg = torch.zeros(2, 3, 4, dtype=torch.bool)
+    fg[0, 1, 1:3] = True
+    fg[1, 0, 0] = True
+    per_pixel = depth_focal_loss(logits, target)
+    expect = (13 * per_pixel[fg].sum() + per_pixel[~fg].sum()) / fg.numel()
+    loss = DepthFocalLoss(fg_weight=13, bg_weight=1, loss_weight=0.5)
+    assert loss.needs_foreground
+    assert loss(logits, target, fg_mask=fg).item() == pytest.approx(
+        0.5 * expect.item(), rel=1e-6)
+    with pytest.raises(ValueError, match='foreground mask of shape'):
+        loss(logits, target)
+    plain = DepthFocalLoss()
+    assert not plain.needs_foreground
+    assert plain(logits, target, fg_mask=fg).item() == pytest.approx(
+        per_pixel.mean().item(), rel=1e-6)

@@ -7,22 +7,16 @@
 # images and makes the teacher's pillars. BEV loss weight 4, as the
 # reference's KITTI-only pp config. Stage 1 configs drop the student's BEV
 # backbone, neck and head; stage 2 ones add the response losses.
-_base_ = ['./cmkd-mono3d_r18-aspp-lid40_secfpn-light.py']
+_base_ = ['./cmkd-mono3d_r18-aspp-lid40_secfpn-light.py', './cmkd_losses.py']
 
 model = dict(
     _delete_=True,
     type='CMKD',
-    # stage 2's response losses as the reference's pp config: cls 1.0 x 4
-    # samples, box 2.0, direction 0.2
+    # stage 2's response losses as the reference's pp config
     student=dict(
         _base_.model,
-        bbox_head=dict(
-            _base_.model.bbox_head,
-            loss_resp_cls=dict(type='SoftQualityFocalLoss',
-                               loss_weight=4.0),
-            loss_resp_bbox=dict(type='SoftBoxRegressionLoss',
-                                loss_weight=2.0),
-            loss_resp_dir=dict(type='SoftDirectionLoss', loss_weight=0.2))),
+        bbox_head=dict(_base_.model.bbox_head,
+                       **_base_.cmkd_resp_losses_pp)),
     teacher=dict(
         cfg_path='cmkd_mmdet3d::teachers/pointpillars/pointpillars_'
         'pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py'),

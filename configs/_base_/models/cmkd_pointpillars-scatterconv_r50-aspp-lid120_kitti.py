@@ -8,7 +8,7 @@
 # the teacher's pillars. BEV loss weight 4, depth loss weight 1.0. Stage 1
 # configs drop the student's BEV backbone, neck and head; stage 2 ones add the
 # response losses.
-_base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py']
+_base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py', './cmkd_losses.py']
 
 model = dict(
     _delete_=True,
@@ -21,13 +21,8 @@ model = dict(
             # the teacher's anchors (stage 2 copies its weights)
             anchor_generator=dict(_base_.model.bbox_head.anchor_generator,
                                   type='AlignedAnchor3DRangeGenerator'),
-            # stage 2's response losses: cls 1.0 x 4 samples, box 2.0,
-            # direction 0.2
-            loss_resp_cls=dict(type='SoftQualityFocalLoss',
-                               loss_weight=4.0),
-            loss_resp_bbox=dict(type='SoftBoxRegressionLoss',
-                                loss_weight=2.0),
-            loss_resp_dir=dict(type='SoftDirectionLoss', loss_weight=0.2))),
+            # stage 2's response losses as the reference's pp config
+            **_base_.cmkd_resp_losses_pp)),
     teacher=dict(
         cfg_path='cmkd_mmdet3d::teachers/pointpillars/pointpillars_'
         'hv-scatterconv_secfpn_8xb8-80e_kitti-3d-3class.py',

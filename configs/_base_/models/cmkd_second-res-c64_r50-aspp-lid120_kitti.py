@@ -7,22 +7,16 @@
 # normalises the student's images and voxelises the points as the teacher.
 # BEV loss weight 32. Stage 1 configs drop the student's BEV backbone, neck
 # and head; stage 2 ones add the response losses.
-_base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py']
+_base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py', './cmkd_losses.py']
 
 model = dict(
     _delete_=True,
     type='CMKD',
-    # stage 2's response losses: cls 2.0 x 4 samples = 8.0 (the reference
-    # sums over its 4 samples per GPU), box 2.0, direction 0.4
+    # stage 2's response losses as the reference's scd config
     student=dict(
         _base_.model,
-        bbox_head=dict(
-            _base_.model.bbox_head,
-            loss_resp_cls=dict(type='SoftQualityFocalLoss',
-                               loss_weight=8.0),
-            loss_resp_bbox=dict(type='SoftBoxRegressionLoss',
-                                loss_weight=2.0),
-            loss_resp_dir=dict(type='SoftDirectionLoss', loss_weight=0.4))),
+        bbox_head=dict(_base_.model.bbox_head,
+                       **_base_.cmkd_resp_losses_scd)),
     teacher=dict(
         cfg_path='cmkd_mmdet3d::teachers/second/second_res-c64_secfpn_'
         'head-iouqfl_8xb8-80e_kitti-3d-3class.py',

@@ -7,7 +7,7 @@ that have a LiDAR depth).
 dataset's metrics are :func:`summarize_depth_errors` of the summed sums
 (every valid cell weighs the same, whatever its frame).
 """
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 from torch import Tensor
@@ -17,7 +17,8 @@ SUM_KEYS = ('cells', 'abs_rel', 'sq_err', 'delta_1', 'bin_exact',
             'bin_within_1')
 
 
-def depth_error_sums(logits: Tensor, depth: Tensor, bins) -> Dict[str, float]:
+def depth_error_sums(logits: Tensor, depth: Tensor, bins,
+                     mask: Optional[Tensor] = None) -> Dict[str, float]:
     """Additive error sums of the argmax depth over the valid cells.
 
     Args:
@@ -27,6 +28,9 @@ def depth_error_sums(logits: Tensor, depth: Tensor, bins) -> Dict[str, float]:
             cell has no point. Only cells with a depth > 0 that falls in
             the bins' range (class < D) count.
         bins (DepthBins): The discretisation of ``logits``.
+        mask (Tensor, optional): (B, Hf, Wf) bool; only the valid cells
+            inside it count (e.g. the cells of the objects' image boxes,
+            :func:`cmkd_mmdet3d.structures.box_foreground_mask`).
 
     Returns:
         dict[str, float]: ``cells`` (valid cells), and over them the sums of
@@ -46,8 +50,13 @@ def depth_error_sums(logits: Tensor, depth: Tensor, bins) -> Dict[str, float]:
                          f'{bins.num_classes}, Hf, Wf)) and depth '
                          f'{tuple(depth.shape)} (expected (B, Hf, Wf)) '
                          'do not agree')
+    if mask is not None and mask.shape != depth.shape:
+        raise ValueError(f'mask {tuple(mask.shape)} is not the shape of '
+                         f'depth {tuple(depth.shape)}')
     target = bins.targets(depth)
     valid = (target < bins.num_bins) & (depth > 0)
+    if mask is not None:
+        valid &= mask.bool()
     pred_cls = logits.argmax(1)
     centres = torch.cat([bins.centres(),
                          torch.tensor([bins.depth_max])]).to(logits.device)

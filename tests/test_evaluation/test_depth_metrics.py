@@ -40,6 +40,17 @@ def test_depth_error_sums_by_hand():
     # sums add over batches: twice the batch, the same metrics
     twice = {k: 2 * v for k, v in sums.items()}
     assert summarize_depth_errors(twice)['rmse'] == pytest.approx(m['rmse'])
+    # a mask keeps the valid cells inside it: cell 2 only (cell 3 has no
+    # depth, so masking it in changes nothing)
+    mask = torch.tensor([[[False, True, True, False]]])
+    masked = depth_error_sums(logits, depth, bins, mask)
+    assert masked['cells'] == 1
+    assert masked['abs_rel'] == pytest.approx(2 / 8)
+    assert masked['sq_err'] == pytest.approx(4)
+    assert (masked['delta_1'], masked['bin_exact'],
+            masked['bin_within_1']) == (0, 0, 1)
+    with pytest.raises(ValueError, match='mask'):
+        depth_error_sums(logits, depth, bins, mask[0])
 
 
 def test_depth_error_sums_refuses_bad_shapes_and_no_cells():

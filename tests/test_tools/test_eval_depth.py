@@ -21,6 +21,8 @@ def test_eval_depth_matches_the_network_run_by_hand(tool, synthetic_world,
     from mmengine.dataset import pseudo_collate
     from cmkd_mmdet3d.evaluation.depth_metrics import (
         depth_error_sums, summarize_depth_errors)
+    from cmkd_mmdet3d.structures import (box_foreground_mask,
+                                         compose_lidar2img)
     MODELS = _registry()
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(STUDENT_CFG).model)
@@ -39,7 +41,7 @@ def test_eval_depth_matches_the_network_run_by_hand(tool, synthetic_world,
     cfg = Config.fromfile(STUDENT_CFG)
     ds = tool.build_dataset(cfg, synthetic_world, 'val', 8)
     model.eval()
-    sums = {}
+    sums, box_sums = {}, {}
     with torch.no_grad():
         for i in range(2):
             sample = ds[i]
@@ -51,9 +53,26 @@ def test_eval_depth_matches_the_network_run_by_hand(tool, synthetic_world,
             for k, v in depth_error_sums(logits, d,
                                          model.depth_bins).items():
                 sums[k] = sums.get(k, 0) + v
+            # the cells of the frame's boxes, from its boxes and matrices
+            ds_sample = sample['data_samples']
+            meta = ds_sample.metainfo
+            l2i = compose_lidar2img(
+                torch.tensor(meta['lidar2cam'], dtype=torch.float64),
+                torch.tensor(meta['cam2img'], dtype=torch.float64))
+            corners = ds_sample.gt_instances_3d.bboxes_3d.corners.double()
+            mask = box_foreground_mask(corners, l2i, img.shape[-2:],
+                                       logits.shape[-2:])[None]
+            assert len(corners) == 0 or mask.any()
+            for k, v in depth_error_sums(logits, d, model.depth_bins,
+                                         mask).items():
+                box_sums[k] = box_sums.get(k, 0) + v
     expected = summarize_depth_errors(sums)
     for k in ('abs_rel', 'rmse', 'delta_1', 'bin_exact', 'cells'):
         assert metrics[k] == pytest.approx(expected[k]), k
+    expected_boxes = summarize_depth_errors(box_sums)
+    assert 0 < metrics['boxes']['cells'] < metrics['cells']
+    for k in ('abs_rel', 'rmse', 'delta_1', 'bin_exact', 'cells'):
+        assert metrics['boxes'][k] == pytest.approx(expected_boxes[k]), k
 
     # a LiDAR-only checkpoint has no depth network: refused, naming it
     bad = str(tmp_path / 'teacher.pth')

@@ -16,8 +16,13 @@ Per feature cell with a LiDAR depth in the bins' range (the depth target of
 ``MakeDepthTarget``: the mean depth of the cell's points), the argmax bin's
 centre is compared with it: AbsRel, RMSE (m), delta < 1.25, and the share of
 cells whose argmax bin is the target bin / within one bin
-(:mod:`cmkd_mmdet3d.evaluation.depth_metrics`). The metrics are printed and,
-with ``--out``, written as JSON (atomically).
+(:mod:`cmkd_mmdet3d.evaluation.depth_metrics`). The same metrics over
+the cells inside the image boxes of the frames' ground-truth boxes
+(``boxes``: the objects and what lies behind them within their boxes, the
+cells that CaDDN's foreground-weighted depth loss weighs up,
+:meth:`CMKDMono3D.depth_foreground`) tell how well the objects' depth is
+predicted, apart from the ground's. The metrics are printed and, with
+``--out``, written as JSON (atomically).
 """
 import argparse
 import copy
@@ -51,7 +56,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def build_dataset(cfg, data_root: Optional[str], split: str, stride: int):
     """The student's test dataset on ``split``, its test pipeline plus the
-    LiDAR sweep in the camera's view and its depth target at ``stride``."""
+    LiDAR sweep in the camera's view, its depth target at ``stride`` and
+    the ground-truth boxes (every frame kept, with or without boxes)."""
     from mmdet3d.registry import DATASETS
     ds = copy.deepcopy(cfg.test_dataloader.dataset)
     root = data_root if data_root is not None else ds.get('data_root', '')
@@ -62,15 +68,19 @@ def build_dataset(cfg, data_root: Optional[str], split: str, stride: int):
                                 f'{osp.join(root, ann)} not found')
     image = [t for t in ds.pipeline if t['type'] not in _PACKERS]
     ds.update(
-        data_root=root, ann_file=ann, test_mode=True,
+        # not test mode: the boxes are loaded as annotations
+        data_root=root, ann_file=ann, test_mode=False, filter_empty_gt=False,
         modality=dict(use_lidar=True, use_camera=True),
         data_prefix=dict(dict(pts='training/velodyne_reduced'),
                          **ds.get('data_prefix', {})),
         pipeline=[dict(type='LoadPointsFromFile', coord_type='LIDAR',
-                       load_dim=4, use_dim=4)] + image + [
+                       load_dim=4, use_dim=4),
+                  dict(type='LoadAnnotations3D', with_bbox_3d=True,
+                       with_label_3d=True)] + image + [
             dict(type='FOVFilterPoints', allow_empty=True),
             dict(type='MakeDepthTarget', stride=stride),
-            dict(type='PackCMKDInputs', keys=['img'])])
+            dict(type='PackCMKDInputs',
+                 keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])])
     return DATASETS.build(ds)
 
 
@@ -103,13 +113,16 @@ def load_depth_network(cfg, checkpoint: str):
 
 def evaluate(model, dataset, num_frames: Optional[int],
              batch_size: int) -> dict:
-    """Summed depth errors over the frames, summarised."""
+    """Summed depth errors over the frames, summarised: over every valid
+    cell, and (``boxes``) over those inside the boxes' image boxes (None
+    when no frame has a box)."""
     from mmengine.dataset import pseudo_collate
     from mmengine.utils import ProgressBar
     from cmkd_mmdet3d.evaluation.depth_metrics import (
         SUM_KEYS, depth_error_sums, summarize_depth_errors)
     n = len(dataset) if num_frames is None else min(num_frames, len(dataset))
     sums = dict.fromkeys(SUM_KEYS, 0.0)
+    box_sums = dict.fromkeys(SUM_KEYS, 0.0)
     bar = ProgressBar(n)
     with torch.no_grad():
         for start in range(0, n, batch_size):
@@ -123,13 +136,20 @@ def evaluate(model, dataset, num_frames: Optional[int],
             for i, s in enumerate(samples):     # unpadded targets
                 d = s.gt_depth
                 depth[i, :d.shape[0], :d.shape[1]] = d
+            boxes = model.depth_foreground(data['inputs'], samples,
+                                           logits.shape[-2:], logits.device)
             for k, v in depth_error_sums(logits, depth,
                                          model.depth_bins).items():
                 sums[k] += v
+            for k, v in depth_error_sums(logits, depth, model.depth_bins,
+                                         boxes).items():
+                box_sums[k] += v
             for _ in idx:
                 bar.update()
     sys.stdout.write('\n')
-    return dict(summarize_depth_errors(sums), frames=n)
+    return dict(summarize_depth_errors(sums), frames=n,
+                boxes=summarize_depth_errors(box_sums)
+                if box_sums['cells'] else None)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
@@ -152,6 +172,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
           f"{100 * metrics['delta_1']:.1f} %, argmax bin exact "
           f"{100 * metrics['bin_exact']:.1f} %, within 1 bin "
           f"{100 * metrics['bin_within_1']:.1f} %")
+    if metrics['boxes'] is not None:
+        b = metrics['boxes']
+        print(f"  inside the boxes' image boxes, {b['cells']} cells: AbsRel "
+              f"{b['abs_rel']:.3f}, RMSE {b['rmse']:.2f} m, delta<1.25 "
+              f"{100 * b['delta_1']:.1f} %, argmax bin exact "
+              f"{100 * b['bin_exact']:.1f} %, within 1 bin "
+              f"{100 * b['bin_within_1']:.1f} %")
     if args.out:
         with atomic_open(args.out, 'w') as f:
             json.dump(metrics, f, indent=1)

@@ -5,7 +5,7 @@
 # 140 x 188 x 10 grid of 0.32 x 0.32 x 0.4 m voxels; collapse 640 -> 128;
 # 4 SCNet blocks; SECOND [5, 5] / SECONDFPN; anchor head with CMKD's
 # direction offsets and class-agnostic NMS.
-_base_ = ['./cmkd-image-branches.py']
+_base_ = ['./cmkd-image-branches.py', './cmkd-bev-parts_kitti.py']
 
 grid_range = [2, -30.08, -3, 46.8, 30.08, 1]
 grid_voxel_size = [0.32, 0.32, 0.4]
@@ -25,33 +25,15 @@ model = dict(
         out_channels=128,
         num_blocks=4,
         **depth_cfg),
-    backbone=dict(
-        type='SECOND',
-        in_channels=128,
-        layer_nums=[5, 5],
-        layer_strides=[1, 2],
-        out_channels=[128, 256]),
-    neck=dict(
-        type='SECONDFPN',
-        in_channels=[128, 256],
-        upsample_strides=[1, 2],
-        out_channels=[256, 256]),
+    backbone=_base_.anchor_bev_backbone,
+    neck=_base_.anchor_bev_neck,
     bbox_head=dict(
+        _base_.anchor_head,
         type='CMKDAnchor3DHead',
-        num_classes=3,
-        in_channels=512,
-        feat_channels=512,
-        use_direction_classifier=True,
         anchor_generator=dict(
-            type='Anchor3DRangeGenerator',
-            ranges=[
-                [2, -30.08, -0.6, 46.8, 30.08, -0.6],
-                [2, -30.08, -0.6, 46.8, 30.08, -0.6],
-                [2, -30.08, -1.78, 46.8, 30.08, -1.78],
-            ],
-            sizes=[[0.8, 0.6, 1.73], [1.76, 0.6, 1.73], [3.9, 1.6, 1.56]],
-            rotations=[0, 1.57],
-            reshape_out=False),
+            _base_.anchor_head.anchor_generator,
+            ranges=[[2, -30.08, z, 46.8, 30.08, z]
+                    for z in _base_.anchor_z]),
         diff_rad_by_sin=True,
         bbox_coder=dict(type='DeltaXYZWLHRBBoxCoder'),
         loss_cls=dict(
@@ -59,35 +41,10 @@ model = dict(
             use_sigmoid=True,
             gamma=2.0,
             alpha=0.25,
-            loss_weight=1.0),
-        loss_bbox=dict(
-            type='mmdet.SmoothL1Loss', beta=1.0 / 9.0, loss_weight=2.0),
-        loss_dir=dict(
-            type='mmdet.CrossEntropyLoss', use_sigmoid=False,
-            loss_weight=0.2)),
+            loss_weight=1.0)),
     loss_depth=dict(type='DepthFocalLoss', alpha=0.25, gamma=2.0,
                     loss_weight=0.5),
-    train_cfg=dict(
-        assigner=[
-            dict(  # Pedestrian
-                type='Max3DIoUAssigner',
-                iou_calculator=dict(type='mmdet3d.BboxOverlapsNearest3D'),
-                pos_iou_thr=0.5, neg_iou_thr=0.35, min_pos_iou=0.35,
-                ignore_iof_thr=-1),
-            dict(  # Cyclist
-                type='Max3DIoUAssigner',
-                iou_calculator=dict(type='mmdet3d.BboxOverlapsNearest3D'),
-                pos_iou_thr=0.5, neg_iou_thr=0.35, min_pos_iou=0.35,
-                ignore_iof_thr=-1),
-            dict(  # Car
-                type='Max3DIoUAssigner',
-                iou_calculator=dict(type='mmdet3d.BboxOverlapsNearest3D'),
-                pos_iou_thr=0.6, neg_iou_thr=0.45, min_pos_iou=0.45,
-                ignore_iof_thr=-1),
-        ],
-        allowed_border=0,
-        pos_weight=-1,
-        debug=False),
+    train_cfg=_base_.anchor_train_cfg,
     test_cfg=dict(
         use_rotate_nms=True,
         score_thr=0.1,

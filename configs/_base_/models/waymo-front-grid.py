@@ -31,13 +31,6 @@ waymo_student = dict(
 synwaymo_anchor_generator = dict(
     ranges=[[0, -25.6, 0, 51.2, 25.6, 0]] * 3,
     sizes=[[3.9, 1.6, 1.56], [0.8, 0.6, 1.73], [1.76, 0.6, 1.73]])
-# the KITTI teachers' assigners (the reference's thresholds) in Waymo's order
-synwaymo_assigners = [
-    dict(type='Max3DIoUAssigner',
-         iou_calculator=dict(type='BboxOverlapsNearest3D'),
-         pos_iou_thr=thr[0], neg_iou_thr=thr[1], min_pos_iou=thr[1],
-         ignore_iof_thr=-1)
-    for thr in ((0.6, 0.45), (0.5, 0.35), (0.5, 0.35))
-]
 # Car, Pedestrian, Cyclist from the KITTI order Pedestrian, Cyclist, Car
+# (the KITTI assigners of cmkd-bev-parts_kitti.py, reordered)
 kitti_to_waymo_order = (2, 0, 1)

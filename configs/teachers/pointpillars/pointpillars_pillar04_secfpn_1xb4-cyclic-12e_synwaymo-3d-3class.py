@@ -10,7 +10,8 @@ _base_ = [
     '../../_base_/datasets/synwaymo-3d-3class.py',
     '../../_base_/schedules/cyclic-12e.py',
     '../../_base_/default_runtime.py',
-    '../../_base_/models/waymo-front-grid.py'
+    '../../_base_/models/waymo-front-grid.py',
+    '../../_base_/models/cmkd-bev-parts_kitti.py'
 ]
 
 point_cloud_range = _base_.point_cloud_range
@@ -48,7 +49,9 @@ model = dict(
             ranges=_base_.synwaymo_anchor_generator.ranges,
             # Car, Pedestrian, Cyclist: l, w, h
             sizes=_base_.synwaymo_anchor_generator.sizes)),
-    train_cfg=dict(assigner=_base_.synwaymo_assigners),
+    # the KITTI teachers' assigners (the reference's thresholds), reordered
+    train_cfg=dict(assigner=[_base_.anchor_assigners[i]
+                             for i in _base_.kitti_to_waymo_order]),
     test_cfg=dict(nms_pre=1000, max_num=100))
 
 default_hooks = dict(

@@ -15,5 +15,6 @@ _base_ = [
 model = dict(
     data_preprocessor=dict(voxel_layer=dict(max_voxels=(16000, 40000))),
     bbox_head=dict(anchor_generator=_base_.synwaymo_anchor_generator),
-    train_cfg=dict(assigner=_base_.synwaymo_assigners))
+    train_cfg=dict(assigner=[_base_.anchor_assigners[i]
+                             for i in _base_.kitti_to_waymo_order]))
 custom_hooks = [dict(type='PredictionVisHook', max_samples=6, score_thr=0.3)]

@@ -9,34 +9,26 @@ image_scale = 0.5
 class_names = ['Pedestrian', 'Cyclist', 'Car']
 point_cloud_range = [2, -30.08, -3, 46.8, 30.08, 1]
 
-# the student's pipeline plus the LiDAR points of the same (flipped) sample
-# for the teacher: the train pipeline of the CMKD distillation configs
-distill_train_pipeline = [
-    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
-         use_dim=4),
-    dict(type='LoadImageFromFile'),
-    dict(type='ScaleImage3D', scale=image_scale),
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-    dict(type='FOVFilterPoints'),
-    dict(type='ImageSpaceFlip3D', flip_ratio=0.5),
-    dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='MakeDepthTarget', stride=8),
-    dict(type='PackCMKDInputs',
-         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
-# the student alone (test pipelines load no points)
-train_pipeline = [
-    t for t in distill_train_pipeline if t['type'] != 'PointsRangeFilter'
-][:-1] + [dict(type='PackCMKDInputs',
-               keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])]
-# unlabeled (raw) frames: no box filters, so that pseudo-label scores stay
-# aligned with their boxes (PseudoLabelHook keeps in-range known classes)
-raw_train_pipeline = [
-    t for t in distill_train_pipeline
-    if t['type'] not in ('ObjectRangeFilter', 'ObjectNameFilter')
-]
+
+def _scaled(pipeline):
+    """A pipeline of kitti-image-3class.py with the image scaled right after
+    loading, and its depth targets made from the points (the world has no
+    depth-map files)."""
+    out = []
+    for t in pipeline:
+        if t['type'] != 'LoadDepthMap':
+            out.append(t)
+        if t['type'] == 'LoadImageFromFile':
+            out.append(dict(type='ScaleImage3D', scale=image_scale))
+    return out
+
+
+# the student's, the distillers' (the points of the same flipped sample for
+# the teacher) and the unlabeled frames' train pipelines, and the test one
+distill_train_pipeline = _scaled(_base_.distill_train_pipeline)
+train_pipeline = _scaled(_base_.train_pipeline)
+raw_train_pipeline = _scaled(_base_.raw_train_pipeline)
+test_pipeline = _scaled(_base_.test_pipeline)
 # synthetic train + the world's unlabeled raw part, for the "synkitti-eigen"
 # distillation configs (a ConcatDataset of these two); made by
 #   python tools/create_data.py synthetic-kitti --out data/synthetic_kitti \
@@ -63,11 +55,6 @@ eigen_train_datasets = [
 ]
 eigen_train_dataset = dict(
     _base_.eigen_train_dataset, datasets=eigen_train_datasets)
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ScaleImage3D', scale=image_scale),
-    dict(type='PackCMKDInputs', keys=['img'])
-]
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,

@@ -17,32 +17,33 @@ load_interval = 5
 data_prefix = dict(_delete_=True, pts='training/velodyne',
                    CAM_FRONT='training/image_0')
 
-distill_train_pipeline = [
-    # x, y, z, intensity, elongation
-    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=6,
-         use_dim=5),
-    dict(type='LoadImageFromFile'),
-    dict(type='ScaleImage3D', scale=image_scale),
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-    dict(type='FOVFilterPoints'),
-    dict(type='ObjectFOVFilter'),
-    dict(type='ImageSpaceFlip3D', flip_ratio=0.5),
-    dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectNameFilter', classes=class_names),
-    dict(type='MakeDepthTarget', stride=8),
-    dict(type='PackCMKDInputs',
-         keys=['img', 'points', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
-train_pipeline = [
-    t for t in distill_train_pipeline if t['type'] != 'PointsRangeFilter'
-][:-1] + [dict(type='PackCMKDInputs',
-               keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ScaleImage3D', scale=image_scale),
-    dict(type='PackCMKDInputs', keys=['img'])
-]
+
+def _front_camera(pipeline):
+    """A pipeline of kitti-image-3class.py for Waymo's front camera: x, y,
+    z, intensity, elongation of mmdet3d's 6-column points, the image scaled
+    right after loading, the boxes the camera sees (after the points it
+    sees), depth targets from the points (no depth-map files), this file's
+    range and classes."""
+    out = []
+    for t in pipeline:
+        if t['type'] == 'LoadPointsFromFile':
+            t = dict(t, load_dim=6, use_dim=5)
+        if 'point_cloud_range' in t:
+            t = dict(t, point_cloud_range=point_cloud_range)
+        if t['type'] == 'ObjectNameFilter':
+            t = dict(t, classes=class_names)
+        if t['type'] != 'LoadDepthMap':
+            out.append(t)
+        if t['type'] == 'LoadImageFromFile':
+            out.append(dict(type='ScaleImage3D', scale=image_scale))
+        if t['type'] == 'FOVFilterPoints':
+            out.append(dict(type='ObjectFOVFilter'))
+    return out
+
+
+distill_train_pipeline = _front_camera(_base_.distill_train_pipeline)
+train_pipeline = _front_camera(_base_.train_pipeline)
+test_pipeline = _front_camera(_base_.test_pipeline)
 train_dataloader = dict(dataset=dict(
     type=dataset_type, data_root=data_root, ann_file='waymo_infos_train.pkl',
     data_prefix=data_prefix, pipeline=train_pipeline, metainfo=metainfo,

@@ -21,16 +21,9 @@ model = dict(
                                 **_base_.cmkd_mv_head_losses)),
     teacher=dict(cfg_path='cmkd_mmdet3d::teachers/centerpoint/centerpoint_'
                  'pillar08_second_secfpn_head-circlenms_1xb4-cyclic-4e_'
-                 'synnus-3d.py'),
-    # the student's image normalisation, and the teacher's pillars
-    data_preprocessor=dict(
-        student.data_preprocessor,
-        voxel=True,
-        voxel_layer=dict(
-            max_num_points=20,
-            point_cloud_range=_base_.nus_bev_range,
-            voxel_size=[0.8, 0.8, 8],
-            max_voxels=(16384, 16384))))
+                 'synnus-3d.py'))
+# data preprocessor: CMKD's default, the student's image normalisation and
+# the teacher's pillars
 
 train_dataloader = dict(
     dataset=dict(dataset=dict(pipeline=_base_.distill_train_pipeline)))

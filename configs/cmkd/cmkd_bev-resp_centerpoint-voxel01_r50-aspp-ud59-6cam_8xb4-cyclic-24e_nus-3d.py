@@ -16,7 +16,6 @@ _base_ = [
 ]
 
 student = _base_.model
-teacher = _base_.teacher
 model = dict(
     _base_.cmkd_mv_distiller,
     _delete_=True,
@@ -25,12 +24,9 @@ model = dict(
                                 **_base_.cmkd_mv_head_losses)),
     teacher=dict(cfg_path='cmkd_mmdet3d::teachers/centerpoint/centerpoint_'
                  'voxel01_second_secfpn_head-circlenms_8xb4-cyclic-20e_'
-                 'nus-3d.py'),
-    # the student's image normalisation, and the teacher's voxels
-    data_preprocessor=dict(
-        student.data_preprocessor,
-        voxel=True,
-        voxel_layer=teacher.data_preprocessor.voxel_layer))
+                 'nus-3d.py'))
+# data preprocessor: CMKD's default, the student's image normalisation and
+# the teacher's voxels
 
 train_dataloader = dict(
     dataset=dict(dataset=dict(pipeline=_base_.distill_train_pipeline)))

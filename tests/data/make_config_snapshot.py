@@ -10,7 +10,9 @@ For every config under ``configs/`` (not ``configs/_base_``) it records:
   way ``cmkd_mmdet3d.models.detectors.teacher_utils.model_cfg_from`` does,
   except that ``cmkd_mmdet3d::<path>`` is read from this working tree's
   ``configs/<path>`` (mmengine's ``get_config`` would read the installed
-  package's ``.mim`` copy, which may be stale);
+  package's ``.mim`` copy, which may be stale), and its
+  ``data_preprocessor`` as the distiller builds it (``distiller_preprocessor``:
+  by default the student's, voxelising as the teacher's);
 * the learning rate / beta1 schedule: every ``param_scheduler`` built as
   mmengine's Runner builds it (``end`` defaults to ``train_cfg.max_epochs``,
   epoch-based entries converted to iterations) on the config's
@@ -168,8 +170,13 @@ def snapshot_one(rel):
     model = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(
         cfg.model)
     if model.get('type') == 'CMKD':
+        from cmkd_mmdet3d.models.detectors.teacher_utils import \
+            distiller_preprocessor
         for part in ('student', 'teacher'):
             model[part] = resolve_model(model.get(part))
+        model['data_preprocessor'] = distiller_preprocessor(
+            model.get('data_preprocessor'), model['student'],
+            model['teacher'])
     out = dict(model=_plain(model))
     out['schedule'] = schedule(cfg)
     for key in PLAIN_KEYS:

@@ -10,8 +10,9 @@ from mmengine.logging import print_log
 
 from ..utils.config_checks import check_voxel_grid
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
-from .teacher_utils import (build_frozen_teacher, teacher_bev_detector_state,
+from .teacher_utils import (build_frozen_teacher, distiller_preprocessor,
                             load_teacher_checkpoint, model_cfg_from,
+                            teacher_bev_detector_state,
                             teacher_bev_and_outputs, teacher_bev_grid,
                             teacher_head, teacher_point_dims)
 
@@ -143,6 +144,13 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             checkpoint. Required when ``init_bev_from_teacher``.
         init_bev_from_teacher (bool): Stage 2: initialise the student's
             ``backbone`` / ``neck`` / ``bbox_head`` from the teacher's.
+        data_preprocessor (dict, optional): Default: the student's (its
+            image normalisation), voxelising the points as the teacher's
+            own ``data_preprocessor.voxel_layer`` unless this one sets a
+            ``voxel_layer`` (:func:`distiller_preprocessor`). A teacher
+            rebuilt on the student's range overrides its
+            ``data_preprocessor.voxel_layer.point_cloud_range`` with the
+            rest of its grid.
         nonfinite_loss (str | dict, optional): What a NaN / inf loss does:
             ``'raise'`` (default: training stops, naming the loss keys, e.g.
             ``distill.loss_bev``, the iteration and the frames) or
@@ -163,11 +171,12 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  nonfinite_loss: Union[None, str, dict] = None) -> None:
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
-        self._init_nonfinite_guard(nonfinite_loss)
-        self.student = MODELS.build(model_cfg_from(student, 'student'))
+        student = model_cfg_from(student, 'student')
         teacher = model_cfg_from(teacher, 'teacher')
+        super().__init__(data_preprocessor=distiller_preprocessor(
+            data_preprocessor, student, teacher), init_cfg=init_cfg)
+        self._init_nonfinite_guard(nonfinite_loss)
+        self.student = MODELS.build(student)
         self.teacher = build_frozen_teacher(teacher)
         self.teacher_point_dims = teacher_point_dims(teacher)
         self.teacher_ckpt = teacher_ckpt

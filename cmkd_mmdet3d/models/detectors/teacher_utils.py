@@ -1,4 +1,5 @@
 """Building, freezing, loading and describing the LiDAR teacher."""
+import copy
 import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple, Union
 
@@ -36,6 +37,45 @@ def model_cfg_from(spec: Union[str, dict], what: str = 'teacher') -> dict:
                         "dict(cfg_path=...) or a config path, got "
                         f'{type(spec).__name__}')
     return spec
+
+
+def distiller_preprocessor(data_preprocessor: Optional[dict],
+                           student_cfg: dict, teacher_cfg: dict) -> dict:
+    """The distiller's data preprocessor config: the student's image
+    normalisation, voxelising the points as the teacher's own preprocessor.
+
+    Args:
+        data_preprocessor (dict, optional): The distiller's own config;
+            None takes the student's (``student_cfg['data_preprocessor']``).
+            A ``voxel_layer`` given here is kept as it is.
+        student_cfg (dict): The student's model config.
+        teacher_cfg (dict): The teacher's model config, overrides merged
+            (:func:`model_cfg_from`); a teacher rebuilt on another range
+            overrides ``data_preprocessor.voxel_layer`` there too.
+
+    Returns:
+        dict: ``data_preprocessor`` with ``voxel=True`` and the teacher's
+        ``voxel_layer`` (and ``voxel_type``) where it has no ``voxel_layer``.
+
+    Raises:
+        ValueError: when neither config has a ``voxel_layer``.
+    """
+    cfg = data_preprocessor if data_preprocessor is not None else \
+        student_cfg.get('data_preprocessor')
+    cfg = copy.deepcopy(dict(cfg or {}))
+    if cfg.get('voxel_layer') is not None:
+        return cfg
+    teacher_pre = teacher_cfg.get('data_preprocessor') or {}
+    if teacher_pre.get('voxel_layer') is None:
+        raise ValueError(
+            'CMKD: neither model.data_preprocessor nor the teacher config '
+            f"({teacher_cfg.get('type')}) has a data_preprocessor.voxel_layer"
+            ': set the one the teacher was trained with')
+    cfg.update(voxel=True,
+               voxel_layer=copy.deepcopy(dict(teacher_pre['voxel_layer'])))
+    if 'voxel_type' in teacher_pre:
+        cfg['voxel_type'] = teacher_pre['voxel_type']
+    return cfg
 
 
 def build_frozen_teacher(teacher: Union[str, dict]) -> nn.Module:

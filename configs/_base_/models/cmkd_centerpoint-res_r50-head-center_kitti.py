@@ -4,8 +4,9 @@
 # cmkd-mono3d_r50-aspp-lid120_secfpn_head-center_kitti.py: the teacher is
 # rebuilt on the student's range [2, 46.8] x [-30, 30] (0.05 m voxels ->
 # 896 x 1200), so that its 256-channel BEV map at 0.4 m coincides cell for
-# cell with the student's; the data preprocessor normalises the student's
-# images and voxelises the points as the teacher. BEV loss weight 32.
+# cell with the student's; the data preprocessor (CMKD's default) normalises
+# the student's images and voxelises the points as the teacher on that
+# range. BEV loss weight 32.
 # Stage 1 configs drop the student's BEV backbone, neck and head; stage 2
 # ones turn the response losses on (the CenterHead's own weights).
 _base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_head-center_kitti.py']
@@ -24,14 +25,7 @@ model = dict(
         train_cfg=dict(pts=dict(grid_size=[896, 1200, 41],
                                 point_cloud_range=ctp_range)),
         test_cfg=dict(pts=dict(post_center_limit_range=ctp_range,
-                               pc_range=ctp_range[:2]))),
+                               pc_range=ctp_range[:2])),
+        data_preprocessor=dict(voxel_layer=dict(point_cloud_range=ctp_range))),
     teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
-    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0),
-    data_preprocessor=dict(
-        _base_.model.data_preprocessor,
-        voxel=True,
-        voxel_layer=dict(
-            max_num_points=5,
-            point_cloud_range=ctp_range,
-            voxel_size=[0.05, 0.05, 0.1],
-            max_voxels=(16000, 40000))))
+    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0))

@@ -3,8 +3,9 @@
 # synkitti-3d-3class (0.32 m pillars on the student's grid, so its BEV map
 # coincides cell for cell with the student's as it is) and the light camera
 # student of cmkd-mono3d_r18-aspp-lid40_secfpn-light.py (the same BEV
-# backbone / neck / anchors); the data preprocessor normalises the student's
-# images and makes the teacher's pillars. BEV loss weight 4, as the
+# backbone / neck / anchors); the data preprocessor (CMKD's default)
+# normalises the student's images and makes the teacher's pillars as the
+# teacher's config does. BEV loss weight 4, as the
 # reference's KITTI-only pp config. Stage 1 configs drop the student's BEV
 # backbone, neck and head; stage 2 ones add the response losses.
 _base_ = ['./cmkd-mono3d_r18-aspp-lid40_secfpn-light.py', './cmkd_losses.py']
@@ -21,12 +22,4 @@ model = dict(
         cfg_path='cmkd_mmdet3d::teachers/pointpillars/pointpillars_'
         'pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py'),
     teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
-    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=4.0),
-    data_preprocessor=dict(
-        _base_.model.data_preprocessor,
-        voxel=True,
-        voxel_layer=dict(
-            max_num_points=32,
-            point_cloud_range=_base_.grid_range,
-            voxel_size=[0.32, 0.32, 4],
-            max_voxels=(12000, 20000))))
+    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=4.0))

@@ -17,6 +17,4 @@ model = dict(
             for i in _base_.kitti_to_waymo_order])),
     teacher=dict(
         cfg_path='cmkd_mmdet3d::teachers/pointpillars/pointpillars_'
-        'pillar04_secfpn_1xb4-cyclic-12e_synwaymo-3d-3class.py'),
-    data_preprocessor=dict(voxel_layer=dict(
-        point_cloud_range=_base_.waymo_grid_range, voxel_size=[0.4, 0.4, 6])))
+        'pillar04_secfpn_1xb4-cyclic-12e_synwaymo-3d-3class.py'))

@@ -4,8 +4,9 @@
 # cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py: the teacher is rebuilt on the
 # student's range (0.16 m pillars -> 280 x 376, the student's anchors), so
 # that its 128-channel BEV map at 0.32 m coincides cell for cell with the
-# student's; the data preprocessor normalises the student's images and makes
-# the teacher's pillars. BEV loss weight 4, depth loss weight 1.0. Stage 1
+# student's; the data preprocessor (CMKD's default) normalises the student's
+# images and makes the teacher's pillars on that range. BEV loss weight 4,
+# depth loss weight 1.0. Stage 1
 # configs drop the student's BEV backbone, neck and head; stage 2 ones add the
 # response losses.
 _base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py', './cmkd_losses.py']
@@ -29,14 +30,8 @@ model = dict(
         voxel_encoder=dict(point_cloud_range=_base_.grid_range),
         middle_encoder=dict(output_shape=[376, 280]),
         bbox_head=dict(anchor_generator=dict(
-            ranges=_base_.model.bbox_head.anchor_generator.ranges))),
+            ranges=_base_.model.bbox_head.anchor_generator.ranges)),
+        data_preprocessor=dict(voxel_layer=dict(
+            point_cloud_range=_base_.grid_range))),
     teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
-    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=4.0),
-    data_preprocessor=dict(
-        _base_.model.data_preprocessor,
-        voxel=True,
-        voxel_layer=dict(
-            max_num_points=32,
-            point_cloud_range=_base_.grid_range,
-            voxel_size=[0.16, 0.16, 4],
-            max_voxels=(16000, 40000))))
+    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=4.0))

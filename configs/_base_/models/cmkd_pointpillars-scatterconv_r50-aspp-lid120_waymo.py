@@ -14,7 +14,4 @@ model = dict(
     teacher=dict(
         _delete_=True,
         cfg_path='cmkd_mmdet3d::teachers/pointpillars/pointpillars_pillar02-'
-        'scatterconv_secfpn_8xb2-cyclic-30e_waymoD5-fov-3d-3class.py'),
-    data_preprocessor=dict(voxel_layer=dict(
-        max_num_points=20, point_cloud_range=_base_.waymo_grid_range,
-        voxel_size=[0.2, 0.2, 6])))
+        'scatterconv_secfpn_8xb2-cyclic-30e_waymoD5-fov-3d-3class.py'))

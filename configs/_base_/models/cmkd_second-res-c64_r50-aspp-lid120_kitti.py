@@ -3,8 +3,9 @@
 # and the R50 camera student of cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py:
 # the teacher is rebuilt on the student's range (0.04 m voxels -> 1120 x 1504,
 # the student's anchors), so that its 128-channel BEV map at 0.32 m
-# coincides cell for cell with the student's; the data preprocessor
-# normalises the student's images and voxelises the points as the teacher.
+# coincides cell for cell with the student's; the data preprocessor (CMKD's
+# default) normalises the student's images and voxelises the points as the
+# teacher on that range (at most 16000 voxels in training there).
 # BEV loss weight 32. Stage 1 configs drop the student's BEV backbone, neck
 # and head; stage 2 ones add the response losses.
 _base_ = ['./cmkd-mono3d_r50-aspp-lid120_secfpn_kitti.py', './cmkd_losses.py']
@@ -22,14 +23,8 @@ model = dict(
         'head-iouqfl_8xb8-80e_kitti-3d-3class.py',
         middle_encoder=dict(sparse_shape=[41, 1504, 1120]),
         bbox_head=dict(anchor_generator=dict(
-            ranges=_base_.model.bbox_head.anchor_generator.ranges))),
+            ranges=_base_.model.bbox_head.anchor_generator.ranges)),
+        data_preprocessor=dict(voxel_layer=dict(
+            point_cloud_range=_base_.grid_range, max_voxels=(16000, 40000)))),
     teacher_ckpt=None,          # --cfg-options model.teacher_ckpt=...
-    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0),
-    data_preprocessor=dict(
-        _base_.model.data_preprocessor,
-        voxel=True,
-        voxel_layer=dict(
-            max_num_points=5,
-            point_cloud_range=_base_.grid_range,
-            voxel_size=[0.04, 0.04, 0.1],
-            max_voxels=(16000, 40000))))
+    loss_bev=dict(type='BEVFeatureDistillLoss', loss_weight=32.0))

@@ -13,7 +13,4 @@ model = dict(
     teacher=dict(
         _delete_=True,
         cfg_path='cmkd_mmdet3d::teachers/second/second_res-c64_secfpn_'
-        'head-iouqfl_8xb2-cyclic-30e_waymoD5-fov-3d-3class.py'),
-    data_preprocessor=dict(voxel_layer=dict(
-        max_num_points=5, point_cloud_range=_base_.waymo_grid_range,
-        voxel_size=[0.05, 0.05, 0.15], max_voxels=(80000, 90000))))
+        'head-iouqfl_8xb2-cyclic-30e_waymoD5-fov-3d-3class.py'))

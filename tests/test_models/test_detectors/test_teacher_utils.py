@@ -44,3 +44,44 @@ def test_frozen_teacher_config_overrides_and_bev_detector_state():
         model_cfg_from('/nope.py')
     with pytest.raises(TypeError, match='student must be .* got list'):
         model_cfg_from([1], 'student')
+
+
+def test_distiller_preprocessor_takes_the_teachers_voxelisation():
+    """The distiller's preprocessor: the student's image settings plus the
+    teacher's voxel settings (overrides merged), unless it sets its own."""
+    from mmengine.config import Config
+
+    from cmkd_mmdet3d.models.detectors.teacher_utils import (
+        distiller_preprocessor, model_cfg_from)
+    student = dict(type='S', data_preprocessor=dict(
+        type='Det3DDataPreprocessor', mean=[1, 2, 3], std=[4, 5, 6],
+        bgr_to_rgb=True))
+    teacher = model_cfg_from(dict(
+        cfg_path=TEACHER, data_preprocessor=dict(voxel_layer=dict(
+            point_cloud_range=[0, -4, -3, 8, 4, 1]))), 'teacher')
+    own = Config.fromfile(TEACHER).model.data_preprocessor.voxel_layer
+    pre = distiller_preprocessor(None, student, teacher)
+    assert pre == dict(
+        type='Det3DDataPreprocessor', mean=[1, 2, 3], std=[4, 5, 6],
+        bgr_to_rgb=True, voxel=True,
+        voxel_layer=dict(own, point_cloud_range=[0, -4, -3, 8, 4, 1]))
+    # a copy: neither the student's nor the teacher's config changes
+    pre['voxel_layer']['max_num_points'] = -1
+    pre['mean'][0] = -1
+    assert teacher['data_preprocessor']['voxel_layer']['max_num_points'] \
+        == own['max_num_points']
+    assert 'voxel' not in student['data_preprocessor']
+    assert student['data_preprocessor']['mean'] == [1, 2, 3]
+    # the teacher's voxel_type comes with its voxel_layer
+    dyn = dict(teacher, data_preprocessor=dict(
+        teacher['data_preprocessor'], voxel_type='dynamic'))
+    assert distiller_preprocessor(None, student, dyn)['voxel_type'] == \
+        'dynamic'
+    # a voxel_layer of the distiller's own is kept as given
+    given = dict(type='Det3DDataPreprocessor', voxel=True,
+                 voxel_layer=dict(max_num_points=3))
+    assert distiller_preprocessor(given, student, teacher) == given
+    # neither has one: refused, naming the key
+    with pytest.raises(ValueError, match='CMKD: neither model.data_'
+                       'preprocessor nor the teacher config .*voxel_layer'):
+        distiller_preprocessor(None, student, dict(type='T'))

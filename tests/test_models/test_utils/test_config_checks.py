@@ -31,20 +31,22 @@ def test_student_and_distiller_grids_refused_at_build():
         _build(STUDENT, lift_neck=dict(cfg.model.lift_neck,
                                        out_channels=c + 8))
     cfg = _cfg(STAGE1)
-    vl = cfg.model.data_preprocessor.voxel_layer
+    # CMKD's default preprocessor voxelises as the teacher's; set one here
+    from cmkd_mmdet3d.models.detectors.teacher_utils import model_cfg_from
+    vl = model_cfg_from(cfg.model.teacher).data_preprocessor.voxel_layer
     with pytest.raises(ValueError,
                        match=r'CMKD: data_preprocessor.voxel_layer.voxel_size'
                        r'\[0\] \(x\) must be a positive number of metres, '
                        'got 0'):
         _build(STAGE1, data_preprocessor=dict(
-            cfg.model.data_preprocessor,
+            cfg.model.student.data_preprocessor, voxel=True,
             voxel_layer=dict(vl, voxel_size=[0, 0.32, 4])))
     with pytest.raises(ValueError,
                        match=r'CMKD: data_preprocessor.voxel_layer.'
                        r'point_cloud_range x extent 44.7 m .* not a multiple'
                        r' of data_preprocessor.voxel_layer.voxel_size\[0\]'):
         _build(STAGE1, data_preprocessor=dict(
-            cfg.model.data_preprocessor,
+            cfg.model.student.data_preprocessor, voxel=True,
             voxel_layer=dict(vl, point_cloud_range=[2.1, -30.08, -3, 46.8,
                                                     30.08, 1])))
 

@@ -16,7 +16,8 @@ from ..utils.depth_bins import (DEPTH_BIN_KEYS, DepthBins,
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 
 #: What the lift takes as its depth distribution (``depth_source``).
-DEPTH_SOURCES = ('predicted', 'predicted_detached', 'lidar')
+DEPTH_SOURCES = ('predicted', 'predicted_detached', 'predicted_argmax',
+                 'lidar')
 
 
 class BEVGrid(NamedTuple):
@@ -167,6 +168,12 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             ``feats``). Not the reference (CaDDN and CMKD let the detection
             losses reach the depth logits through the lift); a probe of
             whether those gradients spoil the depth.
+            ``'predicted_argmax'``: the one-hot bins of the predicted
+            distribution's argmax, lifted like the oracle (one bin per cell,
+            no gradient to the depth head through the lift). Not the
+            reference; a probe of whether the softness of the predicted
+            distribution, rather than its error, separates the student from
+            the oracle.
 
     Loading (``load_from``, ``tools/test.py CONFIG CKPT``): an unextracted
     CMKD checkpoint (``student.*`` / ``teacher.*``) loads its student with a
@@ -394,7 +401,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         With ``depth_source='lidar'`` the lift takes the one-hot bins of
         the samples' ``gt_depth`` instead of ``depth_logits``; with
         ``'predicted_detached'`` it takes ``depth_logits`` without their
-        gradient."""
+        gradient; with ``'predicted_argmax'`` the one-hot bins of their
+        argmax."""
         img, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                       batch_data_samples)
         out = self.img_backbone(img.flatten(0, 1) if img.dim() == 5 else img)
@@ -406,6 +414,9 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 self.depth_bins.num_classes)
         elif self.depth_source == 'predicted_detached':
             lifted = lifted.detach()
+        elif self.depth_source == 'predicted_argmax':
+            lifted = one_hot_depth_logits(lifted.detach().argmax(1),
+                                          lifted.shape[1])
         bev = self.lift_neck(lifted, out['feats'], l2c, c2i, img_shape)
         return dict(bev=bev, depth_logits=out['depth_logits'])
 

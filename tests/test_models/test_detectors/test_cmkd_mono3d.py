@@ -236,6 +236,39 @@ def test_detached_depth_source_keeps_detection_gradients_off_the_depth_head(
     assert grads['detached'][2].abs().sum() > 0
 
 
+def test_argmax_depth_source_lifts_the_one_hot_of_the_predicted_argmax(
+        synthetic_world):
+    """depth_source='predicted_argmax' lifts exactly what the lift makes of
+    the one-hot bins of the depth network's argmax (computed here from the
+    plain model's logits), differs from the soft lift, and sends no
+    gradient to the depth head through the lift."""
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg, batch = _student_batch(synthetic_world, [0], train=True)
+    plain = MODELS.build(cfg.model).eval()
+    sharp = MODELS.build(
+        dict(cfg.model, depth_source='predicted_argmax')).eval()
+    sharp.load_state_dict(plain.state_dict())
+    data = plain.data_preprocessor(batch, training=False)
+    inputs, samples = data['inputs'], data['data_samples']
+    img, l2c, c2i, img_shape = plain.camera_inputs(inputs, samples)
+    with torch.no_grad():
+        out = plain.img_backbone(img)
+        logits = out['depth_logits']
+        hot = torch.zeros_like(logits).scatter_(
+            1, logits.argmax(1, keepdim=True), 1.0)
+        expected = plain.lift_neck((hot - 1) * 1e4, out['feats'], l2c, c2i,
+                                   img_shape)
+        soft = plain.extract_bev(inputs, samples)['bev']
+    bev = sharp.extract_bev(inputs, samples)['bev']
+    assert torch.allclose(bev.detach(), expected, atol=1e-5)
+    assert not torch.allclose(bev.detach(), soft, atol=1e-3)
+    bev.square().sum().backward()
+    grad = sharp.img_backbone.depth_head[-1].weight.grad
+    assert grad is None or grad.abs().sum() == 0
+    assert sharp.img_backbone.reduce.conv.weight.grad.abs().sum() > 0
+
+
 def test_foreground_weighted_depth_loss_masks_the_boxes_cells(
         synthetic_world):
     """DepthFocalLoss(fg_weight=13): the student masks the feature cells of

@@ -40,6 +40,16 @@ anchor_bev_neck = dict(
     in_channels=[128, 256],
     upsample_strides=[1, 2],
     out_channels=[256, 256])
+# The synthetic worlds' light variant (CPU): SECOND [2, 3] / SECONDFPN on a
+# 64-channel BEV map, a 128-channel anchor head (the light student of
+# cmkd-mono3d_r18-aspp-lid40_secfpn-light.py and the teachers of
+# pointpillars_light-secfpn_cpu.py).
+light_bev_backbone = dict(
+    anchor_bev_backbone, in_channels=64, layer_nums=[2, 3],
+    out_channels=[32, 64])
+light_bev_neck = dict(anchor_bev_neck, in_channels=[32, 64],
+                      out_channels=[64, 64])
+light_head_channels = dict(in_channels=128, feat_channels=128)
 anchor_assigners = [
     dict(type='Max3DIoUAssigner',
          iou_calculator=dict(type='BboxOverlapsNearest3D'),

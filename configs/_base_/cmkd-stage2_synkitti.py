@@ -5,11 +5,10 @@
 # the teacher; evaluated on the student alone.
 _base_ = [
     './datasets/synkitti-image-3class.py',
-    './schedules/onecycle-adamw.py',
+    './schedules/onecycle-adamw_cpu-8e.py',
     './cmkd_runtime_synkitti.py'
 ]
 
-optim_wrapper = dict(optimizer=dict(lr=0.003 / 10))
 train_cfg = dict(max_epochs=4, val_interval=4)
 # the student's pipeline plus the points of the same sample for the teacher
 train_dataloader = dict(

@@ -3,11 +3,10 @@
 # teacher, evaluated on the student alone) on the synthetic Waymo data.
 _base_ = [
     './datasets/synwaymo-image-3class.py',
-    './schedules/onecycle-adamw.py',
+    './schedules/onecycle-adamw_cpu-8e.py',
     './cmkd_runtime_synkitti.py'
 ]
 
-optim_wrapper = dict(optimizer=dict(lr=0.003 / 10))
 train_cfg = dict(max_epochs=4, val_interval=4)
 train_dataloader = dict(
     dataset=dict(pipeline={{_base_.distill_train_pipeline}}))

@@ -17,23 +17,14 @@ _base_ = [
     'synkitti-eigen-3d-3class.py'
 ]
 
+# the score-weighted, IoU-aware head of _base_/models/cmkd_losses.py
 model = dict(
-    student=dict(
-        bbox_head=dict(
-            type='ScoreWeightedAnchor3DHead',
-            loss_cls=dict(
-                _delete_=True,
-                type='mmdet.QualityFocalLoss',
-                use_sigmoid=True,
-                beta=2.0,
-                loss_weight=1.0))),
+    student=dict(bbox_head=_base_.pseudo_label_head),
     with_response=False,
     with_gt_loss=True)
 
 custom_hooks = [
-    dict(type='PseudoLabelHook',
-         score_thr=dict(Pedestrian=0.1, Cyclist=0.1, Car=0.1),
-         interval=0),
+    _base_.pseudo_label_hook,
     dict(type='PredictionVisHook', max_samples=6, score_thr=0.2,
          draw_val=True)
 ]

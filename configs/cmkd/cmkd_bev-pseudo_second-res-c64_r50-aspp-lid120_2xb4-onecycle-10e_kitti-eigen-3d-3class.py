@@ -16,16 +16,12 @@ _base_ = [
     'kitti-eigen-3d-3class.py'
 ]
 
+# the score-weighted, IoU-aware head of _base_/models/cmkd_losses.py with
+# the V1 class loss weight
 model = dict(
-    student=dict(
-        bbox_head=dict(
-            type='ScoreWeightedAnchor3DHead',
-            loss_cls=dict(
-                _delete_=True,
-                type='mmdet.QualityFocalLoss',
-                use_sigmoid=True,
-                beta=2.0,
-                loss_weight=4.0))),
+    student=dict(bbox_head=dict(
+        _base_.pseudo_label_head,
+        loss_cls=dict(_base_.pseudo_label_head.loss_cls, loss_weight=4.0))),
     with_response=False,
     with_gt_loss=True)
 
@@ -33,7 +29,5 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(lr=0.00001))
 
 custom_hooks = [
-    dict(type='PseudoLabelHook',
-         score_thr=dict(Pedestrian=0.1, Cyclist=0.1, Car=0.1),
-         interval=0, batch_size=4, num_workers=4)
+    dict(_base_.pseudo_label_hook, batch_size=4, num_workers=4)
 ]

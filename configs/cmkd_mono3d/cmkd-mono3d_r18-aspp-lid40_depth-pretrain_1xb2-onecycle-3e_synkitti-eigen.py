@@ -18,7 +18,7 @@
 _base_ = [
     '../_base_/models/cmkd-mono3d_r18-aspp-lid40_secfpn-light.py',
     '../_base_/datasets/synkitti-image-3class.py',
-    '../_base_/schedules/onecycle-adamw.py',
+    '../_base_/schedules/onecycle-adamw_cpu-8e.py',
     '../_base_/cmkd_runtime_synkitti.py'
 ]
 
@@ -45,7 +45,6 @@ train_dataloader = dict(
             dict(d, pipeline=depth_pipeline, filter_empty_gt=False)
             for d in _base_.eigen_train_datasets
         ]))
-optim_wrapper = dict(optimizer=dict(lr=0.003 / 10))
 train_cfg = dict(max_epochs=3, val_interval=1000)
 val_cfg = None
 val_dataloader = None

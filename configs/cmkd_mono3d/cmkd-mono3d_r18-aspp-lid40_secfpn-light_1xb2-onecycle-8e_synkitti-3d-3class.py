@@ -9,9 +9,6 @@
 _base_ = [
     '../_base_/models/cmkd-mono3d_r18-aspp-lid40_secfpn-light.py',
     '../_base_/datasets/synkitti-image-3class.py',
-    '../_base_/schedules/onecycle-adamw.py',
+    '../_base_/schedules/onecycle-adamw_cpu-8e.py',
     '../_base_/cmkd_runtime_synkitti.py'
 ]
-
-optim_wrapper = dict(optimizer=dict(lr=0.003 / 10))
-train_cfg = dict(max_epochs=8, val_interval=8)

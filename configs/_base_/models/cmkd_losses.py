@@ -16,3 +16,21 @@ cmkd_resp_losses_scd = dict(
     loss_resp_cls=dict(type='SoftQualityFocalLoss', loss_weight=8.0),
     loss_resp_bbox=dict(type='SoftBoxRegressionLoss', loss_weight=2.0),
     loss_resp_dir=dict(type='SoftDirectionLoss', loss_weight=0.4))
+# Offline pseudo-labels (the paper's semi-supervised method; the reference's
+# V1 configs, through AnchorHeadSingleQFL): the teacher's boxes on the
+# unlabeled frames become targets of the score-weighted, IoU-aware anchor
+# head, whose class loss is the quality focal loss (weight 1.0 here; the
+# KITTI config sets the V1 weight 4.0). PseudoLabelHook writes them before
+# training, at the reference's score threshold 0.1 per class.
+pseudo_label_head = dict(
+    type='ScoreWeightedAnchor3DHead',
+    loss_cls=dict(
+        _delete_=True,
+        type='mmdet.QualityFocalLoss',
+        use_sigmoid=True,
+        beta=2.0,
+        loss_weight=1.0))
+pseudo_label_hook = dict(
+    type='PseudoLabelHook',
+    score_thr=dict(Pedestrian=0.1, Cyclist=0.1, Car=0.1),
+    interval=0)

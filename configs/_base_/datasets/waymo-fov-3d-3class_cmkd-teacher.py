@@ -6,7 +6,8 @@
 # the monocular protocol (WaymoAPMetric on mmdet3d's fov_gt.bin; make
 # waymo-env). The calibration is loaded (use_camera) for the FOV filters;
 # no image is.
-_base_ = ['mmdet3d::_base_/datasets/waymoD5-3d-3class.py']
+_base_ = ['mmdet3d::_base_/datasets/waymoD5-3d-3class.py',
+          './waymo-fov-metric.py']
 
 point_cloud_range = [0, -25.6, -2, 51.2, 25.6, 4]
 input_modality = dict(use_lidar=True, use_camera=True)
@@ -47,8 +48,5 @@ val_dataloader = dict(dataset=dict(
     data_prefix=data_prefix, pipeline=test_pipeline,
     modality=input_modality))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    _delete_=True,
-    type='WaymoAPMetric',
-    waymo_bin_file='./data/waymo/waymo_format/fov_gt.bin')
+val_evaluator = dict(_base_.waymo_fov_metric, _delete_=True)
 test_evaluator = val_evaluator

@@ -5,7 +5,7 @@
 # distillation configs), the boxes the camera sees (ObjectFOVFilter) within
 # the reference author's Waymo range (Cc-Hy/CMKD#12), and the monocular
 # Waymo protocol (WaymoAPMetric on mmdet3d's fov_gt.bin; make waymo-env).
-_base_ = ['./kitti-image-3class.py']
+_base_ = ['./kitti-image-3class.py', './waymo-fov-metric.py']
 
 dataset_type = 'WaymoDataset'
 data_root = 'data/waymo/kitti_format/'
@@ -52,8 +52,5 @@ val_dataloader = dict(dataset=dict(
     type=dataset_type, data_root=data_root, ann_file='waymo_infos_val.pkl',
     data_prefix=data_prefix, pipeline=test_pipeline, metainfo=metainfo))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    _delete_=True,
-    type='WaymoAPMetric',
-    waymo_bin_file='./data/waymo/waymo_format/fov_gt.bin')
+val_evaluator = dict(_base_.waymo_fov_metric, _delete_=True)
 test_evaluator = val_evaluator

@@ -20,17 +20,13 @@ model = dict(
             point_cloud_range=ctp_range,
             voxel_size=ctp_voxel_size,
             max_voxels=(16000, 40000))),
-    pts_voxel_encoder=dict(type='HardSimpleVFE', num_features=4),
+    pts_voxel_encoder=_base_.sparse_voxel_encoder,
     pts_middle_encoder=dict(
-        type='SparseEncoder',
-        in_channels=4,
+        _base_.res_sparse_encoder,
         sparse_shape=[41, 1600, 1408],
         output_channels=128,      # x 2 heights = 256 BEV channels
-        order=('conv', 'norm', 'act'),
         encoder_channels=((16, 16, 32), (32, 32, 64), (64, 64, 128),
-                          (128, 128)),
-        encoder_paddings=((0, 0, 1), (0, 0, 1), (0, 0, [0, 1, 1]), (0, 0)),
-        block_type='basicblock'),
+                          (128, 128))),
     pts_backbone=_base_.center_bev_backbone,
     pts_neck=_base_.center_bev_neck,
     pts_bbox_head=dict(

@@ -6,6 +6,19 @@
 # teacher's weights. The grid-dependent values (ranges, anchors, grid sizes)
 # stay with each model.
 #
+# The sparse teachers' voxel encoding (SECOND and CenterPoint families): the
+# mean of the x, y, z, intensity of a voxel's points (the reference's
+# MeanVFE), then a residual sparse encoder (the reference's
+# VoxelResBackBone8x; each model sets its last stages' channels, whose
+# height compression x 2 heights gives its BEV channels, and its grid).
+sparse_voxel_encoder = dict(type='HardSimpleVFE', num_features=4)
+res_sparse_encoder = dict(
+    type='SparseEncoder',
+    in_channels=4,
+    order=('conv', 'norm', 'act'),
+    encoder_paddings=((0, 0, 1), (0, 0, 1), (0, 0, [0, 1, 1]), (0, 0)),
+    block_type='basicblock')
+
 # SECOND and PointPillars families: SECOND [5, 5] / SECONDFPN on the
 # 128-channel BEV map, and the reference's AxisAlignedTargetAssigner
 # thresholds (nearest BEV IoU; Pedestrian / Cyclist 0.5 / 0.35, Car

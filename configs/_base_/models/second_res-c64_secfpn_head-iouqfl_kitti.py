@@ -17,16 +17,12 @@ model = dict(
             point_cloud_range=second_range,
             voxel_size=voxel_size,
             max_voxels=(20000, 40000))),
-    voxel_encoder=dict(type='HardSimpleVFE', num_features=4),
+    voxel_encoder=_base_.sparse_voxel_encoder,
     middle_encoder=dict(
-        type='SparseEncoder',
-        in_channels=4,
+        _base_.res_sparse_encoder,
         sparse_shape=[41, 2000, 1760],
         output_channels=64,       # x 2 heights = 128 BEV channels
-        order=('conv', 'norm', 'act'),
-        encoder_channels=((16, 16, 32), (32, 32, 64), (64, 64, 64), (64, 64)),
-        encoder_paddings=((0, 0, 1), (0, 0, 1), (0, 0, [0, 1, 1]), (0, 0)),
-        block_type='basicblock'),
+        encoder_channels=((16, 16, 32), (32, 32, 64), (64, 64, 64), (64, 64))),
     backbone=_base_.anchor_bev_backbone,
     neck=_base_.anchor_bev_neck,
     bbox_head=dict(

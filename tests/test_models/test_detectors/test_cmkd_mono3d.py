@@ -207,20 +207,26 @@ def test_depth_oracle_lifts_the_lidar_depth_not_the_prediction(
         oracle(**vdata, mode='predict')
 
 
+def _with_depth_source(world, depth_source):
+    """The student (eval mode, seed 0) and its twin with the same weights
+    and another ``depth_source``, with one preprocessed train frame."""
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg, batch = _student_batch(world, [0], train=True)
+    plain = MODELS.build(cfg.model).eval()
+    twin = MODELS.build(dict(cfg.model, depth_source=depth_source)).eval()
+    twin.load_state_dict(plain.state_dict())
+    data = plain.data_preprocessor(batch, training=False)
+    return plain, twin, data['inputs'], data['data_samples']
+
+
 def test_detached_depth_source_keeps_detection_gradients_off_the_depth_head(
         synthetic_world):
     """depth_source='predicted_detached' lifts the same BEV map as the
     default, but a loss on that map reaches the image features only, not
     the depth head; the default reaches both."""
-    MODELS = _registry()
-    torch.manual_seed(0)
-    cfg, batch = _student_batch(synthetic_world, [0], train=True)
-    plain = MODELS.build(cfg.model).eval()
-    detached = MODELS.build(
-        dict(cfg.model, depth_source='predicted_detached')).eval()
-    detached.load_state_dict(plain.state_dict())
-    data = plain.data_preprocessor(batch, training=False)
-    inputs, samples = data['inputs'], data['data_samples']
+    plain, detached, inputs, samples = _with_depth_source(
+        synthetic_world, 'predicted_detached')
     grads = {}
     for name, model in (('plain', plain), ('detached', detached)):
         bev = model.extract_bev(inputs, samples)['bev']
@@ -242,15 +248,8 @@ def test_argmax_depth_source_lifts_the_one_hot_of_the_predicted_argmax(
     the one-hot bins of the depth network's argmax (computed here from the
     plain model's logits), differs from the soft lift, and sends no
     gradient to the depth head through the lift."""
-    MODELS = _registry()
-    torch.manual_seed(0)
-    cfg, batch = _student_batch(synthetic_world, [0], train=True)
-    plain = MODELS.build(cfg.model).eval()
-    sharp = MODELS.build(
-        dict(cfg.model, depth_source='predicted_argmax')).eval()
-    sharp.load_state_dict(plain.state_dict())
-    data = plain.data_preprocessor(batch, training=False)
-    inputs, samples = data['inputs'], data['data_samples']
+    plain, sharp, inputs, samples = _with_depth_source(
+        synthetic_world, 'predicted_argmax')
     img, l2c, c2i, img_shape = plain.camera_inputs(inputs, samples)
     with torch.no_grad():
         out = plain.img_backbone(img)

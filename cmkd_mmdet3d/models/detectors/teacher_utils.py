@@ -58,11 +58,19 @@ def distiller_preprocessor(data_preprocessor: Optional[dict],
         ``voxel_layer`` (and ``voxel_type``) where it has no ``voxel_layer``.
 
     Raises:
-        ValueError: when neither config has a ``voxel_layer``.
+        ValueError: when neither config has a ``voxel_layer``, or when the
+            preprocessor taken has no ``type``.
     """
     cfg = data_preprocessor if data_preprocessor is not None else \
         student_cfg.get('data_preprocessor')
     cfg = copy.deepcopy(dict(cfg or {}))
+    if 'type' not in cfg:
+        where = ('model.data_preprocessor' if data_preprocessor is not None
+                 else f"the student's ({student_cfg.get('type')}) "
+                 'data_preprocessor')
+        raise ValueError(
+            f'CMKD: {where} has no type: give model.data_preprocessor, e.g. '
+            "dict(type='Det3DDataPreprocessor', mean=..., std=...)")
     if cfg.get('voxel_layer') is not None:
         return cfg
     teacher_pre = teacher_cfg.get('data_preprocessor') or {}

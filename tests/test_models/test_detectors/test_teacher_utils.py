@@ -85,3 +85,10 @@ def test_distiller_preprocessor_takes_the_teachers_voxelisation():
     with pytest.raises(ValueError, match='CMKD: neither model.data_'
                        'preprocessor nor the teacher config .*voxel_layer'):
         distiller_preprocessor(None, student, dict(type='T'))
+    # a preprocessor without a type is refused before mmengine sees it
+    with pytest.raises(ValueError, match="CMKD: the student's \\(S\\) "
+                       'data_preprocessor has no type'):
+        distiller_preprocessor(None, dict(type='S'), teacher)
+    with pytest.raises(ValueError, match='CMKD: model.data_preprocessor '
+                       'has no type'):
+        distiller_preprocessor(dict(mean=[0, 0, 0]), student, teacher)

@@ -17,7 +17,7 @@ from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 
 #: What the lift takes as its depth distribution (``depth_source``).
 DEPTH_SOURCES = ('predicted', 'predicted_detached', 'predicted_argmax',
-                 'lidar')
+                 'lidar', 'lidar_in_boxes', 'lidar_outside_boxes')
 
 
 class BEVGrid(NamedTuple):
@@ -174,6 +174,14 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             reference; a probe of whether the softness of the predicted
             distribution, rather than its error, separates the student from
             the oracle.
+            ``'lidar_in_boxes'`` / ``'lidar_outside_boxes'``: the oracle's
+            one-hot LiDAR bins on the feature cells inside (outside) the
+            image boxes of the sample's 3D boxes
+            (:meth:`depth_foreground`), the predicted distribution
+            elsewhere. Probes that split the oracle's gain between the
+            objects' depth and the rest of the scene; at test time the boxes
+            are the frame's annotations (``eval_ann_info``), so these read
+            the labels as well as the sweep.
 
     Loading (``load_from``, ``tools/test.py CONFIG CKPT``): an unextracted
     CMKD checkpoint (``student.*`` / ``teacher.*``) loads its student with a
@@ -402,7 +410,9 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         the samples' ``gt_depth`` instead of ``depth_logits``; with
         ``'predicted_detached'`` it takes ``depth_logits`` without their
         gradient; with ``'predicted_argmax'`` the one-hot bins of their
-        argmax."""
+        argmax; with ``'lidar_in_boxes'`` (``'lidar_outside_boxes'``) the
+        one-hot bins of ``gt_depth`` on the cells inside (outside) the
+        boxes' image boxes and ``depth_logits`` elsewhere."""
         img, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                       batch_data_samples)
         out = self.img_backbone(img.flatten(0, 1) if img.dim() == 5 else img)
@@ -417,6 +427,16 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         elif self.depth_source == 'predicted_argmax':
             lifted = one_hot_depth_logits(lifted.detach().argmax(1),
                                           lifted.shape[1])
+        elif self.depth_source in ('lidar_in_boxes', 'lidar_outside_boxes'):
+            shape = lifted.shape[-2:]
+            oracle = one_hot_depth_logits(
+                self.depth_targets(batch_data_samples, shape, lifted.device),
+                self.depth_bins.num_classes)
+            fg = self.depth_foreground(batch_inputs_dict, batch_data_samples,
+                                       shape, lifted.device)
+            if self.depth_source == 'lidar_outside_boxes':
+                fg = ~fg
+            lifted = torch.where(fg[:, None], oracle, lifted)
         bev = self.lift_neck(lifted, out['feats'], l2c, c2i, img_shape)
         return dict(bev=bev, depth_logits=out['depth_logits'])
 
@@ -471,8 +491,10 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         """(M, Hf, Wf) bool: the feature cells inside the image box of a
         ground-truth (or pseudo-label) box of the sample, per camera
         (:func:`~cmkd_mmdet3d.structures.box_foreground_mask`), for
-        CaDDN's foreground-weighted depth loss; all False on a frame
-        without boxes. M = B, or B * N for N cameras per sample."""
+        CaDDN's foreground-weighted depth loss and the box-split depth
+        oracles; all False on a frame without boxes. M = B, or B * N for N
+        cameras per sample. A sample without ``gt_instances_3d`` boxes (a
+        test frame) takes the boxes of its ``eval_ann_info``, if any."""
         _, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                     batch_data_samples)
         l2i = compose_lidar2img(l2c, c2i)  # (B, [N,] 4, 4)
@@ -480,6 +502,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         for s, mats in zip(batch_data_samples, l2i):
             inst = s.get('gt_instances_3d')
             boxes = None if inst is None else inst.get('bboxes_3d')
+            if boxes is None:
+                boxes = (s.get('eval_ann_info') or {}).get('gt_bboxes_3d')
             corners = (boxes.corners.to(device=device, dtype=l2i.dtype)
                        if boxes is not None and len(boxes) else
                        torch.zeros(0, 8, 3, device=device, dtype=l2i.dtype))

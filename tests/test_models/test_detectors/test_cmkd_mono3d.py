@@ -268,6 +268,47 @@ def test_argmax_depth_source_lifts_the_one_hot_of_the_predicted_argmax(
     assert sharp.img_backbone.reduce.conv.weight.grad.abs().sum() > 0
 
 
+def test_box_split_depth_oracles_lift_lidar_bins_on_one_side_of_the_boxes(
+        synthetic_world):
+    """depth_source='lidar_in_boxes' lifts the one-hot LiDAR bins on the
+    cells inside the boxes' image boxes and the predicted logits elsewhere
+    ('lidar_outside_boxes' the reverse), each exactly as the lift makes of
+    that mixture built here; at test time the mask comes from the frame's
+    eval_ann_info."""
+    plain, inside, inputs, samples = _with_depth_source(
+        synthetic_world, 'lidar_in_boxes')
+    img, l2c, c2i, img_shape = plain.camera_inputs(inputs, samples)
+    with torch.no_grad():
+        out = plain.img_backbone(img)
+        logits = out['depth_logits']
+        cls = plain.depth_bins.targets(samples[0].gt_depth[None].float())
+        hot = torch.nn.functional.one_hot(cls, 41).permute(0, 3, 1, 2)
+        fg = plain.depth_foreground(inputs, samples, logits.shape[-2:],
+                                    logits.device)
+        assert 0 < fg.sum() < fg.numel()
+        soft = plain.extract_bev(inputs, samples)['bev']
+        for source, mask in (('lidar_in_boxes', fg),
+                             ('lidar_outside_boxes', ~fg)):
+            twin = inside if source == 'lidar_in_boxes' else \
+                _with_depth_source(synthetic_world, source)[1]
+            mixed = torch.where(mask[:, None], (hot.float() - 1) * 1e4,
+                                logits)
+            expected = plain.lift_neck(mixed, out['feats'], l2c, c2i,
+                                       img_shape)
+            bev = twin.extract_bev(inputs, samples)['bev']
+            assert torch.allclose(bev, expected, atol=1e-5), source
+            assert not torch.allclose(bev, soft, atol=1e-3), source
+        # a test frame has no gt_instances_3d: its eval_ann_info boxes mask
+        _, val = _student_batch(synthetic_world, [0], 'kitti_infos_val.pkl',
+                                train=False)
+        vdata = plain.data_preprocessor(val, training=False)
+        vs = vdata['data_samples']
+        assert vs[0].eval_ann_info['gt_bboxes_3d'] is not None
+        vfg = plain.depth_foreground(vdata['inputs'], vs, logits.shape[-2:],
+                                     logits.device)
+        assert vfg.any()
+
+
 def test_foreground_weighted_depth_loss_masks_the_boxes_cells(
         synthetic_world):
     """DepthFocalLoss(fg_weight=13): the student masks the feature cells of

@@ -220,6 +220,13 @@ def _with_depth_source(world, depth_source):
     return plain, twin, data['inputs'], data['data_samples']
 
 
+def _image_branch(model, inputs, samples):
+    """The depth network's outputs on the batch and the lift's camera
+    arguments (l2c, c2i, img_shape)."""
+    img, l2c, c2i, img_shape = model.camera_inputs(inputs, samples)
+    return model.img_backbone(img), (l2c, c2i, img_shape)
+
+
 def test_detached_depth_source_keeps_detection_gradients_off_the_depth_head(
         synthetic_world):
     """depth_source='predicted_detached' lifts the same BEV map as the
@@ -250,14 +257,12 @@ def test_argmax_depth_source_lifts_the_one_hot_of_the_predicted_argmax(
     gradient to the depth head through the lift."""
     plain, sharp, inputs, samples = _with_depth_source(
         synthetic_world, 'predicted_argmax')
-    img, l2c, c2i, img_shape = plain.camera_inputs(inputs, samples)
     with torch.no_grad():
-        out = plain.img_backbone(img)
+        out, cams = _image_branch(plain, inputs, samples)
         logits = out['depth_logits']
         hot = torch.zeros_like(logits).scatter_(
             1, logits.argmax(1, keepdim=True), 1.0)
-        expected = plain.lift_neck((hot - 1) * 1e4, out['feats'], l2c, c2i,
-                                   img_shape)
+        expected = plain.lift_neck((hot - 1) * 1e4, out['feats'], *cams)
         soft = plain.extract_bev(inputs, samples)['bev']
     bev = sharp.extract_bev(inputs, samples)['bev']
     assert torch.allclose(bev.detach(), expected, atol=1e-5)
@@ -277,9 +282,8 @@ def test_box_split_depth_oracles_lift_lidar_bins_on_one_side_of_the_boxes(
     eval_ann_info."""
     plain, inside, inputs, samples = _with_depth_source(
         synthetic_world, 'lidar_in_boxes')
-    img, l2c, c2i, img_shape = plain.camera_inputs(inputs, samples)
     with torch.no_grad():
-        out = plain.img_backbone(img)
+        out, cams = _image_branch(plain, inputs, samples)
         logits = out['depth_logits']
         cls = plain.depth_bins.targets(samples[0].gt_depth[None].float())
         hot = torch.nn.functional.one_hot(cls, 41).permute(0, 3, 1, 2)
@@ -293,8 +297,7 @@ def test_box_split_depth_oracles_lift_lidar_bins_on_one_side_of_the_boxes(
                 _with_depth_source(synthetic_world, source)[1]
             mixed = torch.where(mask[:, None], (hot.float() - 1) * 1e4,
                                 logits)
-            expected = plain.lift_neck(mixed, out['feats'], l2c, c2i,
-                                       img_shape)
+            expected = plain.lift_neck(mixed, out['feats'], *cams)
             bev = twin.extract_bev(inputs, samples)['bev']
             assert torch.allclose(bev, expected, atol=1e-5), source
             assert not torch.allclose(bev, soft, atol=1e-3), source

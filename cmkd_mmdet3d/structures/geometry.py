@@ -347,11 +347,25 @@ def box_foreground_mask(corners: Tensor, lidar2img: Tensor,
     """
     hf, wf = int(feat_shape[0]), int(feat_shape[1])
     mask = torch.zeros(hf, wf, dtype=torch.bool, device=corners.device)
+    for _, (y0, y1, x0, x1), _ in _box_cells(corners, lidar2img, image_shape,
+                                             (hf, wf), min_depth):
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _box_cells(corners: Tensor, lidar2img: Tensor,
+               image_shape: Sequence[int], feat_shape: Sequence[int],
+               min_depth: float):
+    """The feature cells of each box's image box, as
+    :func:`box_foreground_mask` fills them: yields ``(i, (y0, y1, x0, x1),
+    uv)`` per box with a corner in front of the camera, ``uv`` (8, 2) its
+    projected corners (pixels)."""
     if corners.numel() == 0:
-        return mask
+        return
     if corners.dim() != 3 or corners.shape[1:] != (8, 3):
         raise ValueError(f'corners must be (N, 8, 3), got '
                          f'{tuple(corners.shape)}')
+    hf, wf = int(feat_shape[0]), int(feat_shape[1])
     uv, depth = project_points(corners, lidar2img, min_w=min_depth)
     sy, sx = image_shape[0] / hf, image_shape[1] / wf
     visible = (depth > min_depth).any(1)
@@ -361,8 +375,56 @@ def box_foreground_mask(corners: Tensor, lidar2img: Tensor,
     x1 = (hi[:, 0] / sx).ceil().clamp(0, wf).long()
     y1 = (hi[:, 1] / sy).ceil().clamp(0, hf).long()
     for i in torch.nonzero(visible).flatten().tolist():
-        mask[y0[i]:y1[i], x0[i]:x1[i]] = True
-    return mask
+        yield i, (y0[i], y1[i], x0[i], x1[i]), uv[i]
+
+
+def box_instance_maps(corners: Tensor, lidar2img: Tensor,
+                      image_shape: Sequence[int], feat_shape: Sequence[int],
+                      min_depth: float = 0.1
+                      ) -> Tuple[Tensor, Tensor, Tensor]:
+    """Per feature cell, the image-box height and the centre depth of the
+    nearest 3D box whose image box covers it: the targets of an object's
+    geometric depth, ``depth = f_y * s / height`` (the 2D-height / 3D-size
+    relation of MonoFlex, Zhang et al., CVPR 2021, and GUPNet, Lu et al.,
+    ICCV 2021, made dense).
+
+    The cells are those of :func:`box_foreground_mask` (the same image box:
+    the bounding box of the 8 projected corners, ``floor`` / ``ceil`` at the
+    stride); where boxes overlap, the one with the nearest centre wins, as
+    the nearer object hides the other.
+
+    Args:
+        corners (Tensor): (N, 8, 3) box corners in the frame ``lidar2img``
+            starts from, metres.
+        lidar2img (Tensor): (3 or 4, 4) projection.
+        image_shape (tuple[int]): (H, W) pixels of the (padded) image.
+        feat_shape (tuple[int]): (Hf, Wf) of the feature map.
+        min_depth (float): as in :func:`box_foreground_mask`.
+
+    Returns:
+        tuple[Tensor]: ``mask`` (Hf, Wf) bool (== :func:`box_foreground_
+        mask`), ``height`` (Hf, Wf) the image box's height in pixels with
+        the corners in front of the camera clamped to ``min_depth``, and
+        ``depth`` (Hf, Wf) the box centre's depth along the optical axis
+        (``w'``), metres; both 0 outside ``mask``.
+    """
+    hf, wf = int(feat_shape[0]), int(feat_shape[1])
+    mask = torch.zeros(hf, wf, dtype=torch.bool, device=corners.device)
+    height = torch.zeros(hf, wf, dtype=corners.dtype, device=corners.device)
+    depth = torch.zeros_like(height)
+    cells = list(_box_cells(corners, lidar2img, image_shape, (hf, wf),
+                            min_depth))
+    if not cells:
+        return mask, height, depth
+    _, centre = project_points(corners.mean(1, keepdim=True), lidar2img)
+    centre = centre[:, 0]
+    # farthest first, so that the nearest box is written last
+    for i, (y0, y1, x0, x1), uv in sorted(
+            cells, key=lambda c: -float(centre[c[0]])):
+        mask[y0:y1, x0:x1] = True
+        height[y0:y1, x0:x1] = uv[:, 1].max() - uv[:, 1].min()
+        depth[y0:y1, x0:x1] = centre[i]
+    return mask, height, depth
 
 
 # --------------------------------------------------------------------------

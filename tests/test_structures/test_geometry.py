@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cmkd_mmdet3d.structures import (bev_cell_centers, box_foreground_mask,
-                                     cell_centers,
+                                     box_instance_maps, cell_centers,
                                      compose_lidar2img, fov_mask, grid_size,
                                      points_in_fov, project_points,
                                      project_to_image, to_homogeneous,
@@ -247,3 +247,36 @@ def test_box_foreground_mask_by_hand():
         mask | m_front)
     with pytest.raises(ValueError, match=r'\(N, 8, 3\)'):
         box_foreground_mask(box[0], l2i, (H, W), (10, 10))
+
+
+def test_box_instance_maps_by_hand():
+    """The box above (image box v 37.5..47.5, 10 px high; centre (16, 0, 0)
+    at w' = 16 - 1 = 15 m by hand) fills its mask cells with height 10 and
+    depth 15; a nearer box overlapping it (x 6..8, centre at w' 6 m) wins
+    the shared cells; the mask is box_foreground_mask's."""
+    l2i = compose_lidar2img(torch.tensor(L2C, dtype=torch.float64),
+                            torch.tensor(K, dtype=torch.float64))
+    box = _box_corners((11.0, 21.0), (-1.0, 1.0), (-0.5, 0.5))
+    assert _by_hand((16.0, 0.0, 0.0))[2] == pytest.approx(15.0)
+    mask, height, depth = box_instance_maps(box, l2i, (H, W), (10, 10))
+    assert mask.equal(box_foreground_mask(box, l2i, (H, W), (10, 10)))
+    assert torch.allclose(height[mask], torch.full_like(height[mask], 10.0))
+    assert torch.allclose(depth[mask], torch.full_like(depth[mask], 15.0))
+    assert not height[~mask].any() and not depth[~mask].any()
+    near = _box_corners((6.0, 8.0), (-0.2, 0.2), (-0.5, 0.5))
+    vs = [_by_hand(p)[1] for p in near[0].tolist()]
+    m_near = box_foreground_mask(near, l2i, (H, W), (10, 10))
+    assert (m_near & mask).any() and not m_near.equal(mask)
+    for order in ((box, near), (near, box)):     # the order does not matter
+        m2, h2, d2 = box_instance_maps(torch.cat(order), l2i, (H, W),
+                                       (10, 10))
+        assert m2.equal(mask | m_near)
+        assert torch.allclose(d2[m_near], torch.full_like(d2[m_near], 6.0))
+        assert torch.allclose(h2[m_near], torch.full_like(
+            h2[m_near], max(vs) - min(vs)))
+        only_far = mask & ~m_near
+        assert torch.allclose(d2[only_far],
+                              torch.full_like(d2[only_far], 15.0))
+    empty = box_instance_maps(box[:0], l2i, (H, W), (10, 10))
+    assert [t.shape for t in empty] == [(10, 10)] * 3
+    assert not any(t.any() for t in empty)

@@ -111,7 +111,8 @@ class StudentForExport(nn.Module):
         student = self.student
         x = self.preprocess(img)
         out = student.img_backbone(x)
-        bev = student.lift_neck(out['depth_logits'], out['feats'], lidar2cam,
+        logits = student.lift_logits(out, cam2img, tuple(x.shape[-2:]))
+        bev = student.lift_neck(logits, out['feats'], lidar2cam,
                                 cam2img[:, :3], tuple(x.shape[-2:]))
         return student.bbox_head(student.bev_head_inputs(bev))
 

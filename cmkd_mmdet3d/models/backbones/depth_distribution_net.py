@@ -345,7 +345,9 @@ class DepthDistributionNet(BaseModule):
         return dropped
 
     def forward(self, img: Tensor) -> Dict[str, Tensor]:
-        """(B, 3, H, W) normalised image -> dict(depth_logits, feats)."""
+        """(B, 3, H, W) normalised image -> dict(depth_logits
+        (B, D + 1, Hf, Wf), feats (B, C, Hf, Wf), context (B, A, Hf, Wf):
+        the ASPP output the depth head reads, A = ``aspp_channels``)."""
         h, w = img.shape[-2:]
         if h < self.stride or w < self.stride:
             raise ValueError(f'image {h}x{w} is smaller than the feature '
@@ -359,11 +361,15 @@ class DepthDistributionNet(BaseModule):
                 'backbone strides / dilations / out_indices')
         if self.coord_channels:
             deep = torch.cat([deep, coord_map(deep)], 1)
-        logits = self.depth_head(self.aspp(deep))
+        context = self.aspp(deep)
+        logits = self.depth_head(context)
         if logits.shape[-2:] != feat.shape[-2:]:
             logits = F.interpolate(logits, feat.shape[-2:], mode='bilinear',
                                    align_corners=False)
-        return dict(depth_logits=logits, feats=self.reduce(feat))
+            context = F.interpolate(context, feat.shape[-2:],
+                                    mode='bilinear', align_corners=False)
+        return dict(depth_logits=logits, feats=self.reduce(feat),
+                    context=context)
 
 
 def coord_map(x: Tensor) -> Tensor:

@@ -10,7 +10,8 @@ from mmdet3d.structures import Det3DDataSample
 from mmengine.structures import InstanceData
 from torch import Tensor, nn
 
-from ...structures import box_foreground_mask, compose_lidar2img
+from ...structures import (box_foreground_mask, box_instance_maps,
+                           compose_lidar2img)
 from ..utils.depth_bins import (DEPTH_BIN_KEYS, DepthBins,
                                 one_hot_depth_logits)
 from .guards import CheckpointKeysGuard, NonFiniteLossGuard
@@ -182,6 +183,17 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             objects' depth and the rest of the scene; at test time the boxes
             are the frame's annotations (``eval_ann_info``), so these read
             the labels as well as the sweep.
+        object_depth (dict, optional): e.g. ``dict(type='ObjectDepthHead',
+            in_channels=64)`` (:class:`~cmkd_mmdet3d.models.layers.
+            ObjectDepthHead`), fed with the depth network's ``context``:
+            every cell also predicts whether it lies on an object, and the
+            geometric depth of that object (its image box's height against
+            its size, ``z = f_y * s / h``, as MonoFlex and GUPNet relate
+            them); the lift takes the mixture of the per-cell bins and a
+            sharp distribution at that depth, weighted by the object
+            probability (:meth:`lift_logits`). Trained on the boxes' image
+            boxes (``loss_obj_*``). Not in CMKD or CaDDN; off in the
+            reference configs. Needs ``depth_source='predicted'``.
 
     Loading (``load_from``, ``tools/test.py CONFIG CKPT``): an unextracted
     CMKD checkpoint (``student.*`` / ``teacher.*``) loads its student with a
@@ -204,7 +216,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                  init_cfg: Optional[dict] = None,
                  nonfinite_loss: Union[None, str, dict] = None,
                  depth_bins: Optional[dict] = None,
-                 depth_source: str = 'predicted') -> None:
+                 depth_source: str = 'predicted',
+                 object_depth: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         if depth_source not in DEPTH_SOURCES:
@@ -233,6 +246,11 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         else:
             self.bbox_head = None
         self.loss_depth = MODELS.build(loss_depth) if loss_depth else None
+        if object_depth is not None and depth_source != 'predicted':
+            raise ValueError(f'object_depth needs depth_source='
+                             f"'predicted', got {depth_source!r}")
+        self.object_depth = MODELS.build(object_depth) \
+            if object_depth else None
         self.train_cfg, self.test_cfg = train_cfg, test_cfg
 
     @staticmethod
@@ -412,11 +430,13 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         gradient; with ``'predicted_argmax'`` the one-hot bins of their
         argmax; with ``'lidar_in_boxes'`` (``'lidar_outside_boxes'``) the
         one-hot bins of ``gt_depth`` on the cells inside (outside) the
-        boxes' image boxes and ``depth_logits`` elsewhere."""
+        boxes' image boxes and ``depth_logits`` elsewhere. With
+        ``object_depth`` also ``object_depth`` (its head's outputs,
+        (M, Hf, Wf) each), and the lift takes :meth:`lift_logits`."""
         img, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                       batch_data_samples)
         out = self.img_backbone(img.flatten(0, 1) if img.dim() == 5 else img)
-        lifted = out['depth_logits']
+        lifted = self.lift_logits(out, c2i, img_shape)
         if self.depth_source == 'lidar':
             lifted = one_hot_depth_logits(
                 self.depth_targets(batch_data_samples, lifted.shape[-2:],
@@ -438,7 +458,37 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 fg = ~fg
             lifted = torch.where(fg[:, None], oracle, lifted)
         bev = self.lift_neck(lifted, out['feats'], l2c, c2i, img_shape)
-        return dict(bev=bev, depth_logits=out['depth_logits'])
+        result = dict(bev=bev, depth_logits=out['depth_logits'])
+        if 'object_depth' in out:
+            result['object_depth'] = out['object_depth']
+        return result
+
+    def lift_logits(self, out: Dict[str, Tensor], cam2img: Tensor,
+                    img_shape: Tuple[int, int]) -> Tensor:
+        """The depth logits the lift takes from the depth network's
+        output: ``depth_logits``, or with ``object_depth`` their mixture
+        with the objects' geometric depth
+        (:meth:`ObjectDepthHead.lift_logits`); the head's outputs are then
+        stored in ``out['object_depth']``. Shared by :meth:`extract_bev`
+        and the ONNX export.
+
+        Args:
+            out (dict): the depth network's output: ``depth_logits``
+                (M, D + 1, Hf, Wf), and ``context`` (M, C, Hf, Wf) with
+                ``object_depth``.
+            cam2img (Tensor): (B, 3 or 4, 4), or (B, N, 3 or 4, 4).
+            img_shape (tuple): padded image (H, W), pixels.
+
+        Returns:
+            Tensor: (M, D + 1, Hf, Wf) logits.
+        """
+        logits = out['depth_logits']
+        if self.object_depth is None:
+            return logits
+        out['object_depth'] = self.object_depth(out['context'])
+        return self.object_depth.lift_logits(
+            logits, out['object_depth'], cam2img[..., 1, 1].reshape(-1),
+            img_shape[0] / logits.shape[-2], self.depth_bins)
 
     def bev_head_inputs(self, bev: Tensor) -> Union[Tensor, Tuple[Tensor]]:
         """BEV map -> the head's input features (BEV backbone + neck)."""
@@ -495,10 +545,37 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         oracles; all False on a frame without boxes. M = B, or B * N for N
         cameras per sample. A sample without ``gt_instances_3d`` boxes (a
         test frame) takes the boxes of its ``eval_ann_info``, if any."""
+        return torch.stack(self._per_camera_boxes(
+            box_foreground_mask, batch_inputs_dict, batch_data_samples,
+            feat_shape, device))
+
+    def object_targets(self, batch_inputs_dict: dict,
+                       batch_data_samples: List[Det3DDataSample],
+                       feat_shape: Tuple[int, int], device
+                       ) -> Tuple[Tensor, Tensor, Tensor]:
+        """The boxes' maps per camera for ``object_depth``'s loss
+        (:func:`~cmkd_mmdet3d.structures.box_instance_maps`), the boxes
+        taken as in :meth:`depth_foreground`.
+
+        Returns:
+            tuple[Tensor]: ``mask`` (M, Hf, Wf) bool, ``height`` (pixels)
+            and ``depth`` (metres) (M, Hf, Wf).
+        """
+        maps = self._per_camera_boxes(box_instance_maps, batch_inputs_dict,
+                                      batch_data_samples, feat_shape, device)
+        return tuple(torch.stack(m) for m in zip(*maps))
+
+    def _per_camera_boxes(self, fn, batch_inputs_dict: dict,
+                          batch_data_samples: List[Det3DDataSample],
+                          feat_shape: Tuple[int, int], device) -> list:
+        """``fn(corners, lidar2img, img_shape, feat_shape)`` for every
+        camera of every sample (M results, sample-major), with the sample's
+        ``gt_instances_3d`` boxes, else its ``eval_ann_info`` boxes, else
+        none."""
         _, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
                                                     batch_data_samples)
         l2i = compose_lidar2img(l2c, c2i)  # (B, [N,] 4, 4)
-        masks = []
+        results = []
         for s, mats in zip(batch_data_samples, l2i):
             inst = s.get('gt_instances_3d')
             boxes = None if inst is None else inst.get('bboxes_3d')
@@ -508,9 +585,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                        if boxes is not None and len(boxes) else
                        torch.zeros(0, 8, 3, device=device, dtype=l2i.dtype))
             for m in (mats if mats.dim() == 3 else mats[None]):
-                masks.append(box_foreground_mask(corners, m, img_shape,
-                                                 feat_shape))
-        return torch.stack(masks)
+                results.append(fn(corners, m, img_shape, feat_shape))
+        return results
 
     def depth_loss(self, logits: Tensor, batch_inputs_dict: dict,
                    batch_data_samples: List[Det3DDataSample]) -> Tensor:
@@ -570,6 +646,10 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         if self.loss_depth is not None:
             losses['loss_depth'] = self.depth_loss(
                 out['depth_logits'], batch_inputs_dict, batch_data_samples)
+        if 'object_depth' in out:
+            losses.update(self.object_depth_loss(
+                out['object_depth'], batch_inputs_dict, batch_data_samples,
+                labeled_only))
         head_outs = None
         if self.bbox_head is not None and (with_gt_loss or with_head_outputs):
             x = self.bev_head_inputs(out['bev'])
@@ -586,6 +666,44 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             if with_gt_loss and samples:
                 losses.update(self.bbox_head.loss(x, samples))
         return StudentLossOutputs(losses, out['bev'], head_outs)
+
+    def object_depth_loss(self, outs: Dict[str, Tensor],
+                          batch_inputs_dict: dict,
+                          batch_data_samples: List[Det3DDataSample],
+                          labeled_only: bool = True) -> Dict[str, Tensor]:
+        """``object_depth``'s losses against the boxes' maps
+        (:meth:`object_targets`).
+
+        Args:
+            outs (dict): the head's outputs, (M, Hf, Wf) each.
+            batch_inputs_dict (dict): ``imgs`` (for the camera matrices).
+            batch_data_samples (list[Det3DDataSample]): with
+                ``gt_instances_3d``.
+            labeled_only (bool): only the cameras of the frames whose
+                ``has_labels`` is not False (an unlabeled frame has no boxes,
+                which would teach "no object here").
+
+        Returns:
+            dict[str, Tensor]: ``loss_obj_fg`` / ``loss_obj_height`` /
+            ``loss_obj_size``, 0 when no frame is labeled.
+        """
+        shape = outs['fg_logit'].shape[-2:]
+        device = outs['fg_logit'].device
+        mask, height, depth = self.object_targets(
+            batch_inputs_dict, batch_data_samples, shape, device)
+        _, _, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
+                                                  batch_data_samples)
+        focal = c2i[..., 1, 1].reshape(-1)
+        keep = torch.tensor(
+            [bool(s.metainfo.get('has_labels', True)) or not labeled_only
+             for s in batch_data_samples], device=device)
+        keep = keep.repeat_interleave(len(focal) // len(batch_data_samples))
+        if not keep.any():
+            return {f'loss_obj_{k}': outs['fg_logit'].sum() * 0
+                    for k in ('fg', 'height', 'size')}
+        return self.object_depth.loss(
+            {k: v[keep] for k, v in outs.items()}, mask[keep], height[keep],
+            depth[keep], focal[keep], img_shape[0] / shape[0])
 
     def loss_depth_only(self, batch_inputs_dict: dict,
                         batch_data_samples: List[Det3DDataSample]) -> dict:

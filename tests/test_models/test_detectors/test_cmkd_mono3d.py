@@ -343,6 +343,59 @@ def test_foreground_weighted_depth_loss_masks_the_boxes_cells(
     assert got.item() == pytest.approx(expect.item(), rel=1e-5)
 
 
+def test_object_depth_lifts_the_geometric_depth_on_object_cells(
+        synthetic_world):
+    """object_depth: with the object probability pinned at 0 the lift is
+    the plain lift of the per-cell bins; pinned at 1, with constant image
+    height h and size s, it lifts a Gaussian over the bins around
+    z = f_y * s / h, computed here from the camera matrix; the loss adds
+    loss_obj_*; and the option refuses a LiDAR depth source."""
+    import math
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg, batch = _student_batch(synthetic_world, [0], train=True)
+    obj_cfg = dict(type='ObjectDepthHead', in_channels=64, sigma=0.5)
+    model = MODELS.build(dict(cfg.model, object_depth=obj_cfg))
+    model.init_weights()
+    model.eval()
+    data = model.data_preprocessor(batch, training=False)
+    inputs, samples = data['inputs'], data['data_samples']
+    head = model.object_depth.out
+    with torch.no_grad():
+        out, (l2c, c2i, img_shape) = _image_branch(model, inputs, samples)
+        logits = out['depth_logits']
+        stride = img_shape[0] / logits.shape[-2]  # pixels per cell row
+        assert 7 < stride <= 8
+        head.weight.zero_()
+        head.bias.copy_(torch.tensor([-1e4, 0.0, 0.0]))
+        plain = model.lift_neck(logits, out['feats'], l2c, c2i, img_shape)
+        bev = model.extract_bev(inputs, samples)['bev']
+        assert torch.allclose(bev, plain, atol=1e-5)
+        h_cells, size = 4.0, 1.5
+        head.bias.copy_(torch.tensor([1e4, math.log(h_cells),
+                                      math.log(size)]))
+        z = float(c2i[0, 1, 1]) * size / (h_cells * stride)
+        t = float(model.depth_bins.index(torch.tensor(z)))
+        centres = torch.arange(40, dtype=torch.float32) + 0.5
+        g = torch.exp(-(centres - t) ** 2 / (2 * 0.5 ** 2))
+        g = torch.cat([g / g.sum(), torch.zeros(1)])
+        sharp = g.clamp_min(1e-12).log().view(1, -1, 1, 1).expand_as(logits)
+        expected = model.lift_neck(sharp.contiguous(), out['feats'], l2c,
+                                   c2i, img_shape)
+        bev = model.extract_bev(inputs, samples)['bev']
+        assert torch.allclose(bev, expected, atol=1e-4)
+        assert not torch.allclose(bev, plain, atol=1e-3)
+    model.train()
+    losses = model.loss(inputs, samples)
+    for key in ('loss_obj_fg', 'loss_obj_height', 'loss_obj_size'):
+        assert torch.isfinite(losses[key]) and losses[key] > 0, key
+    losses['loss_obj_height'].backward()
+    assert head.bias.grad[1].abs() > 0  # the height channel learns
+    with pytest.raises(ValueError, match="object_depth needs depth_source"):
+        MODELS.build(dict(cfg.model, object_depth=obj_cfg,
+                          depth_source='lidar'))
+
+
 PRETRAIN_CFG = os.path.join(
     REPO_ROOT, 'configs', 'cmkd_mono3d',
     'cmkd-mono3d_r18-aspp-lid40_depth-pretrain_1xb2-onecycle-3e_'

@@ -79,3 +79,36 @@ def test_eval_depth_matches_the_network_run_by_hand(tool, synthetic_world,
     torch.save(dict(state_dict={'backbone.x': torch.zeros(1)}), bad)
     with pytest.raises(KeyError, match=r'teacher\.pth has no img_backbone'):
         tool.main([STUDENT_CFG, bad, '--data-root', synthetic_world])
+
+
+def test_eval_depth_reads_the_object_depth_head_and_scores_the_lift(
+        tool, synthetic_world, tmp_path):
+    """A config with object_depth: the head's tensors are read from the
+    checkpoint (refused without them) and the metrics are those of the
+    lifted mixture; with the object probability pinned at 0 the mixture is
+    the depth network's own distribution, so both entries agree, and pinned
+    at 1 they differ."""
+    from mmengine.config import Config
+    MODELS = _registry()
+    torch.manual_seed(0)
+    cfg = Config.fromfile(STUDENT_CFG)
+    cfg.model.object_depth = dict(type='ObjectDepthHead', in_channels=64)
+    cfg_file = str(tmp_path / 'objdepth.py')
+    cfg.dump(cfg_file)
+    model = MODELS.build(cfg.model)
+    ckpt = str(tmp_path / 'student.pth')
+    args = [cfg_file, ckpt, '--data-root', synthetic_world]
+    torch.save(dict(state_dict={'img_backbone.' + k: v for k, v in
+                                model.img_backbone.state_dict().items()}),
+               ckpt)
+    with pytest.raises(KeyError, match=r'student\.pth has no object_depth'):
+        tool.main(args)
+    for fg, same in ((-1e4, True), (1e4, False)):
+        with torch.no_grad():
+            model.object_depth.out.bias[0] = fg
+        torch.save(dict(state_dict=model.state_dict()), ckpt)
+        metrics = tool.main(args)
+        raw = metrics['depth_network']
+        assert metrics['cells'] == raw['cells'] > 0
+        assert (metrics['abs_rel'] == pytest.approx(raw['abs_rel'])) == same
+        assert metrics['boxes']['cells'] == raw['boxes']['cells'] > 0

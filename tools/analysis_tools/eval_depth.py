@@ -23,6 +23,12 @@ cells that CaDDN's foreground-weighted depth loss weighs up,
 :meth:`CMKDMono3D.depth_foreground`) tell how well the objects' depth is
 predicted, apart from the ground's. The metrics are printed and, with
 ``--out``, written as JSON (atomically).
+
+With a config whose student has ``object_depth`` (the objects' geometric
+depth, :class:`~cmkd_mmdet3d.models.layers.ObjectDepthHead`), its tensors
+are read from CKPT too, and the metrics are those of what the lift takes
+(:meth:`CMKDMono3D.lift_logits`, the per-cell bins mixed with the objects'
+depth); ``depth_network`` then holds those of the per-cell bins alone.
 """
 import argparse
 import copy
@@ -103,11 +109,21 @@ def load_depth_network(cfg, checkpoint: str):
     if sub is None:
         raise KeyError(f'{checkpoint} has no img_backbone.* (nor '
                        'student.img_backbone.*) tensors')
-    try:
-        model.img_backbone.load_state_dict(sub, strict=True)
-    except RuntimeError as e:
-        raise ValueError(f'{checkpoint} does not fit the depth network of '
-                         f'the config: {e}') from None
+    parts = [('img_backbone', model.img_backbone, sub)]
+    if getattr(model, 'object_depth', None) is not None:
+        obj = {k[len(p):]: v for p in ('object_depth.',
+                                       'student.object_depth.')
+               for k, v in state.items() if k.startswith(p)}
+        if not obj:
+            raise KeyError(f'{checkpoint} has no object_depth.* tensors, '
+                           "which the config's object_depth needs")
+        parts.append(('object_depth', model.object_depth, obj))
+    for name, module, tensors in parts:
+        try:
+            module.load_state_dict(tensors, strict=True)
+        except RuntimeError as e:
+            raise ValueError(f'{checkpoint} does not fit the {name} of the '
+                             f'config: {e}') from None
     return model.eval()
 
 
@@ -115,14 +131,18 @@ def evaluate(model, dataset, num_frames: Optional[int],
              batch_size: int) -> dict:
     """Summed depth errors over the frames, summarised: over every valid
     cell, and (``boxes``) over those inside the boxes' image boxes (None
-    when no frame has a box)."""
+    when no frame has a box), of the logits the lift takes; with
+    ``object_depth`` the same for the depth network's own logits under
+    ``depth_network``."""
     from mmengine.dataset import pseudo_collate
     from mmengine.utils import ProgressBar
     from cmkd_mmdet3d.evaluation.depth_metrics import (
         SUM_KEYS, depth_error_sums, summarize_depth_errors)
     n = len(dataset) if num_frames is None else min(num_frames, len(dataset))
-    sums = dict.fromkeys(SUM_KEYS, 0.0)
-    box_sums = dict.fromkeys(SUM_KEYS, 0.0)
+    names = ['lifted'] + (['depth_network'] if getattr(
+        model, 'object_depth', None) is not None else [])
+    sums = {(name, region): dict.fromkeys(SUM_KEYS, 0.0)
+            for name in names for region in ('all', 'boxes')}
     bar = ProgressBar(n)
     with torch.no_grad():
         for start in range(0, n, batch_size):
@@ -130,26 +150,38 @@ def evaluate(model, dataset, num_frames: Optional[int],
             data = model.data_preprocessor(
                 pseudo_collate([dataset[i] for i in idx]), training=False)
             samples = data['data_samples']
-            img, _, _, _ = model.camera_inputs(data['inputs'], samples)
-            logits = model.img_backbone(img)['depth_logits']
-            depth = torch.zeros(logits.shape[0], *logits.shape[2:])
+            img, _, c2i, img_shape = model.camera_inputs(data['inputs'],
+                                                         samples)
+            out = model.img_backbone(img)
+            logits = dict(lifted=model.lift_logits(out, c2i, img_shape),
+                          depth_network=out['depth_logits'])
+            shape = out['depth_logits'].shape
+            depth = torch.zeros(shape[0], *shape[2:])
             for i, s in enumerate(samples):     # unpadded targets
                 d = s.gt_depth
                 depth[i, :d.shape[0], :d.shape[1]] = d
             boxes = model.depth_foreground(data['inputs'], samples,
-                                           logits.shape[-2:], logits.device)
-            for k, v in depth_error_sums(logits, depth,
-                                         model.depth_bins).items():
-                sums[k] += v
-            for k, v in depth_error_sums(logits, depth, model.depth_bins,
-                                         boxes).items():
-                box_sums[k] += v
+                                           shape[-2:], depth.device)
+            for name in names:
+                for region, mask in (('all', None), ('boxes', boxes)):
+                    for k, v in depth_error_sums(
+                            logits[name], depth, model.depth_bins,
+                            mask).items():
+                        sums[name, region][k] += v
             for _ in idx:
                 bar.update()
     sys.stdout.write('\n')
-    return dict(summarize_depth_errors(sums), frames=n,
-                boxes=summarize_depth_errors(box_sums)
-                if box_sums['cells'] else None)
+
+    def summary(name):
+        box = sums[name, 'boxes']
+        return dict(summarize_depth_errors(sums[name, 'all']),
+                    boxes=summarize_depth_errors(box) if box['cells']
+                    else None)
+
+    metrics = dict(summary('lifted'), frames=n)
+    if 'depth_network' in names:
+        metrics['depth_network'] = summary('depth_network')
+    return metrics
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
@@ -179,6 +211,12 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
               f"{100 * b['delta_1']:.1f} %, argmax bin exact "
               f"{100 * b['bin_exact']:.1f} %, within 1 bin "
               f"{100 * b['bin_within_1']:.1f} %")
+    if 'depth_network' in metrics:
+        d = metrics['depth_network']
+        b = d['boxes'] or dict(abs_rel=float('nan'))
+        print(f"  the depth network's own bins (without object_depth): "
+              f"AbsRel {d['abs_rel']:.3f}, inside the boxes "
+              f"{b['abs_rel']:.3f}")
     if args.out:
         with atomic_open(args.out, 'w') as f:
             json.dump(metrics, f, indent=1)

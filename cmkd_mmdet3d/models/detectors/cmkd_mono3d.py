@@ -18,7 +18,8 @@ from .guards import CheckpointKeysGuard, NonFiniteLossGuard
 
 #: What the lift takes as its depth distribution (``depth_source``).
 DEPTH_SOURCES = ('predicted', 'predicted_detached', 'predicted_argmax',
-                 'lidar', 'lidar_in_boxes', 'lidar_outside_boxes')
+                 'lidar', 'lidar_in_boxes', 'lidar_outside_boxes',
+                 'box_depth_in_boxes')
 
 
 class BEVGrid(NamedTuple):
@@ -183,6 +184,12 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             objects' depth and the rest of the scene; at test time the boxes
             are the frame's annotations (``eval_ann_info``), so these read
             the labels as well as the sweep.
+            ``'box_depth_in_boxes'``: on the same cells the one-hot bin of
+            the depth of the box's centre (the nearest box where two
+            overlap, :meth:`object_targets`), the predicted distribution
+            elsewhere: the oracle of what ``object_depth`` predicts (one
+            depth per object) where the LiDAR in-box oracle has one per
+            pixel. It reads the labels, not the sweep.
         object_depth (dict, optional): e.g. ``dict(type='ObjectDepthHead',
             in_channels=64)`` (:class:`~cmkd_mmdet3d.models.layers.
             ObjectDepthHead`), fed with the depth network's ``context``:
@@ -430,7 +437,9 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         gradient; with ``'predicted_argmax'`` the one-hot bins of their
         argmax; with ``'lidar_in_boxes'`` (``'lidar_outside_boxes'``) the
         one-hot bins of ``gt_depth`` on the cells inside (outside) the
-        boxes' image boxes and ``depth_logits`` elsewhere. With
+        boxes' image boxes and ``depth_logits`` elsewhere; with
+        ``'box_depth_in_boxes'`` the one-hot bin of the box centre's depth
+        on the cells inside the boxes. With
         ``object_depth`` also ``object_depth`` (its head's outputs,
         (M, Hf, Wf) each), and the lift takes :meth:`lift_logits`."""
         img, l2c, c2i, img_shape = self.camera_inputs(batch_inputs_dict,
@@ -457,6 +466,13 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             if self.depth_source == 'lidar_outside_boxes':
                 fg = ~fg
             lifted = torch.where(fg[:, None], oracle, lifted)
+        elif self.depth_source == 'box_depth_in_boxes':
+            fg, _, depth = self.object_targets(
+                batch_inputs_dict, batch_data_samples, lifted.shape[-2:],
+                lifted.device)
+            oracle = one_hot_depth_logits(self.depth_bins.targets(depth),
+                                          self.depth_bins.num_classes)
+            lifted = torch.where((fg & (depth > 0))[:, None], oracle, lifted)
         bev = self.lift_neck(lifted, out['feats'], l2c, c2i, img_shape)
         result = dict(bev=bev, depth_logits=out['depth_logits'])
         if 'object_depth' in out:

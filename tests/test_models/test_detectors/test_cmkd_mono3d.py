@@ -312,6 +312,41 @@ def test_box_split_depth_oracles_lift_lidar_bins_on_one_side_of_the_boxes(
         assert vfg.any()
 
 
+def test_box_depth_oracle_lifts_the_box_centres_bin_inside_the_boxes(
+        synthetic_world):
+    """depth_source='box_depth_in_boxes' lifts, on the cells inside the
+    boxes' image boxes, the one-hot bin of a box centre's depth (computed
+    here from the boxes and the frame's lidar2cam) and the predicted logits
+    elsewhere."""
+    plain, probe, inputs, samples = _with_depth_source(
+        synthetic_world, 'box_depth_in_boxes')
+    with torch.no_grad():
+        out, cams = _image_branch(plain, inputs, samples)
+        logits = out['depth_logits']
+        fg = plain.depth_foreground(inputs, samples, logits.shape[-2:],
+                                    logits.device)
+        assert 0 < fg.sum() < fg.numel()
+        boxes = samples[0].gt_instances_3d.bboxes_3d
+        centres = torch.cat([boxes.gravity_center,
+                             torch.ones(len(boxes), 1)], 1)
+        z = (cams[0][0].float() @ centres.T)[2]          # camera depth (m)
+        allowed = set(plain.depth_bins.targets(z).tolist())
+        bev = probe.extract_bev(inputs, samples)['bev']
+        # recover the lifted classes: the probe's BEV equals the lift of
+        # the predicted logits with one class forced per masked cell
+        _, _, depth = plain.object_targets(inputs, samples,
+                                           logits.shape[-2:], logits.device)
+        cls = plain.depth_bins.targets(depth)
+        assert set(cls[fg].tolist()) <= allowed
+        assert len(set(cls[fg].tolist())) > 1      # several boxes, depths
+        hot = torch.nn.functional.one_hot(cls, 41).permute(0, 3, 1, 2)
+        mixed = torch.where(fg[:, None], (hot.float() - 1) * 1e4, logits)
+        expected = plain.lift_neck(mixed, out['feats'], *cams)
+        assert torch.allclose(bev, expected, atol=1e-5)
+        soft = plain.extract_bev(inputs, samples)['bev']
+        assert not torch.allclose(bev, soft, atol=1e-3)
+
+
 def test_foreground_weighted_depth_loss_masks_the_boxes_cells(
         synthetic_world):
     """DepthFocalLoss(fg_weight=13): the student masks the feature cells of

@@ -66,6 +66,36 @@ class StudentLossOutputs(NamedTuple):
     head_outs: Optional[tuple] = None
 
 
+def perturb_instance_depth(depth: Tensor, rel_std: float,
+                           generator: Optional[torch.Generator] = None
+                           ) -> Tensor:
+    """Each object's depth times its own random factor: the error model of
+    the ``box_depth_in_boxes`` oracle's ``box_depth_noise``.
+
+    Args:
+        depth (Tensor): (M, Hf, Wf) metres, one value per object on its
+            cells and 0 elsewhere (the centre-depth map of
+            :func:`~cmkd_mmdet3d.structures.box_instance_maps`); each
+            distinct positive value of a map is taken as one object.
+        rel_std (float): standard deviation of the relative error: every
+            object's depth is multiplied by ``1 + rel_std * N(0, 1)``
+            (clamped at 0.05), one draw per object and map.
+        generator (torch.Generator, optional): the random source.
+
+    Returns:
+        Tensor: (M, Hf, Wf), 0 where ``depth`` is 0.
+    """
+    out = depth.clone()
+    for m, d in enumerate(depth):
+        on = d > 0
+        values, which = torch.unique(d[on], return_inverse=True)
+        noise = torch.randn(len(values), generator=generator,
+                            dtype=d.dtype).to(d.device)
+        factor = (1 + rel_std * noise).clamp_min(0.05)
+        out[m][on] = d[on] * factor[which]
+    return out
+
+
 def _matrix(value, rows: Tuple[int, ...], key: str, sample: Det3DDataSample,
             device) -> Tensor:
     m = torch.as_tensor(np.asarray(value, dtype=np.float32), device=device)
@@ -190,6 +220,11 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             elsewhere: the oracle of what ``object_depth`` predicts (one
             depth per object) where the LiDAR in-box oracle has one per
             pixel. It reads the labels, not the sweep.
+        box_depth_noise (float): with ``'box_depth_in_boxes'``, the
+            relative standard deviation of an error put on each object's
+            depth, drawn afresh at every forward pass
+            (:func:`perturb_instance_depth`): how exact the objects' depth
+            must be. Defaults to 0.
         object_depth (dict, optional): e.g. ``dict(type='ObjectDepthHead',
             in_channels=64)`` (:class:`~cmkd_mmdet3d.models.layers.
             ObjectDepthHead`), fed with the depth network's ``context``:
@@ -224,7 +259,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                  nonfinite_loss: Union[None, str, dict] = None,
                  depth_bins: Optional[dict] = None,
                  depth_source: str = 'predicted',
-                 object_depth: Optional[dict] = None) -> None:
+                 object_depth: Optional[dict] = None,
+                 box_depth_noise: float = 0.0) -> None:
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         if depth_source not in DEPTH_SOURCES:
@@ -232,6 +268,12 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                              f"('lidar': the depth oracle), got "
                              f'{depth_source!r}')
         self.depth_source = depth_source
+        if box_depth_noise and depth_source != 'box_depth_in_boxes' or \
+                not box_depth_noise >= 0:
+            raise ValueError(f'box_depth_noise ({box_depth_noise!r}) must '
+                             f"be >= 0 and needs depth_source="
+                             f"'box_depth_in_boxes', got {depth_source!r}")
+        self.box_depth_noise = float(box_depth_noise)
         self._init_nonfinite_guard(nonfinite_loss)
         self.depth_bins = self._build_depth_bins(depth_bins, lift_neck,
                                                  img_backbone)
@@ -470,6 +512,8 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             fg, _, depth = self.object_targets(
                 batch_inputs_dict, batch_data_samples, lifted.shape[-2:],
                 lifted.device)
+            if self.box_depth_noise:
+                depth = perturb_instance_depth(depth, self.box_depth_noise)
             oracle = one_hot_depth_logits(self.depth_bins.targets(depth),
                                           self.depth_bins.num_classes)
             lifted = torch.where((fg & (depth > 0))[:, None], oracle, lifted)

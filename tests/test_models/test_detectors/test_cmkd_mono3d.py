@@ -347,6 +347,40 @@ def test_box_depth_oracle_lifts_the_box_centres_bin_inside_the_boxes(
         assert not torch.allclose(bev, soft, atol=1e-3)
 
 
+def test_perturb_instance_depth_draws_one_relative_error_per_object():
+    """One factor per object (distinct positive value), 0 kept, the factors'
+    spread is rel_std; the detector refuses the noise without the oracle."""
+    from cmkd_mmdet3d.models.detectors.cmkd_mono3d import \
+        perturb_instance_depth
+    depth = torch.zeros(2, 4, 5)
+    depth[0, :2, :2] = 10.0
+    depth[0, 2:, 3:] = 20.0
+    depth[1, 1:3, 1:4] = 10.0                  # the same value, other map
+    g = torch.Generator().manual_seed(0)
+    out = perturb_instance_depth(depth, 0.1, generator=g)
+    assert (out[depth == 0] == 0).all()
+    ratios = [out[0, :2, :2] / 10, out[0, 2:, 3:] / 20, out[1, 1:3, 1:4] / 10]
+    for r in ratios:
+        assert torch.allclose(r, r.flatten()[0].expand_as(r))
+    firsts = torch.stack([r.flatten()[0] for r in ratios])
+    assert len(set(firsts.tolist())) == 3      # each object its own draw
+    assert torch.equal(perturb_instance_depth(depth, 0.0), depth)
+    # the spread over many objects (one cell each) is rel_std
+    many = torch.arange(1, 4001, dtype=torch.float32).view(1, 40, 100)
+    rel = perturb_instance_depth(many, 0.1, generator=g) / many - 1
+    assert 0.09 < rel.std().item() < 0.11 and abs(rel.mean().item()) < 0.01
+    from mmengine.config import Config
+    MODELS = _registry()
+    model = Config.fromfile(STUDENT_CFG).model
+    for source, noise in (('predicted', 0.1), ('box_depth_in_boxes', -0.1)):
+        with pytest.raises(ValueError, match='box_depth_noise'):
+            MODELS.build(dict(model, depth_source=source,
+                              box_depth_noise=noise))
+    probe = MODELS.build(dict(model, depth_source='box_depth_in_boxes',
+                              box_depth_noise=0.2))
+    assert probe.box_depth_noise == 0.2
+
+
 def test_foreground_weighted_depth_loss_masks_the_boxes_cells(
         synthetic_world):
     """DepthFocalLoss(fg_weight=13): the student masks the feature cells of

@@ -227,6 +227,29 @@ def _image_branch(model, inputs, samples):
     return model.img_backbone(img), (l2c, c2i, img_shape)
 
 
+def _box_oracle_setup(world, depth_source):
+    """``_with_depth_source`` plus, without gradients, the plain model's
+    image branch (``out``, ``cams``) and its box mask ``fg`` (M, Hf, Wf),
+    checked to be neither empty nor full."""
+    plain, twin, inputs, samples = _with_depth_source(world, depth_source)
+    with torch.no_grad():
+        out, cams = _image_branch(plain, inputs, samples)
+        fg = plain.depth_foreground(inputs, samples,
+                                    out['depth_logits'].shape[-2:],
+                                    out['depth_logits'].device)
+    assert 0 < fg.sum() < fg.numel()
+    return plain, twin, inputs, samples, out, cams, fg
+
+
+def _lift_one_hot_on(model, out, cams, mask, classes):
+    """The lift of the depth logits with the one-hot of ``classes``
+    (M, Hf, Wf) on the cells of ``mask``."""
+    hot = torch.nn.functional.one_hot(classes, 41).permute(0, 3, 1, 2)
+    mixed = torch.where(mask[:, None], (hot.float() - 1) * 1e4,
+                        out['depth_logits'])
+    return model.lift_neck(mixed, out['feats'], *cams)
+
+
 def test_detached_depth_source_keeps_detection_gradients_off_the_depth_head(
         synthetic_world):
     """depth_source='predicted_detached' lifts the same BEV map as the
@@ -280,24 +303,17 @@ def test_box_split_depth_oracles_lift_lidar_bins_on_one_side_of_the_boxes(
     ('lidar_outside_boxes' the reverse), each exactly as the lift makes of
     that mixture built here; at test time the mask comes from the frame's
     eval_ann_info."""
-    plain, inside, inputs, samples = _with_depth_source(
+    plain, inside, inputs, samples, out, cams, fg = _box_oracle_setup(
         synthetic_world, 'lidar_in_boxes')
+    logits = out['depth_logits']
     with torch.no_grad():
-        out, cams = _image_branch(plain, inputs, samples)
-        logits = out['depth_logits']
         cls = plain.depth_bins.targets(samples[0].gt_depth[None].float())
-        hot = torch.nn.functional.one_hot(cls, 41).permute(0, 3, 1, 2)
-        fg = plain.depth_foreground(inputs, samples, logits.shape[-2:],
-                                    logits.device)
-        assert 0 < fg.sum() < fg.numel()
         soft = plain.extract_bev(inputs, samples)['bev']
         for source, mask in (('lidar_in_boxes', fg),
                              ('lidar_outside_boxes', ~fg)):
             twin = inside if source == 'lidar_in_boxes' else \
                 _with_depth_source(synthetic_world, source)[1]
-            mixed = torch.where(mask[:, None], (hot.float() - 1) * 1e4,
-                                logits)
-            expected = plain.lift_neck(mixed, out['feats'], *cams)
+            expected = _lift_one_hot_on(plain, out, cams, mask, cls)
             bev = twin.extract_bev(inputs, samples)['bev']
             assert torch.allclose(bev, expected, atol=1e-5), source
             assert not torch.allclose(bev, soft, atol=1e-3), source
@@ -318,30 +334,24 @@ def test_box_depth_oracle_lifts_the_box_centres_bin_inside_the_boxes(
     boxes' image boxes, the one-hot bin of a box centre's depth (computed
     here from the boxes and the frame's lidar2cam) and the predicted logits
     elsewhere."""
-    plain, probe, inputs, samples = _with_depth_source(
+    plain, probe, inputs, samples, out, cams, fg = _box_oracle_setup(
         synthetic_world, 'box_depth_in_boxes')
+    logits = out['depth_logits']
     with torch.no_grad():
-        out, cams = _image_branch(plain, inputs, samples)
-        logits = out['depth_logits']
-        fg = plain.depth_foreground(inputs, samples, logits.shape[-2:],
-                                    logits.device)
-        assert 0 < fg.sum() < fg.numel()
         boxes = samples[0].gt_instances_3d.bboxes_3d
         centres = torch.cat([boxes.gravity_center,
                              torch.ones(len(boxes), 1)], 1)
         z = (cams[0][0].float() @ centres.T)[2]          # camera depth (m)
         allowed = set(plain.depth_bins.targets(z).tolist())
         bev = probe.extract_bev(inputs, samples)['bev']
-        # recover the lifted classes: the probe's BEV equals the lift of
-        # the predicted logits with one class forced per masked cell
+        # the classes of the cells' box-centre depths (box_instance_maps):
+        # those of the boxes, and the probe lifts them on the masked cells
         _, _, depth = plain.object_targets(inputs, samples,
                                            logits.shape[-2:], logits.device)
         cls = plain.depth_bins.targets(depth)
         assert set(cls[fg].tolist()) <= allowed
         assert len(set(cls[fg].tolist())) > 1      # several boxes, depths
-        hot = torch.nn.functional.one_hot(cls, 41).permute(0, 3, 1, 2)
-        mixed = torch.where(fg[:, None], (hot.float() - 1) * 1e4, logits)
-        expected = plain.lift_neck(mixed, out['feats'], *cams)
+        expected = _lift_one_hot_on(plain, out, cams, fg, cls)
         assert torch.allclose(bev, expected, atol=1e-5)
         soft = plain.extract_bev(inputs, samples)['bev']
         assert not torch.allclose(bev, soft, atol=1e-3)

@@ -235,8 +235,8 @@ def main():
                     loss=args.loss)
                 cases.append(case)
                 print(
-                    f"| {device} | {batch} | {align} | {ref['ms']:.0f} | "
-                    f"{ours['ms']:.0f} | {ref['ms'] / ours['ms']:.2f}x | "
+                    f"| {device} | {batch} | {align} | {ref['ms']:.3g} | "
+                    f"{ours['ms']:.3g} | {ref['ms'] / ours['ms']:.2f}x | "
                     f"{ref['peak_mib']:.0f} | {ours['peak_mib']:.0f} | "
                     f"{ref['peak_mib'] / max(ours['peak_mib'], 1e-3):.1f}x "
                     f"| {err:.2e} |",

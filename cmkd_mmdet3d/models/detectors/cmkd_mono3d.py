@@ -268,8 +268,9 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                              f"('lidar': the depth oracle), got "
                              f'{depth_source!r}')
         self.depth_source = depth_source
-        if box_depth_noise and depth_source != 'box_depth_in_boxes' or \
-                not box_depth_noise >= 0:
+        noise_ok = box_depth_noise >= 0 and (
+            not box_depth_noise or depth_source == 'box_depth_in_boxes')
+        if not noise_ok:
             raise ValueError(f'box_depth_noise ({box_depth_noise!r}) must '
                              f"be >= 0 and needs depth_source="
                              f"'box_depth_in_boxes', got {depth_source!r}")
@@ -500,28 +501,34 @@ class CMKDMono3D(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                                           lifted.shape[1])
         elif self.depth_source in ('lidar_in_boxes', 'lidar_outside_boxes'):
             shape = lifted.shape[-2:]
-            oracle = one_hot_depth_logits(
-                self.depth_targets(batch_data_samples, shape, lifted.device),
-                self.depth_bins.num_classes)
+            classes = self.depth_targets(batch_data_samples, shape,
+                                         lifted.device)
             fg = self.depth_foreground(batch_inputs_dict, batch_data_samples,
                                        shape, lifted.device)
             if self.depth_source == 'lidar_outside_boxes':
                 fg = ~fg
-            lifted = torch.where(fg[:, None], oracle, lifted)
+            lifted = self._one_hot_on(fg, classes, lifted)
         elif self.depth_source == 'box_depth_in_boxes':
             fg, _, depth = self.object_targets(
                 batch_inputs_dict, batch_data_samples, lifted.shape[-2:],
                 lifted.device)
             if self.box_depth_noise:
                 depth = perturb_instance_depth(depth, self.box_depth_noise)
-            oracle = one_hot_depth_logits(self.depth_bins.targets(depth),
-                                          self.depth_bins.num_classes)
-            lifted = torch.where((fg & (depth > 0))[:, None], oracle, lifted)
+            lifted = self._one_hot_on(fg & (depth > 0),
+                                      self.depth_bins.targets(depth), lifted)
         bev = self.lift_neck(lifted, out['feats'], l2c, c2i, img_shape)
         result = dict(bev=bev, depth_logits=out['depth_logits'])
         if 'object_depth' in out:
             result['object_depth'] = out['object_depth']
         return result
+
+    def _one_hot_on(self, mask: Tensor, classes: Tensor,
+                    logits: Tensor) -> Tensor:
+        """``logits`` (M, D + 1, Hf, Wf) with the one-hot of the depth
+        ``classes`` (M, Hf, Wf) on the cells of ``mask`` (M, Hf, Wf): the
+        box-split oracles' mixture."""
+        oracle = one_hot_depth_logits(classes, self.depth_bins.num_classes)
+        return torch.where(mask[:, None], oracle, logits)
 
     def lift_logits(self, out: Dict[str, Tensor], cam2img: Tensor,
                     img_shape: Tuple[int, int]) -> Tensor:

@@ -2,6 +2,8 @@
 #   make demo   synthetic KITTI world -> PointPillars teacher -> CMKD stage 1
 #               and 2 -> distilled camera student vs student alone, on CPU
 #   make test   the test suite
+#   make demo-long   the demo with camera students of 16 epochs (twice the
+#               steps, about twice the time; same teacher)
 #   make demo-semi   the demo plus 160 unlabeled frames: CMKD with online
 #               soft targets and with offline pseudo-labels, side by side
 #   make demo-nus    multi-camera CMKD (CMKD-MV) on the synthetic nuScenes
@@ -26,9 +28,9 @@ STACK_SRC := tools/misc/setup_env.sh $(filter-out requirements/waymo.txt,$(wildc
 CMKD_WAYMO_VENV ?= $(CURDIR)/.venv-waymo
 export CMKD_WAYMO_VENV
 
-.PHONY: env waymo-env install test demo demo-semi demo-nus demo-waymo demo-data clean-demo help
+.PHONY: env waymo-env install test demo demo-long demo-semi demo-nus demo-waymo demo-data clean-demo help
 help:
-	@echo "make demo | make demo-semi | make demo-nus | make demo-waymo | make test | make env | make waymo-env | make install"
+	@echo "make demo | make demo-long | make demo-semi | make demo-nus | make demo-waymo | make test | make env | make waymo-env | make install"
 
 env: $(CMKD_VENV)/.cmkd-stack $(CMKD_VENV)/.cmkd-plugin
 
@@ -58,6 +60,11 @@ test: env
 
 demo: env
 	bash tools/demo.sh
+
+# the demo with students of 16 epochs: they learn far more (README,
+# "Longer schedules")
+demo-long: env
+	DEMO_STUDENT_EPOCHS=16 bash tools/demo.sh
 
 # the demo plus unlabeled frames: online soft targets and pseudo-labels
 demo-semi: env

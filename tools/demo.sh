@@ -13,6 +13,8 @@
 #      folders of the metrics and of the pictures of predictions;
 #   6. draw the BEV feature maps of the teacher and of both students (and
 #      their predictions) on val frames 0-2 into $DEMO_WORK/bev_features
+#      ($DEMO_WORK/students_<E>e/ holds the students of DEMO_STUDENT_EPOCHS=E
+#      other than 8, and their pictures)
 #      (tools/analysis_tools/show_bev_features.py).
 # With DEMO_SEMI=1 (`make demo-semi`) the world also gets DEMO_UNLABELED
 # (160) unlabeled raw frames, and two more students are trained at the same
@@ -26,7 +28,11 @@
 # "Seeds and val frames"), DEMO_EPOCHS (teacher, 12),
 # DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo),
 # DEMO_WORKERS (2), DEMO_SEMI (0), DEMO_UNLABELED (160), DEMO_SEED (0: the
-# seed of every training, so that a rerun trains the same models).
+# seed of every training, so that a rerun trains the same models),
+# DEMO_STUDENT_EPOCHS (8: the camera students' epochs, even; the CMKD
+# stages take half each, so every student trains the same steps; 16 learns
+# far more and takes about twice as long, see the README's "Longer
+# schedules"; `make demo-long`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -39,6 +45,17 @@ WORKERS=${DEMO_WORKERS:-2}
 SEMI=${DEMO_SEMI:-0}
 UNLABELED=0
 SEED=${DEMO_SEED:-0}
+SEPOCHS=${DEMO_STUDENT_EPOCHS:-8}
+if ! [[ "$SEPOCHS" =~ ^[0-9]+$ ]] || [ $((SEPOCHS % 2)) -ne 0 ] || [ "$SEPOCHS" -lt 2 ]; then
+  echo "DEMO_STUDENT_EPOCHS=$SEPOCHS: an even number of epochs >= 2 is needed (the two CMKD stages take half each)" >&2
+  exit 2
+fi
+STAGE_EPOCHS=$((SEPOCHS / 2))
+# students of another length train beside the default ones, under the same teacher
+SWORK=$WORK
+if [ "$SEPOCHS" != 8 ]; then SWORK="$WORK/students_${SEPOCHS}e"; fi
+# the schedules scale with max_epochs (one-cycle phases are fractions of it)
+stage_opts=(train_cfg.max_epochs="$STAGE_EPOCHS" randomness.seed="$SEED")
 [ "$SEMI" = 1 ] && UNLABELED=${DEMO_UNLABELED:-160}
 N=5; [ "$SEMI" = 1 ] && N=7
 TEACHER=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
@@ -74,75 +91,78 @@ if [ ! -d "$WORK/teacher_test" ]; then
 fi
 stamp
 
-echo "== 3/$N CMKD: stage 1 (4 epochs) + stage 2 (4 epochs), camera student"
-if [ ! -f "$WORK/cmkd/student.pth" ]; then
-  bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$STAGE1" "$STAGE2" "$WORK/cmkd" \
-      --cfg-options randomness.seed="$SEED"
+echo "== 3/$N CMKD: stage 1 ($STAGE_EPOCHS epochs) + stage 2 ($STAGE_EPOCHS epochs), camera student"
+if [ ! -f "$SWORK/cmkd/student.pth" ]; then
+  bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$STAGE1" "$STAGE2" "$SWORK/cmkd" \
+      --cfg-options "${stage_opts[@]}"
 fi
 stamp
 
-echo "== 4/$N the same student without the teacher (8 epochs, same steps)"
-if [ ! -f "$WORK/student_alone/epoch_8.pth" ]; then
-  mim train cmkd_mmdet3d "$STUDENT" --work-dir "$WORK/student_alone" \
-      $([ -f "$WORK/student_alone/last_checkpoint" ] && echo --resume) \
-      --cfg-options train_cfg.val_interval=1000 randomness.seed="$SEED"
+echo "== 4/$N the same student without the teacher ($SEPOCHS epochs, same steps)"
+alone_ckpt="$SWORK/student_alone/epoch_${SEPOCHS}.pth"
+if [ ! -f "$alone_ckpt" ]; then
+  mim train cmkd_mmdet3d "$STUDENT" --work-dir "$SWORK/student_alone" \
+      $([ -f "$SWORK/student_alone/last_checkpoint" ] && echo --resume) \
+      --cfg-options train_cfg.max_epochs="$SEPOCHS" train_cfg.val_interval=1000 \
+      randomness.seed="$SEED"
 fi
-if [ ! -d "$WORK/student_alone_test" ]; then
+if [ ! -d "$SWORK/student_alone_test" ]; then
   mim test cmkd_mmdet3d "$STUDENT" --checkpoint \
-      "$WORK/student_alone/epoch_8.pth" --work-dir "$WORK/student_alone_test"
+      "$alone_ckpt" --work-dir "$SWORK/student_alone_test"
 fi
 stamp
 
 runs=("LiDAR teacher=$WORK/teacher_test"
-      "camera student alone=$WORK/student_alone_test"
-      "camera student + CMKD=$WORK/cmkd/stage2_test")
-dirs="teacher_test student_alone_test cmkd/stage2_test"
+      "camera student alone=$SWORK/student_alone_test"
+      "camera student + CMKD=$SWORK/cmkd/stage2_test")
+dirs="student_alone_test cmkd/stage2_test"
 if [ "$SEMI" = 1 ]; then
   echo "== 5/$N CMKD on labeled + unlabeled frames, online soft targets (2 labeled + 2 unlabeled frames per batch, same steps)"
-  if [ ! -f "$WORK/cmkd_semi/student.pth" ]; then
+  if [ ! -f "$SWORK/cmkd_semi/student.pth" ]; then
     bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$SEMI1" "$SEMI2" \
-        "$WORK/cmkd_semi" --cfg-options randomness.seed="$SEED"
+        "$SWORK/cmkd_semi" --cfg-options "${stage_opts[@]}"
   fi
   stamp
   echo "== 6/$N stage 2 with offline pseudo-labels of the unlabeled frames (PseudoLabelHook)"
-  if [ ! -f "$WORK/cmkd_pseudo/epoch_4.pth" ]; then
-    mim train cmkd_mmdet3d "$PSEUDO" --work-dir "$WORK/cmkd_pseudo" \
-        $([ -f "$WORK/cmkd_pseudo/last_checkpoint" ] && echo --resume) \
+  if [ ! -f "$SWORK/cmkd_pseudo/epoch_${STAGE_EPOCHS}.pth" ]; then
+    mim train cmkd_mmdet3d "$PSEUDO" --work-dir "$SWORK/cmkd_pseudo" \
+        $([ -f "$SWORK/cmkd_pseudo/last_checkpoint" ] && echo --resume) \
         --cfg-options model.teacher_ckpt="$teacher_ckpt" \
-        model.stage1_ckpt="$WORK/cmkd_semi/stage1/epoch_4.pth" \
-        train_cfg.val_interval=1000 randomness.seed="$SEED"
+        model.stage1_ckpt="$SWORK/cmkd_semi/stage1/epoch_${STAGE_EPOCHS}.pth" \
+        train_cfg.val_interval=1000 "${stage_opts[@]}"
   fi
-  if [ ! -d "$WORK/cmkd_pseudo_test" ]; then
+  if [ ! -d "$SWORK/cmkd_pseudo_test" ]; then
     mim test cmkd_mmdet3d "$PSEUDO" --checkpoint \
-        "$WORK/cmkd_pseudo/epoch_4.pth" --work-dir "$WORK/cmkd_pseudo_test"
+        "$SWORK/cmkd_pseudo/epoch_${STAGE_EPOCHS}.pth" --work-dir "$SWORK/cmkd_pseudo_test"
   fi
   stamp
-  runs+=("CMKD + unlabeled (online)=$WORK/cmkd_semi/stage2_test"
-         "CMKD + unlabeled (pseudo-labels)=$WORK/cmkd_pseudo_test")
+  runs+=("CMKD + unlabeled (online)=$SWORK/cmkd_semi/stage2_test"
+         "CMKD + unlabeled (pseudo-labels)=$SWORK/cmkd_pseudo_test")
   dirs="$dirs cmkd_semi/stage2_test cmkd_pseudo_test"
 fi
 
 echo "== $N/$N results on the synthetic val split"
 python tools/misc/summarize_results.py --compare "${runs[@]}" \
     --title "KITTI metric, synthetic val split ($VAL frames), moderate, AP40"
+python tools/misc/summarize_results.py "$WORK/teacher_test" | tail -2
 for d in $dirs; do
-  python tools/misc/summarize_results.py "$WORK/$d" | tail -2
+  python tools/misc/summarize_results.py "$SWORK/$d" | tail -2
 done
-echo "distilled student checkpoint (student only): $WORK/cmkd/student.pth"
+echo "distilled student checkpoint (student only): $SWORK/cmkd/student.pth"
 
 # what distillation does: the teacher's and the two students' BEV feature
 # maps (channel norm, cosine to the teacher) and predictions, val frames 0-2
-bev_dir="$WORK/bev_features"
-if [ -f "$teacher_ckpt" ] && [ -f "$WORK/cmkd/student.pth" ] \
-    && [ -f "$WORK/student_alone/epoch_8.pth" ]; then
+bev_dir="$SWORK/bev_features"
+if [ -f "$teacher_ckpt" ] && [ -f "$SWORK/cmkd/student.pth" ] \
+    && [ -f "$alone_ckpt" ]; then
   echo "== BEV feature maps of the teacher and the students (val frames 0 1 2)"
   if [ ! -f "$bev_dir/index.md" ]; then
     python tools/analysis_tools/show_bev_features.py \
         --teacher-config "configs/teachers/pointpillars/$TEACHER" \
         --teacher-ckpt "$teacher_ckpt" \
         --student-config "configs/cmkd_mono3d/$STUDENT" \
-        --students "camera student + CMKD=$WORK/cmkd/student.pth" \
-        "camera student alone=$WORK/student_alone/epoch_8.pth" \
+        --students "camera student + CMKD=$SWORK/cmkd/student.pth" \
+        "camera student alone=$alone_ckpt" \
         --out-dir "$bev_dir" --frames 0 1 2 --split val --data-root "$DATA"
   else
     sed -n '/^Mean per-frame/,$p' "$bev_dir/index.md"

@@ -16,6 +16,10 @@
 #      ($DEMO_WORK/students_<E>e/ holds the students of DEMO_STUDENT_EPOCHS=E
 #      other than 8, and their pictures)
 #      (tools/analysis_tools/show_bev_features.py).
+# With DEMO_ONESTAGE=1 (`make demo-long`) one more student is trained at the
+# same steps: CMKD in one stage, stage 2's losses on the student from scratch
+# (cmkd-1stage_..._synkitti config; not the reference's recipe), printed
+# beside the others.
 # With DEMO_SEMI=1 (`make demo-semi`) the world also gets DEMO_UNLABELED
 # (160) unlabeled raw frames, and two more students are trained at the same
 # steps, each batch holding 2 labeled + 2 unlabeled frames: CMKD with online
@@ -32,7 +36,7 @@
 # DEMO_STUDENT_EPOCHS (8: the camera students' epochs, even; the CMKD
 # stages take half each, so every student trains the same steps; 16 learns
 # far more and takes about twice as long, see the README's "Longer
-# schedules"; `make demo-long`).
+# schedules"; `make demo-long`), DEMO_ONESTAGE (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -45,6 +49,7 @@ WORKERS=${DEMO_WORKERS:-2}
 SEMI=${DEMO_SEMI:-0}
 UNLABELED=0
 SEED=${DEMO_SEED:-0}
+ONESTAGE=${DEMO_ONESTAGE:-0}
 SEPOCHS=${DEMO_STUDENT_EPOCHS:-8}
 if ! [[ "$SEPOCHS" =~ ^[0-9]+$ ]] || [ $((SEPOCHS % 2)) -ne 0 ] || [ "$SEPOCHS" -lt 2 ]; then
   echo "DEMO_STUDENT_EPOCHS=$SEPOCHS: an even number of epochs >= 2 is needed (the two CMKD stages take half each)" >&2
@@ -57,11 +62,13 @@ if [ "$SEPOCHS" != 8 ]; then SWORK="$WORK/students_${SEPOCHS}e"; fi
 # the schedules scale with max_epochs (one-cycle phases are fractions of it)
 stage_opts=(train_cfg.max_epochs="$STAGE_EPOCHS" randomness.seed="$SEED")
 [ "$SEMI" = 1 ] && UNLABELED=${DEMO_UNLABELED:-160}
-N=5; [ "$SEMI" = 1 ] && N=7
+N=5; [ "$SEMI" = 1 ] && N=7; [ "$ONESTAGE" = 1 ] && N=$((N + 1))
+step=4  # the optional steps after step 4 count from here
 TEACHER=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
 STUDENT=cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_synkitti-3d-3class.py
 STAGE1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
 STAGE2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
+ONE=cmkd-1stage_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-16e_synkitti-3d-3class.py
 SEMI1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
 SEMI2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
 PSEUDO=cmkd_bev-pseudo_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
@@ -116,14 +123,42 @@ runs=("LiDAR teacher=$WORK/teacher_test"
       "camera student alone=$SWORK/student_alone_test"
       "camera student + CMKD=$SWORK/cmkd/stage2_test")
 dirs="student_alone_test cmkd/stage2_test"
+students=("camera student + CMKD=$SWORK/cmkd/student.pth"
+          "camera student alone=$alone_ckpt")
+if [ "$ONESTAGE" = 1 ]; then
+  step=$((step + 1))
+  echo "== $step/$N CMKD in one stage: stage 2's losses on the student from scratch ($SEPOCHS epochs, same steps)"
+  one_ckpt="$SWORK/cmkd_1stage/epoch_${SEPOCHS}.pth"
+  if [ ! -f "$one_ckpt" ]; then
+    mim train cmkd_mmdet3d "$ONE" --work-dir "$SWORK/cmkd_1stage" \
+        $([ -f "$SWORK/cmkd_1stage/last_checkpoint" ] && echo --resume) \
+        --cfg-options model.teacher_ckpt="$teacher_ckpt" \
+        train_cfg.max_epochs="$SEPOCHS" train_cfg.val_interval=1000 \
+        randomness.seed="$SEED"
+  fi
+  if [ ! -d "$SWORK/cmkd_1stage_test" ]; then
+    mim test cmkd_mmdet3d "$ONE" --checkpoint "$one_ckpt" \
+        --work-dir "$SWORK/cmkd_1stage_test"
+  fi
+  if [ ! -f "$SWORK/cmkd_1stage/student.pth" ]; then
+    python tools/model_converters/extract_student.py "$one_ckpt" \
+        "$SWORK/cmkd_1stage/student.pth"
+  fi
+  stamp
+  runs+=("camera student + CMKD, one stage=$SWORK/cmkd_1stage_test")
+  dirs="$dirs cmkd_1stage_test"
+  students+=("camera student + CMKD, one stage=$SWORK/cmkd_1stage/student.pth")
+fi
 if [ "$SEMI" = 1 ]; then
-  echo "== 5/$N CMKD on labeled + unlabeled frames, online soft targets (2 labeled + 2 unlabeled frames per batch, same steps)"
+  step=$((step + 1))
+  echo "== $step/$N CMKD on labeled + unlabeled frames, online soft targets (2 labeled + 2 unlabeled frames per batch, same steps)"
   if [ ! -f "$SWORK/cmkd_semi/student.pth" ]; then
     bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$SEMI1" "$SEMI2" \
         "$SWORK/cmkd_semi" --cfg-options "${stage_opts[@]}"
   fi
   stamp
-  echo "== 6/$N stage 2 with offline pseudo-labels of the unlabeled frames (PseudoLabelHook)"
+  step=$((step + 1))
+  echo "== $step/$N stage 2 with offline pseudo-labels of the unlabeled frames (PseudoLabelHook)"
   if [ ! -f "$SWORK/cmkd_pseudo/epoch_${STAGE_EPOCHS}.pth" ]; then
     mim train cmkd_mmdet3d "$PSEUDO" --work-dir "$SWORK/cmkd_pseudo" \
         $([ -f "$SWORK/cmkd_pseudo/last_checkpoint" ] && echo --resume) \
@@ -149,6 +184,9 @@ for d in $dirs; do
   python tools/misc/summarize_results.py "$SWORK/$d" | tail -2
 done
 echo "distilled student checkpoint (student only): $SWORK/cmkd/student.pth"
+if [ "$ONESTAGE" = 1 ]; then
+  echo "one-stage distilled student (student only): $SWORK/cmkd_1stage/student.pth"
+fi
 
 # what distillation does: the teacher's and the two students' BEV feature
 # maps (channel norm, cosine to the teacher) and predictions, val frames 0-2
@@ -161,8 +199,7 @@ if [ -f "$teacher_ckpt" ] && [ -f "$SWORK/cmkd/student.pth" ] \
         --teacher-config "configs/teachers/pointpillars/$TEACHER" \
         --teacher-ckpt "$teacher_ckpt" \
         --student-config "configs/cmkd_mono3d/$STUDENT" \
-        --students "camera student + CMKD=$SWORK/cmkd/student.pth" \
-        "camera student alone=$alone_ckpt" \
+        --students "${students[@]}" \
         --out-dir "$bev_dir" --frames 0 1 2 --split val --data-root "$DATA"
   else
     sed -n '/^Mean per-frame/,$p' "$bev_dir/index.md"

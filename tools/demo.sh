@@ -74,6 +74,22 @@ SEMI2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synki
 PSEUDO=cmkd_bev-pseudo_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
 start=$(date +%s)
 stamp() { echo "   ($(( $(date +%s) - start )) s so far)"; }
+# train_and_test CONFIG WORK_DIR CKPT TEST_DIR [KEY=VALUE ...]: train CONFIG
+# into WORK_DIR (resuming an interrupted run) unless CKPT exists, with the
+# demo's seed and the given --cfg-options, then evaluate CKPT into TEST_DIR
+# unless that exists
+train_and_test() {
+  local cfg=$1 work_dir=$2 ckpt=$3 test_dir=$4
+  shift 4
+  if [ ! -f "$ckpt" ]; then
+    mim train cmkd_mmdet3d "$cfg" --work-dir "$work_dir" \
+        $([ -f "$work_dir/last_checkpoint" ] && echo --resume) \
+        --cfg-options train_cfg.val_interval=1000 randomness.seed="$SEED" "$@"
+  fi
+  if [ ! -d "$test_dir" ]; then
+    mim test cmkd_mmdet3d "$cfg" --checkpoint "$ckpt" --work-dir "$test_dir"
+  fi
+}
 
 echo "== 1/$N synthetic KITTI world: $TRAIN train + $VAL val + $UNLABELED unlabeled frames -> $DATA"
 python tools/create_data.py synthetic-kitti --out "$DATA" --num-train "$TRAIN" \
@@ -86,16 +102,8 @@ stamp
 
 teacher_ckpt="$WORK/teacher/epoch_${EPOCHS}.pth"
 echo "== 2/$N the PointPillars LiDAR teacher ($EPOCHS epochs)"
-if [ ! -f "$teacher_ckpt" ]; then
-  mim train cmkd_mmdet3d "$TEACHER" --work-dir "$WORK/teacher" \
-      $([ -f "$WORK/teacher/last_checkpoint" ] && echo --resume) \
-      --cfg-options train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=1000 \
-      randomness.seed="$SEED"
-fi
-if [ ! -d "$WORK/teacher_test" ]; then
-  mim test cmkd_mmdet3d "$TEACHER" --checkpoint "$teacher_ckpt" \
-      --work-dir "$WORK/teacher_test"
-fi
+train_and_test "$TEACHER" "$WORK/teacher" "$teacher_ckpt" "$WORK/teacher_test" \
+    train_cfg.max_epochs="$EPOCHS"
 stamp
 
 echo "== 3/$N CMKD: stage 1 ($STAGE_EPOCHS epochs) + stage 2 ($STAGE_EPOCHS epochs), camera student"
@@ -107,16 +115,8 @@ stamp
 
 echo "== 4/$N the same student without the teacher ($SEPOCHS epochs, same steps)"
 alone_ckpt="$SWORK/student_alone/epoch_${SEPOCHS}.pth"
-if [ ! -f "$alone_ckpt" ]; then
-  mim train cmkd_mmdet3d "$STUDENT" --work-dir "$SWORK/student_alone" \
-      $([ -f "$SWORK/student_alone/last_checkpoint" ] && echo --resume) \
-      --cfg-options train_cfg.max_epochs="$SEPOCHS" train_cfg.val_interval=1000 \
-      randomness.seed="$SEED"
-fi
-if [ ! -d "$SWORK/student_alone_test" ]; then
-  mim test cmkd_mmdet3d "$STUDENT" --checkpoint \
-      "$alone_ckpt" --work-dir "$SWORK/student_alone_test"
-fi
+train_and_test "$STUDENT" "$SWORK/student_alone" "$alone_ckpt" \
+    "$SWORK/student_alone_test" train_cfg.max_epochs="$SEPOCHS"
 stamp
 
 runs=("LiDAR teacher=$WORK/teacher_test"
@@ -129,17 +129,8 @@ if [ "$ONESTAGE" = 1 ]; then
   step=$((step + 1))
   echo "== $step/$N CMKD in one stage: stage 2's losses on the student from scratch ($SEPOCHS epochs, same steps)"
   one_ckpt="$SWORK/cmkd_1stage/epoch_${SEPOCHS}.pth"
-  if [ ! -f "$one_ckpt" ]; then
-    mim train cmkd_mmdet3d "$ONE" --work-dir "$SWORK/cmkd_1stage" \
-        $([ -f "$SWORK/cmkd_1stage/last_checkpoint" ] && echo --resume) \
-        --cfg-options model.teacher_ckpt="$teacher_ckpt" \
-        train_cfg.max_epochs="$SEPOCHS" train_cfg.val_interval=1000 \
-        randomness.seed="$SEED"
-  fi
-  if [ ! -d "$SWORK/cmkd_1stage_test" ]; then
-    mim test cmkd_mmdet3d "$ONE" --checkpoint "$one_ckpt" \
-        --work-dir "$SWORK/cmkd_1stage_test"
-  fi
+  train_and_test "$ONE" "$SWORK/cmkd_1stage" "$one_ckpt" "$SWORK/cmkd_1stage_test" \
+      model.teacher_ckpt="$teacher_ckpt" train_cfg.max_epochs="$SEPOCHS"
   if [ ! -f "$SWORK/cmkd_1stage/student.pth" ]; then
     python tools/model_converters/extract_student.py "$one_ckpt" \
         "$SWORK/cmkd_1stage/student.pth"
@@ -159,17 +150,11 @@ if [ "$SEMI" = 1 ]; then
   stamp
   step=$((step + 1))
   echo "== $step/$N stage 2 with offline pseudo-labels of the unlabeled frames (PseudoLabelHook)"
-  if [ ! -f "$SWORK/cmkd_pseudo/epoch_${STAGE_EPOCHS}.pth" ]; then
-    mim train cmkd_mmdet3d "$PSEUDO" --work-dir "$SWORK/cmkd_pseudo" \
-        $([ -f "$SWORK/cmkd_pseudo/last_checkpoint" ] && echo --resume) \
-        --cfg-options model.teacher_ckpt="$teacher_ckpt" \
-        model.stage1_ckpt="$SWORK/cmkd_semi/stage1/epoch_${STAGE_EPOCHS}.pth" \
-        train_cfg.val_interval=1000 "${stage_opts[@]}"
-  fi
-  if [ ! -d "$SWORK/cmkd_pseudo_test" ]; then
-    mim test cmkd_mmdet3d "$PSEUDO" --checkpoint \
-        "$SWORK/cmkd_pseudo/epoch_${STAGE_EPOCHS}.pth" --work-dir "$SWORK/cmkd_pseudo_test"
-  fi
+  train_and_test "$PSEUDO" "$SWORK/cmkd_pseudo" \
+      "$SWORK/cmkd_pseudo/epoch_${STAGE_EPOCHS}.pth" "$SWORK/cmkd_pseudo_test" \
+      model.teacher_ckpt="$teacher_ckpt" \
+      model.stage1_ckpt="$SWORK/cmkd_semi/stage1/epoch_${STAGE_EPOCHS}.pth" \
+      "${stage_opts[@]}"
   stamp
   runs+=("CMKD + unlabeled (online)=$SWORK/cmkd_semi/stage2_test"
          "CMKD + unlabeled (pseudo-labels)=$SWORK/cmkd_pseudo_test")

@@ -141,9 +141,15 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             (labeled frames are treated as unlabeled).
         stage1_ckpt (str, optional): Stage 2: initialise the student's image
             branch (``img_backbone``, ``lift_neck``) from this stage-1
-            checkpoint. Required when ``init_bev_from_teacher``.
+            checkpoint. Required when ``init_bev_from_teacher`` and
+            ``with_stage1``.
         init_bev_from_teacher (bool): Stage 2: initialise the student's
             ``backbone`` / ``neck`` / ``bbox_head`` from the teacher's.
+        with_stage1 (bool): With ``init_bev_from_teacher``, the image branch
+            comes from ``stage1_ckpt`` (the reference's stage 2, default).
+            False: CMKD in one stage whose BEV detector starts from the
+            teacher's and whose image branch starts from its own init; no
+            stage-1 checkpoint is read.
         data_preprocessor (dict, optional): Default: the student's (its
             image normalisation), voxelising the points as the teacher's
             own ``data_preprocessor.voxel_layer`` unless this one sets a
@@ -168,6 +174,7 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                  with_gt_loss: bool = False,
                  stage1_ckpt: Optional[str] = None,
                  init_bev_from_teacher: bool = False,
+                 with_stage1: bool = True,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  nonfinite_loss: Union[None, str, dict] = None) -> None:
@@ -185,6 +192,7 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         self.with_gt_loss = with_gt_loss
         self.stage1_ckpt = stage1_ckpt
         self.init_bev_from_teacher = init_bev_from_teacher
+        self.with_stage1 = with_stage1
         if with_response and getattr(self.student, 'bbox_head',
                                      None) is None:
             raise ValueError('with_response=True needs a student bbox_head')
@@ -223,7 +231,8 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
                 source=f'the teacher ({self.teacher_ckpt})')
             print_log(f'CMKD: {len(keys)} student BEV backbone / neck / head '
                       'tensors copied from the teacher', logger='current')
-            self._load_stage1()
+            if self.with_stage1:
+                self._load_stage1()
 
     def _load_stage1(self) -> None:
         from mmengine.runner import CheckpointLoader

@@ -140,6 +140,32 @@ def test_stage2_initialisation(ckpts):
         assert torch.equal(v, t[k]), k
 
 
+def test_one_stage_with_the_teachers_bev_detector(ckpts):
+    """with_stage1=False: the BEV detector from the teacher, the image branch
+    from the student's own init, no stage-1 checkpoint read."""
+    from mmengine.runner import CheckpointLoader
+    torch.manual_seed(0)
+    _, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'], stage1_ckpt=None,
+                      with_stage1=False)
+    model.init_weights()
+    t = torch.load(ckpts['teacher'], weights_only=True)['state_dict']
+    for name in ('backbone', 'neck', 'bbox_head'):
+        for k, v in getattr(model.student, name).state_dict().items():
+            assert torch.equal(v, t[f'{name}.{k}']), f'{name}.{k}'
+    # the image branch is the student's own init: not the stage-1 weights,
+    # and the same as a plain student initialised from the same seed
+    s1 = CheckpointLoader.load_checkpoint(ckpts['stage1'])['state_dict']
+    w = model.student.lift_neck.state_dict()
+    assert any(not torch.equal(v, s1[f'student.lift_neck.{k}'])
+               for k, v in w.items() if v.is_floating_point())
+    torch.manual_seed(0)
+    _, ref = _build(STAGE2, teacher_ckpt=ckpts['teacher'], stage1_ckpt=None,
+                    init_bev_from_teacher=False)
+    ref.init_weights()
+    for k, v in ref.student.lift_neck.state_dict().items():
+        assert torch.equal(v, w[k]), k
+
+
 def test_bad_teacher_and_stage1_checkpoints(ckpts):
     _, model = _build(STAGE1, teacher_ckpt=None)
     with pytest.raises(ValueError, match='teacher_ckpt is required'):

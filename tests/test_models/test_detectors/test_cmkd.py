@@ -124,15 +124,22 @@ def test_teacher_frozen_eval_pinned_and_outside_the_optimizer(
     assert next(model.teacher.parameters()).dtype == torch.float64
 
 
+def _assert_bev_detector_is_teachers(model, teacher_ckpt):
+    """The student's BEV backbone / neck / head equal the teacher's
+    checkpoint tensor for tensor; returns that state dict."""
+    t = torch.load(teacher_ckpt, weights_only=True)['state_dict']
+    for name in ('backbone', 'neck', 'bbox_head'):
+        for k, v in getattr(model.student, name).state_dict().items():
+            assert torch.equal(v, t[f'{name}.{k}']), f'{name}.{k}'
+    return t
+
+
 def test_stage2_initialisation(ckpts):
     from mmengine.runner import CheckpointLoader
     _, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'],
                       stage1_ckpt=ckpts['stage1'])
     model.init_weights()
-    t = torch.load(ckpts['teacher'], weights_only=True)['state_dict']
-    for name in ('backbone', 'neck', 'bbox_head'):
-        for k, v in getattr(model.student, name).state_dict().items():
-            assert torch.equal(v, t[f'{name}.{k}']), f'{name}.{k}'
+    t = _assert_bev_detector_is_teachers(model, ckpts['teacher'])
     s1 = CheckpointLoader.load_checkpoint(ckpts['stage1'])['state_dict']
     for k, v in model.student.lift_neck.state_dict().items():
         assert torch.equal(v, s1[f'student.lift_neck.{k}']), k
@@ -148,10 +155,7 @@ def test_one_stage_with_the_teachers_bev_detector(ckpts):
     _, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'], stage1_ckpt=None,
                       with_stage1=False)
     model.init_weights()
-    t = torch.load(ckpts['teacher'], weights_only=True)['state_dict']
-    for name in ('backbone', 'neck', 'bbox_head'):
-        for k, v in getattr(model.student, name).state_dict().items():
-            assert torch.equal(v, t[f'{name}.{k}']), f'{name}.{k}'
+    t = _assert_bev_detector_is_teachers(model, ckpts['teacher'])
     # the image branch is the student's own init: not the stage-1 weights,
     # and the same as a plain student initialised from the same seed
     s1 = CheckpointLoader.load_checkpoint(ckpts['stage1'])['state_dict']

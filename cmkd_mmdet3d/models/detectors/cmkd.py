@@ -142,7 +142,7 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
         stage1_ckpt (str, optional): Stage 2: initialise the student's image
             branch (``img_backbone``, ``lift_neck``) from this stage-1
             checkpoint. Required when ``init_bev_from_teacher`` and
-            ``with_stage1``.
+            ``with_stage1``, refused otherwise (it would not be read).
         init_bev_from_teacher (bool): Stage 2: initialise the student's
             ``backbone`` / ``neck`` / ``bbox_head`` from the teacher's.
         with_stage1 (bool): With ``init_bev_from_teacher``, the image branch
@@ -201,6 +201,13 @@ class CMKD(NonFiniteLossGuard, CheckpointKeysGuard, Base3DDetector):
             raise TypeError(
                 f'{type(self.student.bbox_head).__name__} has no '
                 'loss_by_teacher; use CMKDAnchor3DHead or CMKDCenterHead')
+        if stage1_ckpt and not (init_bev_from_teacher and with_stage1):
+            raise ValueError(
+                f'stage1_ckpt={stage1_ckpt!r} would not be read: it is read '
+                'only with init_bev_from_teacher=True and with_stage1=True '
+                f'(got init_bev_from_teacher={init_bev_from_teacher}, '
+                f'with_stage1={with_stage1}); drop model.stage1_ckpt or '
+                'train stage 2')
         self.check_grids()
         if with_response or init_bev_from_teacher:
             check_direction_convention(self.teacher, self.student)

@@ -190,6 +190,12 @@ def test_bad_teacher_and_stage1_checkpoints(ckpts):
     _, model = _build(STAGE2, teacher_ckpt=ckpts['teacher'])
     with pytest.raises(FileNotFoundError, match='stage 2 needs the stage-1'):
         model.init_weights()
+    # a stage-1 checkpoint that would not be read is refused at build time
+    for kw in (dict(with_stage1=False), dict(init_bev_from_teacher=False)):
+        with pytest.raises(ValueError, match=r"stage1_ckpt='.*stage1.*"
+                           r"would not be read"):
+            _build(STAGE2, teacher_ckpt=ckpts['teacher'],
+                   stage1_ckpt=ckpts['stage1'], **kw)
 
 
 def test_grid_mismatch_raises_with_both_grids():

@@ -69,9 +69,12 @@ def test_cmkd_configs_build_with_matching_grids(path):
     pseudo = '_bev-pseudo_' in name
     stage2 = '_bev-resp_' in name or pseudo
     assert model.with_response == (stage2 and not pseudo)
-    # the one-stage leaves train the student from scratch
+    # the one-stage leaves train the student from scratch, or (-tinit) from
+    # the teacher's BEV detector without a stage-1 image branch
     one_stage = name.startswith('cmkd-1stage_')
     assert model.init_bev_from_teacher == (stage2 and not one_stage)
+    assert model.with_stage1 == (
+        not name.startswith('cmkd-1stage-tinit_'))
     assert (model.student.bbox_head is not None) == stage2
     assert cfg.optim_wrapper.clip_grad.max_norm == 10
     ds = cfg.train_dataloader.dataset

@@ -395,3 +395,46 @@ def test_waymo_dry_run_uses_the_synwaymo_configs_and_gt_bin(
         bench.parse_args(['--dataset', 'waymo', '--work-dir', str(root),
                           '--seeds', '1', '--students', 'cmkd_semi',
                           '--teacher-ckpt', 't.pth'])
+
+
+def test_one_stage_student_is_one_mim_train_with_the_teacher(
+        bench, tmp_path, capsys):
+    """cmkd_1stage: one `mim train` of the one-stage config with the teacher
+    checkpoint (no two-stage script), resumed and reported as the student
+    alone is, and paired against it."""
+    root = tmp_path / 'bench'
+    (root / 'cmkd_1stage_s5').mkdir(parents=True)
+    (root / 'cmkd_1stage_s5' / 'last_checkpoint').write_text('x')
+    bench.main(['--teacher-ckpt', 'teacher.pth', '--work-dir', str(root),
+                '--seeds', '5', '--students', 'cmkd_1stage', '--dry-run'])
+    cmds = _commands(capsys.readouterr().out)
+    assert [(s, seed, argv[:2]) for s, seed, argv in cmds] == [
+        ('cmkd_1stage', 5, ['mim', 'train']),
+        ('cmkd_1stage', 5, ['mim', 'test'])]
+    train, test = cmds[0][2], cmds[1][2]
+    assert train[3] == bench.DEFAULTS['onestage'] == test[3]
+    assert train[3].startswith('cmkd-1stage-tinit_')
+    assert '--resume' in train
+    opts = train[train.index('--cfg-options') + 1:]
+    assert opts[:2] == ['model.teacher_ckpt=teacher.pth', 'randomness.seed=5']
+    assert test[test.index('--checkpoint') + 1] == (
+        f'<{root / "cmkd_1stage_s5"}/last_checkpoint>')
+    # the report: one run dir per seed, steps as logged, paired with alone
+    for seed, (alone, one) in FINAL.items():
+        for student, value in (('alone', alone[0]), ('cmkd_1stage', one[0])):
+            work = root / f'{student}_s{seed}'
+            _write_test(work / 'test_synthetic_kitti', {C3L: value + 5 * (
+                student == 'cmkd_1stage')})
+            _write_scalars(work, [_train(640, 8), _val(640, value)])
+    bench.main(['--work-dir', str(root), '--report-only', '--students',
+                'alone', 'cmkd_1stage', '--seeds', '1', '2'])
+    report = json.loads((root / 'benchmark.json').read_text())
+    assert report['steps'] == dict(alone=[640], cmkd_1stage=[640])
+    pair = report['pairs']['cmkd_1stage_vs_alone'][C3L]
+    # 10 -> 19, 12 -> 20: gain 8.5 > 2 * std (sqrt(2), sqrt(0.5))
+    assert (pair['ahead'], pair['mean_gain'], pair['rule']) == (2, 8.5, True)
+    # Waymo has no one-stage config
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--dataset', 'waymo', '--work-dir', str(root),
+                          '--seeds', '1', '--students', 'cmkd_1stage',
+                          '--teacher-ckpt', 't.pth'])

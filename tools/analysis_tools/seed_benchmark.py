@@ -6,10 +6,11 @@ equal training steps.
     python tools/analysis_tools/seed_benchmark.py \
         --teacher-ckpt work_dirs/demo/teacher/epoch_12.pth \
         --work-dir work_dirs/seed_benchmark --seeds 1 2 3 \
-        [--students alone cmkd cmkd_semi] [--test-root data/synthetic_kitti/] \
+        [--students alone cmkd cmkd_semi cmkd_1stage] \
+        [--test-root data/synthetic_kitti/] \
         [--dataset kitti|waymo] [--eval-every 2] [--dry-run] [--report-only] \
         [--student-config CFG] [--stage1 CFG] [--stage2 CFG] \
-        [--semi-stage1 CFG] [--semi-stage2 CFG] \
+        [--semi-stage1 CFG] [--semi-stage2 CFG] [--onestage CFG] \
         [--depth-pretrained CKPT] [--extra-cfg-options KEY=VALUE ...]
 
 ``--dataset waymo`` runs the same on the synthetic Waymo world
@@ -35,7 +36,12 @@ labeled train frames, so an epoch is 80 iterations at batch 2):
   2 (``--semi-stage1`` / ``--semi-stage2``, the world needs unlabeled frames,
   ``create_data.py synthetic-kitti --num-unlabeled 160``): 4 + 4 epochs x
   80 iterations = 640 steps, each batch holding 2 labeled + 2 unlabeled
-  frames (the labeled batches of the other two, the raw frames on top).
+  frames (the labeled batches of the other two, the raw frames on top);
+- ``cmkd_1stage`` (only when asked for, ``--students ... cmkd_1stage``):
+  CMKD in one stage, the student's BEV backbone / neck / head from the
+  teacher and no stage 1 (``--onestage``, default the 8-epoch
+  ``cmkd-1stage-tinit`` synkitti config, the demo's distilled student),
+  ``mim train``: 8 epochs x 80 iterations at batch 2 = 640 steps.
 
 ``--depth-pretrained CKPT`` initialises the depth network of all three
 students from one depth pre-training run (``configs/cmkd_mono3d/cmkd-mono3d_
@@ -50,7 +56,8 @@ model change, e.g. ``model.lift_neck.voxel_size=...``, holds when the
 checkpoint is loaded; training-only keys do nothing there). Every training gets
 ``randomness.seed=SEED``. Each run lives in ``WORK_DIR/<student>_s<seed>/``:
 
-- ``alone``: the ``mim train`` work dir, ``train_done.json`` (the final
+- ``alone`` / ``cmkd_1stage``: the ``mim train`` work dir,
+  ``train_done.json`` (the final
   checkpoint, written when ``mim train`` returned) and
   ``test_<test root name>/`` (``mim test`` on ``--test-root``);
 - ``cmkd`` / ``cmkd_semi``: the work dir of ``cmkd_two_stage.sh``
@@ -81,7 +88,7 @@ testing nothing; without ``--seeds`` it takes every seed it finds):
   IoU strict and loose, keys without the ``Kitti metric/...`` prefix) and the
   AP-vs-step curve; per student the mean and sample std of every metric;
   the mean curve; and for the pairs (cmkd vs alone, cmkd_semi vs cmkd,
-  paired by seed) per table metric the seeds where the second is ahead, the
+  cmkd_1stage vs alone, paired by seed) per table metric the seeds where the second is ahead, the
   mean gain and whether the rule holds: ahead in every seed and mean gain
   > 2 * max(std of the first, std of the second);
 - ``WORK_DIR/benchmark_metrics.png``: means with std error bars per metric;
@@ -122,10 +129,15 @@ atomic_io = _load('cmkd_atomic_io',
                   osp.join(REPO, 'cmkd_mmdet3d', 'utils', 'atomic_io.py'))
 
 PREFIX = summarize.PREFIX
-STUDENTS = ('alone', 'cmkd', 'cmkd_semi')
+STUDENTS = ('alone', 'cmkd', 'cmkd_semi', 'cmkd_1stage')
 LABELS = {'alone': 'student alone', 'cmkd': 'student + CMKD',
-          'cmkd_semi': 'student + CMKD (+ unlabeled)'}
-PAIRS = (('alone', 'cmkd'), ('cmkd', 'cmkd_semi'))
+          'cmkd_semi': 'student + CMKD (+ unlabeled)',
+          'cmkd_1stage': 'student + CMKD (one stage)'}
+PAIRS = (('alone', 'cmkd'), ('cmkd', 'cmkd_semi'), ('alone', 'cmkd_1stage'))
+# the students trained by one `mim train` (the others by cmkd_two_stage.sh)
+ONE_RUN = ('alone', 'cmkd_1stage')
+# the students of a run without --students (cmkd_1stage only when asked for)
+DEFAULT_STUDENTS = ('alone', 'cmkd', 'cmkd_semi')
 DEFAULTS = dict(
     student_config='cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-'
     '8e_synkitti-3d-3class.py',
@@ -136,7 +148,9 @@ DEFAULTS = dict(
     semi_stage1='cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb4-'
     'onecycle-4e_synkitti-eigen-3d-3class.py',
     semi_stage2='cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-'
-    'onecycle-4e_synkitti-eigen-3d-3class.py')
+    'onecycle-4e_synkitti-eigen-3d-3class.py',
+    onestage='cmkd-1stage-tinit_bev-resp_pointpillars-pillar032_r18-aspp-'
+    'lid40_1xb2-onecycle-8e_synkitti-3d-3class.py')
 # every moderate metric kept per run (the AP40 and AP11 ones)
 METRICS = tuple(f'{cls}_{kind}_{ap}_moderate_{mode}'
                 for cls in ('Car', 'Pedestrian', 'Cyclist')
@@ -202,7 +216,7 @@ WAYMO = Profile(
         'onecycle-4e_synwaymo-3d-3class.py',
         stage2='cmkd_bev-resp_pointpillars-pillar04_r18-aspp-lid40_1xb2-'
         'onecycle-4e_synwaymo-3d-3class.py',
-        semi_stage1=None, semi_stage2=None),
+        semi_stage1=None, semi_stage2=None, onestage=None),
     test_root='data/synthetic_waymo/', val_infos='waymo_infos_val.pkl',
     evaluator_file=('waymo_bin_file', 'waymo_format/fov_gt.bin'),
     unit='AP in %, front camera')
@@ -389,7 +403,7 @@ def run_log(root, student, seed, profile=KITTI):
     iterations it took (the last logged one; CMKD: stage 1's plus stage
     2's, stage 2's points shifted by stage 1's)."""
     work = run_dir(root, student, seed)
-    if student == 'alone':
+    if student in ONE_RUN:
         return read_scalars(work, profile)
     stage1_iters = read_scalars(osp.join(work, 'stage1'), profile)[1]
     points, stage2_iters = read_scalars(osp.join(work, 'stage2'), profile)
@@ -404,7 +418,7 @@ def _read(path):
 def final_checkpoint(root, student, seed):
     """The final checkpoint of a finished training, or None."""
     work = run_dir(root, student, seed)
-    if student == 'alone':
+    if student in ONE_RUN:
         done = osp.join(work, 'train_done.json')
         ckpt = None
         if osp.isfile(done):
@@ -474,12 +488,17 @@ def train_command(args, student, seed):
     seed_opts = ([f'randomness.seed={seed}']
                  + depth_pretrained_options(args, student)
                  + list(args.extra_cfg_options))
-    if student == 'alone':
+    if student in ONE_RUN:
         resume = (['--resume'] if osp.isfile(osp.join(work, 'last_checkpoint'))
                   else [])
-        return (['mim', 'train', 'cmkd_mmdet3d', args.student_config,
+        config, teacher = args.student_config, []
+        if student == 'cmkd_1stage':
+            config = args.onestage
+            teacher = [f'model.teacher_ckpt={args.teacher_ckpt}']
+        return (['mim', 'train', 'cmkd_mmdet3d', config,
                  '--work-dir', work] + resume
-                + ['--cfg-options'] + seed_opts + val_options(args)), {}
+                + ['--cfg-options'] + teacher + seed_opts
+                + val_options(args)), {}
     stage1, stage2 = ((args.stage1, args.stage2) if student == 'cmkd' else
                       (args.semi_stage1, args.semi_stage2))
     env = dict(STAGE2_CFG_OPTIONS=' '.join(val_options(args)),
@@ -494,8 +513,9 @@ def train_command(args, student, seed):
 
 def test_command(args, student, seed, ckpt):
     root = args.test_root.rstrip('/') + '/'
-    config = args.student_config if student == 'alone' else (
-        args.stage2 if student == 'cmkd' else args.semi_stage2)
+    config = dict(alone=args.student_config, cmkd=args.stage2,
+                  cmkd_semi=args.semi_stage2,
+                  cmkd_1stage=args.onestage)[student]
     out = osp.join(run_dir(args.work_dir, student, seed),
                    f'test_{test_name(root)}')
     # the extra options reach the test too: a model change (grid, stride)
@@ -537,7 +557,7 @@ def run_one(args, student, seed, dry_run):
             print(show(argv, env))
         else:
             _execute(argv, env)
-            if student == 'alone':
+            if student in ONE_RUN:
                 with atomic_io.atomic_open(osp.join(work, 'train_done.json'),
                                            'w') as f:
                     json.dump(dict(checkpoint=_read(
@@ -547,7 +567,7 @@ def run_one(args, student, seed, dry_run):
                 raise RuntimeError(f'{work}: no final checkpoint after '
                                    'training')
     if ckpt is None:   # dry run of a training still to do
-        sub = '' if student == 'alone' else 'stage2/'
+        sub = '' if student in ONE_RUN else 'stage2/'
         ckpt = f'<{work}/{sub}last_checkpoint>'
     argv = test_command(args, student, seed, ckpt)
     if dry_run:
@@ -686,8 +706,9 @@ def parse_args(argv=None):
                         '(kitti: KITTI AP40; waymo: WaymoAPMetric, the '
                         'Waymo environment of `make waymo-env`)')
     parser.add_argument('--students', nargs='+', choices=STUDENTS,
-                        help='default: every student the dataset has '
-                        'configs for (waymo: alone cmkd)')
+                        help='default: alone, cmkd and cmkd_semi where '
+                        'the dataset has configs for them (waymo: alone '
+                        'cmkd); cmkd_1stage only when named')
     parser.add_argument('--test-root',
                         help='data root evaluated on (its val infos; '
                         'default data/synthetic_<dataset>/), also for the '
@@ -715,12 +736,15 @@ def parse_args(argv=None):
             setattr(args, name, default)
     args.test_root = args.test_root or profile.test_root
     if args.students is None:
-        args.students = [s for s in STUDENTS if s != 'cmkd_semi'
+        args.students = [s for s in DEFAULT_STUDENTS if s != 'cmkd_semi'
                          or args.semi_stage1 and args.semi_stage2]
     if 'cmkd_semi' in args.students and not (args.semi_stage1
                                              and args.semi_stage2):
         parser.error(f'--dataset {args.dataset} has no configs for '
                      'cmkd_semi: give --semi-stage1 and --semi-stage2')
+    if 'cmkd_1stage' in args.students and not args.onestage:
+        parser.error(f'--dataset {args.dataset} has no config for '
+                     'cmkd_1stage: give --onestage')
     if args.eval_every < 1:
         parser.error('--eval-every must be >= 1')
     if not args.report_only:

@@ -1,10 +1,11 @@
 # cmkd_mmdet3d - the two commands of the README, and their helpers.
-#   make demo   synthetic KITTI world -> PointPillars teacher -> CMKD stage 1
-#               and 2 -> distilled camera student vs student alone, on CPU
+#   make demo   synthetic KITTI world -> PointPillars teacher -> CMKD (one
+#               stage from the teacher's BEV detector) -> distilled camera
+#               student vs student alone, on CPU
 #   make test   the test suite
 #   make demo-long   the demo with camera students of 16 epochs (twice the
-#               steps; same teacher), plus CMKD in one stage beside the two
-#               stages
+#               steps; same teacher), plus the reference's two CMKD stages
+#               and CMKD in one stage from scratch beside them
 #   make demo-semi   the demo plus 160 unlabeled frames: CMKD with online
 #               soft targets and with offline pseudo-labels, side by side
 #   make demo-nus    multi-camera CMKD (CMKD-MV) on the synthetic nuScenes
@@ -62,11 +63,11 @@ test: env
 demo: env
 	bash tools/demo.sh
 
-# the demo with students of 16 epochs: they learn far more; and CMKD in one
-# stage, which at 16 epochs did better than the two stages (README,
-# "Longer schedules")
+# the demo with students of 16 epochs: they learn far more; and the
+# reference's two stages and CMKD in one stage from scratch beside them
+# (README, "Longer schedules")
 demo-long: env
-	DEMO_STUDENT_EPOCHS=16 DEMO_ONESTAGE=1 bash tools/demo.sh
+	DEMO_STUDENT_EPOCHS=16 DEMO_TWO_STAGE=1 DEMO_ONESTAGE=1 bash tools/demo.sh
 
 # the demo plus unlabeled frames: online soft targets and pseudo-labels
 demo-semi: env

@@ -214,13 +214,18 @@ bev_dir="$SWORK/bev_features"
 if [ -f "$teacher_ckpt" ] && [ -f "$distilled" ] \
     && [ -f "$alone_ckpt" ]; then
   echo "== BEV feature maps of the teacher and the students (val frames 0 1 2)"
-  if [ ! -f "$bev_dir/index.md" ]; then
+  # drawn again when the students differ from those of the pictures (a
+  # rerun with DEMO_TWO_STAGE=1 or DEMO_ONESTAGE=1 adds one)
+  drawn=$(cat "$bev_dir/students.txt" 2>/dev/null || true)
+  if [ ! -f "$bev_dir/index.md" ] \
+      || [ "$drawn" != "$(printf '%s\n' "${students[@]}")" ]; then
     python tools/analysis_tools/show_bev_features.py \
         --teacher-config "configs/teachers/pointpillars/$TEACHER" \
         --teacher-ckpt "$teacher_ckpt" \
         --student-config "configs/cmkd_mono3d/$STUDENT" \
         --students "${students[@]}" \
         --out-dir "$bev_dir" --frames 0 1 2 --split val --data-root "$DATA"
+    printf '%s\n' "${students[@]}" > "$bev_dir/students.txt"
   else
     sed -n '/^Mean per-frame/,$p' "$bev_dir/index.md"
   fi

@@ -75,7 +75,8 @@ def test_student_modules_are_registered():
                  'CMKDAnchor3DHead', 'DepthFocalLoss'):
         assert MODELS.get(name) is not None, name
     for name in ('FOVFilterPoints', 'LoadDepthMap', 'ImageSpaceFlip3D',
-                 'MakeDepthTarget', 'ScaleImage3D', 'PackCMKDInputs'):
+                 'MakeDepthTarget', 'ScaleImage3D', 'PackCMKDInputs',
+                 'BEVDetImageAug3D'):
         assert TRANSFORMS.get(name) is not None, name
 
 

@@ -20,8 +20,9 @@
 #   lift no depth supervision;
 # * the BEV augmentation of CMKD-MV (rotation +-0.3925, scale 0.95-1.05,
 #   both BEV flips) applied to the points and, through BEVAugToCameras, to
-#   every camera's lidar2cam, so that the images stay valid; no image-space
-#   augmentation yet (CMKD-MV: resize, rotation, flip per image).
+#   every camera's lidar2cam, so that the images stay valid; not CMKD-MV's
+#   image-view augmentation (resize, rotation, flip per view:
+#   BEVDetImageAug3D, in the nuScenes config), not tried on this world.
 _base_ = [
     '../teachers/centerpoint/centerpoint_pillar08_second_secfpn_head-'
     'circlenms_1xb4-cyclic-4e_synnus-3d.py', '../_base_/datasets/nus-6cam-bev.py',

@@ -1,7 +1,8 @@
 # The surround-view camera student on nuScenes at CMKD-MV's setting
 # (Cc-Hy/CMKD-MV, configs/cmkd/cmkd-bevdet-r50-10sweep.py): six 256 x 704
-# views (1600 x 900 resized by 0.44, the top 140 rows cropped, as BEVDet's
-# test-time crop), ResNet-50 (ImageNet, torchvision's weights fetched by
+# views with CMKD-MV's image-view augmentation (BEVDetImageAug3D: scale
+# 0.44 +- 0.06, the bottom window, flip, rotation +-5.4 deg; at test time
+# scale 0.48, the bottom window centred), ResNet-50 (ImageNet, torchvision's weights fetched by
 # mmengine into the torch hub cache; offline: a local copy), 59 uniform
 # depth bins of 1 m over [1, 60] m (CMKD-MV's dbound), 64-channel features
 # lifted into 0.8 m voxels over [-51.2, 51.2]^2 x [-5, 3] m (128 x 128 x 10),
@@ -14,8 +15,7 @@
 # stride 16 + a forward splat, LSS): the depth network is the CaDDN-style
 # one of the KITTI student (stride 8, ASPP) with LiDAR depth supervision of
 # the key frame (CMKD-MV's lift gets none), the lift samples voxels
-# (frustum-to-voxel), and there is no image-space augmentation yet (BEVDet:
-# resize +-0.06, rotation +-5.4 deg, flip); the BEV augmentation is CMKD-MV's.
+# (frustum-to-voxel); the image-view and BEV augmentations are CMKD-MV's.
 # Not trained here (no GPU): a training step on mmdet3d's nuScenes sample is
 # tested.
 _base_ = [
@@ -48,18 +48,16 @@ model = dict(
     train_cfg=teacher.train_cfg.pts,
     test_cfg=teacher.test_cfg.pts)
 
-load_images = [
-    _base_.nus_load_views,
-    dict(type='ScaleImage3D', scale=0.44),
-    dict(type='CropImage3D', size=(256, 704)),
-]
 distill_train_pipeline = (
-    _base_.nus_load_points + _base_.nus_bev_augmentation + load_images +
-    _base_.nus_targets +
+    _base_.nus_load_points + _base_.nus_bev_augmentation +
+    [_base_.nus_load_views, _base_.nus_image_aug] + _base_.nus_targets +
     [dict(type='ObjectNameFilter', classes=class_names),
      _base_.nus_pack_distill])
 train_pipeline = distill_train_pipeline[:-1] + [_base_.nus_pack_student]
-test_pipeline = load_images + [_base_.nus_pack_test]
+test_pipeline = [
+    _base_.nus_load_views,
+    dict(_base_.nus_image_aug, test_mode=True), _base_.nus_pack_test
+]
 
 views = dict(modality=_base_.nus_modality,
              data_prefix=_base_.nus_camera_prefix)

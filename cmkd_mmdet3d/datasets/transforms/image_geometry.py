@@ -1,5 +1,7 @@
 """Camera-geometry numerics of the student's data pipeline (numpy): the
-image-space flip, sparse depth maps and their pooling.
+image-space flip, sparse depth maps and their pooling, and the pixel maps
+of resizing, cropping and BEVDet's image-view augmentation with the
+``cam2img`` that goes with them.
 
 Projection, the FOV mask and the calibration check live in
 :mod:`cmkd_mmdet3d.structures.geometry` (conventions there: KITTI
@@ -8,7 +10,8 @@ P2, pixel centres at integer (u, v) = (col, row), depth = rectified-camera z
 ``w' - P2[2, 3]`` as the reference's ``pcdet/utils/calibration_kitti.py:
 rect_to_img``); the names below are re-exported from there.
 """
-from typing import Sequence
+import math
+from typing import Sequence, Tuple
 
 import numpy as np
 
@@ -107,14 +110,33 @@ def sparse_avg_pool(depth: np.ndarray, stride: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def warp_intrinsics(cam2img: np.ndarray, pixel_map: np.ndarray) -> np.ndarray:
+    """``cam2img`` (3 or 4, 3 or 4) of an image warped by the affine
+    ``pixel_map`` (3, 3), which takes a pixel (u, v, 1) of the image to its
+    pixel in the warped one (centres at integers): rows 0-2 become
+    ``pixel_map @ rows 0-2``, so that every point projects onto the pixel
+    its content moved to; row 2, hence the depth, is unchanged (float64)."""
+    m = np.asarray(pixel_map, dtype=np.float64)
+    if m.shape != (3, 3) or not np.allclose(m[2], [0, 0, 1]):
+        raise ValueError(f'pixel_map must be a (3, 3) affine map with last '
+                         f'row [0, 0, 1], got {m.tolist()}')
+    c2i = np.array(cam2img, dtype=np.float64)
+    c2i[:3] = m @ c2i[:3]
+    return c2i
+
+
+def resize_pixel_map(sx: float, sy: float) -> np.ndarray:
+    """(3, 3) pixel map of ``cv2.resize`` by (sx, sy), which aligns pixel
+    centres: u' = sx (u + 0.5) - 0.5."""
+    return np.array([[sx, 0, (sx - 1) / 2], [0, sy, (sy - 1) / 2],
+                     [0, 0, 1]], dtype=np.float64)
+
+
 def scale_intrinsics(cam2img: np.ndarray, sx: float, sy: float) -> np.ndarray:
     """``cam2img`` (3 or 4, 3 or 4) of an image resized by (sx, sy) with
-    ``cv2.resize``, which aligns pixel centres: u' = sx (u + 0.5) - 0.5,
-    hence rows 0 and 1 become s * row + (s - 1) / 2 * row 2 (float64)."""
-    c2i = np.array(cam2img, dtype=np.float64)
-    c2i[0] = sx * c2i[0] + (sx - 1) / 2 * c2i[2]
-    c2i[1] = sy * c2i[1] + (sy - 1) / 2 * c2i[2]
-    return c2i
+    ``cv2.resize`` (:func:`resize_pixel_map`): rows 0 and 1 become
+    s * row + (s - 1) / 2 * row 2 (float64)."""
+    return warp_intrinsics(cam2img, resize_pixel_map(sx, sy))
 
 
 def crop_intrinsics(cam2img: np.ndarray, left: float,
@@ -122,7 +144,89 @@ def crop_intrinsics(cam2img: np.ndarray, left: float,
     """``cam2img`` (3 or 4, 3 or 4) of an image cropped at (left, top):
     u' = u - left, v' = v - top, hence rows 0 and 1 lose left / top times
     row 2 (float64)."""
-    c2i = np.array(cam2img, dtype=np.float64)
-    c2i[0] -= left * c2i[2]
-    c2i[1] -= top * c2i[2]
-    return c2i
+    return warp_intrinsics(cam2img, np.array(
+        [[1, 0, -left], [0, 1, -top], [0, 0, 1]], dtype=np.float64))
+
+
+def crop_flip_rotate_pixel_map(crop_offset: Tuple[float, float],
+                               out_size: Tuple[int, int], flip: bool,
+                               rotate: float) -> np.ndarray:
+    """(3, 3) pixel map of BEVDet's image-view augmentation after its
+    resize (``LoadMultiViewImageFromFiles_BEVDet.img_transform`` of
+    ``Cc-Hy/CMKD-MV:mmdet3d/datasets/pipelines/loading.py``, in PIL's
+    corner coordinates x = u + 0.5): crop the ``out_size`` (H, W) window
+    at ``crop_offset`` (left, top), mirror it left-right (x -> W - x) when
+    ``flip``, then rotate it by ``rotate`` degrees counter-clockwise on
+    screen about its centre (W / 2, H / 2), as ``PIL.Image.rotate``.
+
+    Returns:
+        np.ndarray: (3, 3) float64 map of pixel centres (u, v, 1) of the
+        resized image to the output's, for ``cv2.warpAffine`` and
+        :func:`warp_intrinsics`.
+    """
+    h, w = out_size
+    m = np.array([[1, 0, -crop_offset[0]], [0, 1, -crop_offset[1]],
+                  [0, 0, 1]], dtype=np.float64)
+    if flip:
+        m = np.array([[-1, 0, w], [0, 1, 0], [0, 0, 1]]) @ m
+    a = math.radians(rotate)
+    c, s = math.cos(a), math.sin(a)
+    centre = np.array([w / 2, h / 2])
+    rot = np.eye(3)
+    rot[:2, :2] = [[c, s], [-s, c]]          # y down: counter-clockwise
+    rot[:2, 2] = centre - rot[:2, :2] @ centre
+    m = rot @ m
+    to_corner = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1]])
+    return np.linalg.inv(to_corner) @ m @ to_corner
+
+
+def sample_bevdet_view_aug(img_size: Tuple[int, int],
+                           out_size: Tuple[int, int],
+                           resize: Tuple[float, float] = (0.0, 0.0),
+                           rot: Tuple[float, float] = (0.0, 0.0),
+                           flip: bool = False,
+                           crop_h: Tuple[float, float] = (0.0, 0.0),
+                           test_mode: bool = False,
+                           resize_test: float = 0.0) -> dict:
+    """Draw one view's BEVDet augmentation as CMKD-MV does
+    (``sample_augmentation`` of ``Cc-Hy/CMKD-MV:mmdet3d/datasets/pipelines/
+    loading.py``; ``np.random``, so mmengine's seed fixes it).
+
+    Training: the scale ``W_out / W + U(resize)``, the resized size
+    ``(int(W * scale), int(H * scale))``, a window whose bottom lies
+    ``U(crop_h)`` of the resized height above the bottom and whose left is
+    ``U(0, max(0, W_res - W_out))``, a left-right flip with probability 0.5
+    when ``flip``, and a rotation of ``U(rot)`` degrees. Test
+    (``test_mode``): the scale ``W_out / W + resize_test``, the mean
+    ``crop_h``, the window centred left-right, no flip, no rotation.
+
+    Args:
+        img_size (tuple): (H, W) of the view, pixels.
+        out_size (tuple): (H_out, W_out), pixels.
+
+    Returns:
+        dict: ``scale``, ``resized`` (W_res, H_res), ``crop_offset`` (left,
+        top; negative or beyond the resized image where the window leaves
+        it: filled with 0), ``flip`` (bool) and ``rotate`` (degrees).
+    """
+    h, w = img_size
+    fh, fw = out_size
+    if test_mode:
+        scale = fw / w + resize_test
+    else:
+        scale = fw / w + np.random.uniform(*resize)
+    nw, nh = int(w * scale), int(h * scale)
+    if nw < 1 or nh < 1:
+        raise ValueError(f'a {h}x{w} view scaled by {scale:.4f} has no '
+                         'pixels left')
+    if test_mode:
+        top = int((1 - np.mean(crop_h)) * nh) - fh
+        left = int(max(0, nw - fw) / 2)
+        do_flip, angle = False, 0.0
+    else:
+        top = int((1 - np.random.uniform(*crop_h)) * nh) - fh
+        left = int(np.random.uniform(0, max(0, nw - fw)))
+        do_flip = bool(flip and np.random.choice([0, 1]))
+        angle = float(np.random.uniform(*rot))
+    return dict(scale=float(scale), resized=(nw, nh), crop_offset=(left, top),
+                flip=do_flip, rotate=angle)

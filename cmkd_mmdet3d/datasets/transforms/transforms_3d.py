@@ -8,7 +8,7 @@ depth map, points and boxes together while the calibration stays valid.
 """
 import numbers
 import os.path as osp
-from typing import Optional, Set
+from typing import Optional, Set, Tuple
 
 import cv2
 import numpy as np
@@ -23,9 +23,11 @@ from ...structures.geometry import (BEV_AUG_STEPS, bev_augmentation_matrix,
                                     check_calibration, compose_lidar2img,
                                     points_in_fov)
 from ..pseudo_labels import check_info_instances
-from .image_geometry import (crop_intrinsics, depth_map_from_points,
-                             mirror_through_image, scale_intrinsics,
-                             sparse_avg_pool)
+from .image_geometry import (crop_flip_rotate_pixel_map, crop_intrinsics,
+                             depth_map_from_points, mirror_through_image,
+                             resize_pixel_map, sample_bevdet_view_aug,
+                             scale_intrinsics, sparse_avg_pool,
+                             warp_intrinsics)
 
 
 def _where(results: dict) -> str:
@@ -100,7 +102,11 @@ def check_image_size(results: dict) -> None:
     ``cam2img`` (P2) outside the central half of the current image means
     that the calibration belongs to another image size or crop
     (:func:`~cmkd_mmdet3d.structures.calibration.check_calib_fits_image`).
-    Without an image in ``results`` nothing is checked.
+    Without an image in ``results`` nothing is checked; after
+    :class:`BEVDetImageAug3D` (``img_aug_matrix`` in ``results``), which
+    checked the calibration it started from and moved it with the image,
+    the principal point is not checked (a bottom crop of a larger scale
+    takes it out of the central half).
 
     Args:
         results (dict): The pipeline results.
@@ -122,7 +128,7 @@ def check_image_size(results: dict) -> None:
             f'info (images.{expected[0]}.height/width) expects '
             f'{expected[1]}x{expected[2]}: the file does not belong to this '
             'info (regenerate the infos or restore the image)')
-    if 'cam2img' in results:
+    if 'cam2img' in results and 'img_aug_matrix' not in results:
         check_calib_fits_image(results['cam2img'], (h, w),
                                f'image {_where(results)}')
 
@@ -151,6 +157,10 @@ def _check_view_sizes(results: dict) -> None:
         if len(c2i) != len(imgs):
             raise ValueError(f'{_where(results)}: {len(imgs)} images for '
                              f'{len(c2i)} cam2img')
+        if 'img_aug_matrix' in results:
+            # derived from a checked calibration with the views' own map
+            # (BEVDetImageAug3D): its principal point may leave the centre
+            return
         for img, k, name in zip(imgs, c2i, names):
             check_calib_fits_image(k, img.shape[:2], f'image {name}')
 
@@ -393,6 +403,24 @@ class ScaleImage3D(BaseTransform):
         return results
 
 
+def _store_views(results: dict, imgs: list, cam2imgs: list,
+                 multi: bool) -> None:
+    """Put cropped or warped views (all of one size) back with their
+    ``cam2img``: ``img_shape`` and ``pad_shape`` (when present) become
+    their size and ``lidar2img`` is recomposed when ``lidar2cam`` is
+    there; one view unless ``multi``."""
+    results['img'] = imgs if multi else imgs[0]
+    results['cam2img'] = cam2imgs if multi else cam2imgs[0]
+    results['img_shape'] = tuple(imgs[0].shape[:2])
+    if 'pad_shape' in results:
+        results['pad_shape'] = tuple(imgs[0].shape[:2])
+    if 'lidar2cam' in results:
+        l2c = results['lidar2cam'] if multi else [results['lidar2cam']]
+        l2i = [compose_lidar2img(np.asarray(a, dtype=np.float64), k)
+               for a, k in zip(l2c, cam2imgs)]
+        results['lidar2img'] = l2i if multi else l2i[0]
+
+
 @TRANSFORMS.register_module()
 class CropImage3D(BaseTransform):
     """Crop the image (or every view) to ``size`` (H, W) at (``top``,
@@ -442,19 +470,122 @@ class CropImage3D(BaseTransform):
                 f'CropImage3D: a {h}x{w} crop at (top {top}, left {left}) '
                 f'does not fit the {ih}x{iw} image of {_where(results)}')
         out = [i[top:top + h, left:left + w] for i in imgs]
-        ks = [crop_intrinsics(k, left, top) for k in c2is]
-        results['img'] = out if multi else out[0]
-        results['cam2img'] = ks if multi else ks[0]
-        results['img_shape'] = (h, w)
-        if 'pad_shape' in results:
-            results['pad_shape'] = (h, w)
-        if 'lidar2cam' in results:
-            l2c = results['lidar2cam'] if multi else [results['lidar2cam']]
-            l2i = [compose_lidar2img(np.asarray(a, dtype=np.float64), k)
-                   for a, k in zip(l2c, ks)]
-            results['lidar2img'] = l2i if multi else l2i[0]
+        _store_views(results, out, [crop_intrinsics(k, left, top)
+                                    for k in c2is], multi)
         results['crop_offset'] = (left, top)
         return results
+
+
+def _check_range(name: str, value) -> Tuple[float, float]:
+    if len(value) != 2 or not value[0] <= value[1]:
+        raise ValueError(f'BEVDetImageAug3D: {name} must be (low, high) '
+                         f'with low <= high, got {value!r}')
+    return float(value[0]), float(value[1])
+
+
+@TRANSFORMS.register_module()
+class BEVDetImageAug3D(BaseTransform):
+    """BEVDet's image-view augmentation, as CMKD-MV trains its student
+    (``LoadMultiViewImageFromFiles_BEVDet`` of ``Cc-Hy/CMKD-MV:mmdet3d/
+    datasets/pipelines/loading.py``, its ``data_config``), drawn for every
+    view on its own: resize, crop to ``final_size``, flip left-right and
+    rotate; at test time the fixed resize and the centred bottom crop.
+
+    The parameters are drawn as CMKD-MV draws them
+    (:func:`~.image_geometry.sample_bevdet_view_aug`). The image is resized
+    with ``cv2.resize`` (area averaging when it shrinks) and then cropped,
+    flipped and rotated in one ``cv2.warpAffine`` (bilinear; pixels from
+    outside the view are 0, as PIL fills them). ``cam2img`` becomes ``M @
+    cam2img`` with M the exact pixel map of both steps, so that every
+    LiDAR point still projects onto its content and the depth targets, the
+    lift and the BEV augmentation (:class:`BEVAugToCameras`, which leaves
+    the images alone) stay consistent. CMKD-MV keeps the map apart
+    (``post_rot`` / ``post_tran``) and builds it from the nominal scale and
+    PIL's corner coordinates; up to the truncation of the resized size to
+    whole pixels the two are the same map. Put it right after the images
+    are loaded; it replaces :class:`ScaleImage3D` + :class:`CropImage3D`.
+
+    Args:
+        final_size (tuple[int, int]): (H, W) of every output view, pixels
+            (CMKD-MV: (256, 704)).
+        resize (tuple[float, float]): Range added to ``W_out / W`` to make
+            the training scale (CMKD-MV: (-0.06, 0.06)).
+        rot (tuple[float, float]): Rotation range, degrees, counter-
+            clockwise on screen (CMKD-MV: (-5.4, 5.4)).
+        flip (bool): Flip left-right with probability 0.5 (CMKD-MV: True).
+        crop_h (tuple[float, float]): Range of the window's bottom above
+            the image's bottom, as a fraction of the resized height
+            (CMKD-MV: (0.0, 0.0), the bottom rows).
+        resize_test (float): Added to ``W_out / W`` at test time (CMKD-MV:
+            0.04).
+        test_mode (bool): The fixed test-time transform instead of the
+            random one.
+
+    Raises:
+        ValueError: at build time for a non-positive size or a range whose
+            low end exceeds its high end.
+    """
+
+    def __init__(self, final_size, resize=(0.0, 0.0), rot=(0.0, 0.0),
+                 flip: bool = False, crop_h=(0.0, 0.0),
+                 resize_test: float = 0.0, test_mode: bool = False) -> None:
+        if len(final_size) != 2 or min(final_size) <= 0:
+            raise ValueError(f'BEVDetImageAug3D: final_size must be (H, W) '
+                             f'> 0, got {final_size!r}')
+        self.final_size = (int(final_size[0]), int(final_size[1]))
+        self.resize = _check_range('resize', resize)
+        self.rot = _check_range('rot', rot)
+        self.crop_h = _check_range('crop_h', crop_h)
+        self.flip, self.resize_test = bool(flip), float(resize_test)
+        self.test_mode = bool(test_mode)
+
+    def transform(self, results: dict) -> dict:
+        """Augment every view and update its calibration.
+
+        Args:
+            results (dict): The pipeline results, ``img`` a list of (H, W,
+                3) views (or one image) with their ``cam2img``.
+
+        Returns:
+            dict: ``results`` with ``img`` (every view ``final_size``),
+            ``img_shape``, ``cam2img`` and ``lidar2img`` updated, and
+            ``img_aug_matrix``: per view the (3, 3) map of its original
+            pixels to the output's.
+        """
+        check_image_size(results)
+        multi = is_multiview(results)
+        imgs = results['img'] if multi else [results['img']]
+        c2is = results['cam2img'] if multi else [results['cam2img']]
+        fh, fw = self.final_size
+        out, ks, maps = [], [], []
+        for img, c2i in zip(imgs, c2is):
+            h, w = img.shape[:2]
+            aug = sample_bevdet_view_aug(
+                (h, w), self.final_size, self.resize, self.rot, self.flip,
+                self.crop_h, self.test_mode, self.resize_test)
+            nw, nh = aug['resized']
+            resized = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA
+                                 if nw < w else cv2.INTER_LINEAR)
+            m = crop_flip_rotate_pixel_map(aug['crop_offset'],
+                                           self.final_size, aug['flip'],
+                                           aug['rotate'])
+            warped = cv2.warpAffine(resized, m[:2], (fw, fh),
+                                    flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT,
+                                    borderValue=0)
+            out.append(warped.reshape(fh, fw, *img.shape[2:]))
+            m = m @ resize_pixel_map(nw / w, nh / h)
+            maps.append(m)
+            ks.append(warp_intrinsics(c2i, m))
+        _store_views(results, out, ks, multi)
+        results['img_aug_matrix'] = maps if multi else maps[0]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(final_size={self.final_size}, '
+                f'resize={self.resize}, rot={self.rot}, flip={self.flip}, '
+                f'crop_h={self.crop_h}, resize_test={self.resize_test}, '
+                f'test_mode={self.test_mode})')
 
 
 @TRANSFORMS.register_module()

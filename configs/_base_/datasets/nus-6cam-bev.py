@@ -21,6 +21,14 @@ nus_modality = dict(use_lidar=True, use_camera=True)
 nus_bev_range = [-51.2, -51.2, -5.0, 51.2, 51.2, 3.0]
 nus_load_views = dict(
     type='LoadMultiViewImageFromFiles', to_float32=True, num_views=6)
+# CMKD-MV's image-view augmentation (BEVDet's data_config): per view a scale
+# of 704 / 1600 + U(-0.06, 0.06), the bottom 256 x 704 window at a random
+# left, a left-right flip (p = 0.5) and a rotation of U(-5.4, 5.4) deg; at
+# test time (test_mode=True) the scale 704 / 1600 + 0.04 and the bottom
+# window centred
+nus_image_aug = dict(
+    type='BEVDetImageAug3D', final_size=(256, 704), resize=(-0.06, 0.06),
+    rot=(-5.4, 5.4), flip=True, crop_h=(0.0, 0.0), resize_test=0.04)
 nus_load_points = [
     dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=5,
          use_dim=5),

@@ -197,3 +197,80 @@ def test_crop_keeps_every_view_consistent_with_its_calibration():
     assert res['img_shape'] == (64, 150)
     with pytest.raises(ValueError, match='does not fit the 90x160 image'):
         CropImage3D(size=(64, 150), top=40)(_results())
+
+
+def _bilinear(img, uv):
+    """Sample (H, W, C) img at float pixel centres uv (N, 2)."""
+    u0, v0 = np.floor(uv[:, 0]).astype(int), np.floor(uv[:, 1]).astype(int)
+    fu, fv = (uv[:, 0] - u0)[:, None], (uv[:, 1] - v0)[:, None]
+    return ((1 - fu) * (1 - fv) * img[v0, u0] + fu * (1 - fv) * img[v0, u0 + 1]
+            + (1 - fu) * fv * img[v0 + 1, u0] + fu * fv * img[v0 + 1, u0 + 1])
+
+
+def test_bevdet_image_aug_moves_content_and_calibration_together():
+    """BEVDetImageAug3D: every view holds (u, v) of its original pixels
+    (a linear ramp, which resizing and bilinear warping keep exact), so the
+    content at the pixel where a point projects through the new cam2img
+    must be the pixel it projected to before; views are drawn on their
+    own (both flips occur), all come out final_size, and the depth targets
+    and packing after it accept a principal point the bottom crop moved
+    off the centre."""
+    from cmkd_mmdet3d.datasets.transforms import BEVDetImageAug3D
+    np.random.seed(1)
+    res = _results(n=20000)
+    vv, uu = np.mgrid[0:H, 0:W].astype(np.float32)
+    res['img'] = [np.stack([uu, vv, np.ones_like(uu)], -1) for _ in YAWS]
+    xyz = res['points'].tensor[:, :3].numpy().astype(np.float64)
+    before = [_pixels(xyz, a, K) for a in res['lidar2cam']]
+    aug = BEVDetImageAug3D(final_size=(48, 96), resize=(-0.06, 0.06),
+                           rot=(-5.4, 5.4), flip=True)
+    res = aug(res)
+    flips = [m[0, 0] < 0 for m in res['img_aug_matrix']]
+    assert any(flips) and not all(flips)
+    assert res['img_shape'] == (48, 96)
+    for i in range(len(YAWS)):
+        img = res['img'][i]
+        assert img.shape == (48, 96, 3)
+        (uv0, d0), (uv1, d1) = before[i], _pixels(
+            xyz, res['lidar2cam'][i], res['cam2img'][i])
+        np.testing.assert_allclose(d1, d0)           # depth unchanged
+        # inside the output, away from its border and from the pixels
+        # that came from outside the view (channel 2 < 1)
+        ok = (d0 > 0) & (uv1[:, 0] > 1) & (uv1[:, 0] < 94) & \
+            (uv1[:, 1] > 1) & (uv1[:, 1] < 46) & (uv0[:, 0] > 2) & \
+            (uv0[:, 0] < W - 3) & (uv0[:, 1] > 2) & (uv0[:, 1] < H - 3)
+        assert ok.sum() > 50
+        got = _bilinear(img, uv1[ok])
+        ok2 = got[:, 2] > 0.999
+        assert ok2.mean() > 0.9
+        np.testing.assert_allclose(got[ok2, :2], uv0[ok][ok2], atol=0.15)
+        np.testing.assert_allclose(
+            res['img_aug_matrix'][i] @ np.r_[uv0[ok][0], 1],
+            np.r_[uv1[ok][0], 1], atol=1e-6)
+    res = BEVAugToCameras()(res)
+    res = MakeDepthTarget(stride=8)(res)
+    assert res['gt_depth'].shape == (6, 6, 12)
+    packed = PackCMKDInputs(keys=['img', 'gt_bboxes_3d', 'gt_labels_3d'])(res)
+    assert packed['inputs']['img'].shape == (6, 3, 48, 96)
+
+
+def test_bevdet_image_aug_test_mode_and_refusals():
+    """Test mode is CMKD-MV's fixed transform: scale W_out / W +
+    resize_test, the bottom rows centred (160 -> 96 wide at 0.64: 102 x 57,
+    left 3, top 9), nothing random; bad sizes and ranges are refused when
+    the transform is built."""
+    from cmkd_mmdet3d.datasets.transforms import BEVDetImageAug3D
+    aug = BEVDetImageAug3D(final_size=(48, 96), resize=(-0.06, 0.06),
+                           rot=(-5.4, 5.4), flip=True, resize_test=0.04,
+                           test_mode=True)
+    a, b = aug(_results()), aug(_results())
+    for i in range(len(YAWS)):
+        np.testing.assert_array_equal(a['img'][i], b['img'][i])
+        np.testing.assert_allclose(
+            a['img_aug_matrix'][i],
+            [[102 / 160, 0, (102 / 160 - 1) / 2 - 3],
+             [0, 57 / 90, (57 / 90 - 1) / 2 - 9], [0, 0, 1]], atol=1e-12)
+    with pytest.raises(ValueError, match='final_size'):
+        BEVDetImageAug3D(final_size=(0, 96))
+    with pytest.raises(ValueError, match='rot must be'):
+        BEVDetImageAug3D(final_size=(48, 96), rot=(5.4, -5.4))

@@ -528,9 +528,10 @@ def test_nuscenes_cmkd_mv_config_trains_a_step_on_the_nuscenes_sample(
     """CMKD-MV's nuScenes setting (R50 student, 256 x 704 views, the 0.1 m
     CenterPoint teacher with 10 sweeps) on mmdet3d's real nuScenes sample:
     the teacher's SparseEncoder map and the student's lift coincide (256 x
-    128 x 128), and one distillation step (images at 1/9 scale, cropped,
-    for CPU; no ImageNet download) gives finite losses for the six tasks
-    and gradients for the student only."""
+    128 x 128), and one distillation step (CMKD-MV's image-view
+    augmentation to 64 x 176 windows of views scaled by about 1/9, for CPU;
+    no ImageNet download) gives finite losses for the six tasks and
+    gradients for the student only."""
     import copy
     from _helpers.models import (NUS_CMKD, nuscenes_sample_with_six_images,
                                  surround_batch)
@@ -545,7 +546,13 @@ def test_nuscenes_cmkd_mv_config_trains_a_step_on_the_nuscenes_sample(
     assert cfg.train_cfg.max_epochs == 24
     assert cfg.model.student.img_backbone.backbone.depth == 50
     kinds = [t['type'] for t in cfg.distill_train_pipeline]
-    assert kinds.index('CropImage3D') == kinds.index('ScaleImage3D') + 1
+    aug = cfg.distill_train_pipeline[kinds.index('BEVDetImageAug3D')]
+    assert kinds.index('BEVDetImageAug3D') == \
+        kinds.index('LoadMultiViewImageFromFiles') + 1
+    # CMKD-MV's data_config; its test-time transform is the fixed one
+    assert (aug.final_size, aug.resize, aug.rot, aug.flip, aug.resize_test) \
+        == ((256, 704), (-0.06, 0.06), (-5.4, 5.4), True, 0.04)
+    assert cfg.test_pipeline[1] == dict(aug, test_mode=True)
     cfg.model.student.img_backbone.backbone.init_cfg = None
     torch.manual_seed(0)
     teacher = build_frozen_teacher(cfg.model.teacher)
@@ -558,10 +565,9 @@ def test_nuscenes_cmkd_mv_config_trains_a_step_on_the_nuscenes_sample(
     model.train()
     pipeline = copy.deepcopy(cfg.distill_train_pipeline)
     for t in pipeline:
-        if t['type'] == 'ScaleImage3D':
-            t['scale'] = 0.11               # 99 x 176
-        if t['type'] == 'CropImage3D':
-            t['size'] = (64, 176)
+        if t['type'] == 'BEVDetImageAug3D':
+            # for CPU: 64 x 176 windows of the views scaled by 0.11 +- 0.01
+            t.update(final_size=(64, 176), resize=(-0.01, 0.01))
     batch = surround_batch(cfg, root, [0], ann_file='nus_info.pkl',
                            pipeline=pipeline)
     assert batch['inputs']['img'][0].shape == (6, 3, 64, 176)

@@ -139,13 +139,19 @@ def scale_intrinsics(cam2img: np.ndarray, sx: float, sy: float) -> np.ndarray:
     return warp_intrinsics(cam2img, resize_pixel_map(sx, sy))
 
 
+def crop_pixel_map(left: float, top: float) -> np.ndarray:
+    """(3, 3) pixel map of a crop at (left, top): u' = u - left,
+    v' = v - top."""
+    return np.array([[1, 0, -left], [0, 1, -top], [0, 0, 1]],
+                    dtype=np.float64)
+
+
 def crop_intrinsics(cam2img: np.ndarray, left: float,
                     top: float) -> np.ndarray:
-    """``cam2img`` (3 or 4, 3 or 4) of an image cropped at (left, top):
-    u' = u - left, v' = v - top, hence rows 0 and 1 lose left / top times
-    row 2 (float64)."""
-    return warp_intrinsics(cam2img, np.array(
-        [[1, 0, -left], [0, 1, -top], [0, 0, 1]], dtype=np.float64))
+    """``cam2img`` (3 or 4, 3 or 4) of an image cropped at (left, top)
+    (:func:`crop_pixel_map`): rows 0 and 1 lose left / top times row 2
+    (float64)."""
+    return warp_intrinsics(cam2img, crop_pixel_map(left, top))
 
 
 def crop_flip_rotate_pixel_map(crop_offset: Tuple[float, float],
@@ -165,8 +171,7 @@ def crop_flip_rotate_pixel_map(crop_offset: Tuple[float, float],
         :func:`warp_intrinsics`.
     """
     h, w = out_size
-    m = np.array([[1, 0, -crop_offset[0]], [0, 1, -crop_offset[1]],
-                  [0, 0, 1]], dtype=np.float64)
+    m = crop_pixel_map(*crop_offset)
     if flip:
         m = np.array([[-1, 0, w], [0, 1, 0], [0, 0, 1]]) @ m
     a = math.radians(rotate)

@@ -438,3 +438,49 @@ def test_one_stage_student_is_one_mim_train_with_the_teacher(
         bench.parse_args(['--dataset', 'waymo', '--work-dir', str(root),
                           '--seeds', '1', '--students', 'cmkd_1stage',
                           '--teacher-ckpt', 't.pth'])
+
+
+def test_one_stage_semi_student_uses_its_config_and_pairs_with_one_stage(
+        bench, tmp_path, capsys):
+    """cmkd_1stage_semi: one `mim train` of the synkitti-eigen one-stage
+    config (unlabeled frames), a fresh run without --resume, paired against
+    cmkd_1stage by seed."""
+    root = tmp_path / 'bench'
+    bench.main(['--teacher-ckpt', 'teacher.pth', '--work-dir', str(root),
+                '--seeds', '2', '--students', 'cmkd_1stage_semi',
+                '--dry-run'])
+    cmds = _commands(capsys.readouterr().out)
+    assert [(s, seed, argv[:2]) for s, seed, argv in cmds] == [
+        ('cmkd_1stage_semi', 2, ['mim', 'train']),
+        ('cmkd_1stage_semi', 2, ['mim', 'test'])]
+    train, test = cmds[0][2], cmds[1][2]
+    assert train[3] == bench.DEFAULTS['onestage_semi'] == test[3]
+    assert train[3].startswith('cmkd-1stage-tinit_')
+    assert '_synkitti-eigen-' in train[3]
+    assert train[3] != bench.DEFAULTS['onestage']
+    assert '--resume' not in train
+    assert train[train.index('--work-dir') + 1] == str(
+        root / 'cmkd_1stage_semi_s2')
+    opts = train[train.index('--cfg-options') + 1:]
+    assert opts[:2] == ['model.teacher_ckpt=teacher.pth', 'randomness.seed=2']
+    # the report: the pair of the two one-stage students
+    for seed, (one, semi) in {'1': (20.0, 23.0), '2': (22.0, 21.0)}.items():
+        for student, value in (('cmkd_1stage', one), ('cmkd_1stage_semi',
+                                                      semi)):
+            work = root / f'{student}_s{seed}'
+            _write_test(work / 'test_synthetic_kitti', {C3L: value})
+            _write_scalars(work, [_train(640, 8), _val(640, value)])
+    bench.main(['--work-dir', str(root), '--report-only', '--students',
+                'cmkd_1stage', 'cmkd_1stage_semi', '--seeds', '1', '2'])
+    report = json.loads((root / 'benchmark.json').read_text())
+    assert report['steps'] == dict(cmkd_1stage=[640],
+                                   cmkd_1stage_semi=[640])
+    pair = report['pairs']['cmkd_1stage_semi_vs_cmkd_1stage'][C3L]
+    # 20 -> 23, 22 -> 21: ahead in one seed, gain (3 - 1) / 2 = 1, no rule
+    assert (pair['ahead'], pair['mean_gain'], pair['rule']) == (1, 1.0, False)
+    assert 'cmkd_1stage_vs_alone' not in report['pairs']
+    # Waymo has no one-stage config with unlabeled frames either
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--dataset', 'waymo', '--work-dir', str(root),
+                          '--seeds', '1', '--students', 'cmkd_1stage_semi',
+                          '--teacher-ckpt', 't.pth'])

@@ -6,11 +6,12 @@ equal training steps.
     python tools/analysis_tools/seed_benchmark.py \
         --teacher-ckpt work_dirs/demo/teacher/epoch_12.pth \
         --work-dir work_dirs/seed_benchmark --seeds 1 2 3 \
-        [--students alone cmkd cmkd_semi cmkd_1stage] \
+        [--students alone cmkd cmkd_semi cmkd_1stage cmkd_1stage_semi] \
         [--test-root data/synthetic_kitti/] \
         [--dataset kitti|waymo] [--eval-every 2] [--dry-run] [--report-only] \
         [--student-config CFG] [--stage1 CFG] [--stage2 CFG] \
         [--semi-stage1 CFG] [--semi-stage2 CFG] [--onestage CFG] \
+        [--onestage-semi CFG] \
         [--depth-pretrained CKPT] [--extra-cfg-options KEY=VALUE ...]
 
 ``--dataset waymo`` runs the same on the synthetic Waymo world
@@ -41,7 +42,12 @@ labeled train frames, so an epoch is 80 iterations at batch 2):
   CMKD in one stage, the student's BEV backbone / neck / head from the
   teacher and no stage 1 (``--onestage``, default the 8-epoch
   ``cmkd-1stage-tinit`` synkitti config, the demo's distilled student),
-  ``mim train``: 8 epochs x 80 iterations at batch 2 = 640 steps.
+  ``mim train``: 8 epochs x 80 iterations at batch 2 = 640 steps;
+- ``cmkd_1stage_semi`` (only when asked for): the same one stage with
+  online soft targets on unlabeled frames (``--onestage-semi``, default the
+  8-epoch ``cmkd-1stage-tinit`` synkitti-eigen config; the world needs
+  unlabeled frames): 8 epochs x 80 iterations = 640 steps, each batch
+  holding 2 labeled + 2 unlabeled frames, as ``cmkd_semi``.
 
 ``--depth-pretrained CKPT`` initialises the depth network of all three
 students from one depth pre-training run (``configs/cmkd_mono3d/cmkd-mono3d_
@@ -56,7 +62,8 @@ model change, e.g. ``model.lift_neck.voxel_size=...``, holds when the
 checkpoint is loaded; training-only keys do nothing there). Every training gets
 ``randomness.seed=SEED``. Each run lives in ``WORK_DIR/<student>_s<seed>/``:
 
-- ``alone`` / ``cmkd_1stage``: the ``mim train`` work dir,
+- ``alone`` / ``cmkd_1stage`` / ``cmkd_1stage_semi``: the ``mim train``
+  work dir,
   ``train_done.json`` (the final
   checkpoint, written when ``mim train`` returned) and
   ``test_<test root name>/`` (``mim test`` on ``--test-root``);
@@ -88,7 +95,8 @@ testing nothing; without ``--seeds`` it takes every seed it finds):
   IoU strict and loose, keys without the ``Kitti metric/...`` prefix) and the
   AP-vs-step curve; per student the mean and sample std of every metric;
   the mean curve; and for the pairs (cmkd vs alone, cmkd_semi vs cmkd,
-  cmkd_1stage vs alone, paired by seed) per table metric the seeds where the second is ahead, the
+  cmkd_1stage vs alone, cmkd_1stage_semi vs cmkd_1stage, paired by seed)
+  per table metric the seeds where the second is ahead, the
   mean gain and whether the rule holds: ahead in every seed and mean gain
   > 2 * max(std of the first, std of the second);
 - ``WORK_DIR/benchmark_metrics.png``: means with std error bars per metric;
@@ -129,14 +137,19 @@ atomic_io = _load('cmkd_atomic_io',
                   osp.join(REPO, 'cmkd_mmdet3d', 'utils', 'atomic_io.py'))
 
 PREFIX = summarize.PREFIX
-STUDENTS = ('alone', 'cmkd', 'cmkd_semi', 'cmkd_1stage')
+STUDENTS = ('alone', 'cmkd', 'cmkd_semi', 'cmkd_1stage', 'cmkd_1stage_semi')
 LABELS = {'alone': 'student alone', 'cmkd': 'student + CMKD',
           'cmkd_semi': 'student + CMKD (+ unlabeled)',
-          'cmkd_1stage': 'student + CMKD (one stage)'}
-PAIRS = (('alone', 'cmkd'), ('cmkd', 'cmkd_semi'), ('alone', 'cmkd_1stage'))
+          'cmkd_1stage': 'student + CMKD (one stage)',
+          'cmkd_1stage_semi': 'student + CMKD (one stage, + unlabeled)'}
+PAIRS = (('alone', 'cmkd'), ('cmkd', 'cmkd_semi'), ('alone', 'cmkd_1stage'),
+         ('cmkd_1stage', 'cmkd_1stage_semi'))
 # the students trained by one `mim train` (the others by cmkd_two_stage.sh)
-ONE_RUN = ('alone', 'cmkd_1stage')
-# the students of a run without --students (cmkd_1stage only when asked for)
+ONE_RUN = ('alone', 'cmkd_1stage', 'cmkd_1stage_semi')
+# the CMKD students of one `mim train`, and their configs' argument
+ONE_STAGE = dict(cmkd_1stage='onestage', cmkd_1stage_semi='onestage_semi')
+# the students of a run without --students (the one-stage ones only when
+# asked for)
 DEFAULT_STUDENTS = ('alone', 'cmkd', 'cmkd_semi')
 DEFAULTS = dict(
     student_config='cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-'
@@ -150,7 +163,9 @@ DEFAULTS = dict(
     semi_stage2='cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-'
     'onecycle-4e_synkitti-eigen-3d-3class.py',
     onestage='cmkd-1stage-tinit_bev-resp_pointpillars-pillar032_r18-aspp-'
-    'lid40_1xb2-onecycle-8e_synkitti-3d-3class.py')
+    'lid40_1xb2-onecycle-8e_synkitti-3d-3class.py',
+    onestage_semi='cmkd-1stage-tinit_bev-resp_pointpillars-pillar032_r18-'
+    'aspp-lid40_1xb4-onecycle-8e_synkitti-eigen-3d-3class.py')
 # every moderate metric kept per run (the AP40 and AP11 ones)
 METRICS = tuple(f'{cls}_{kind}_{ap}_moderate_{mode}'
                 for cls in ('Car', 'Pedestrian', 'Cyclist')
@@ -216,7 +231,8 @@ WAYMO = Profile(
         'onecycle-4e_synwaymo-3d-3class.py',
         stage2='cmkd_bev-resp_pointpillars-pillar04_r18-aspp-lid40_1xb2-'
         'onecycle-4e_synwaymo-3d-3class.py',
-        semi_stage1=None, semi_stage2=None, onestage=None),
+        semi_stage1=None, semi_stage2=None, onestage=None,
+        onestage_semi=None),
     test_root='data/synthetic_waymo/', val_infos='waymo_infos_val.pkl',
     evaluator_file=('waymo_bin_file', 'waymo_format/fov_gt.bin'),
     unit='AP in %, front camera')
@@ -492,8 +508,8 @@ def train_command(args, student, seed):
         resume = (['--resume'] if osp.isfile(osp.join(work, 'last_checkpoint'))
                   else [])
         config, teacher = args.student_config, []
-        if student == 'cmkd_1stage':
-            config = args.onestage
+        if student in ONE_STAGE:
+            config = getattr(args, ONE_STAGE[student])
             teacher = [f'model.teacher_ckpt={args.teacher_ckpt}']
         return (['mim', 'train', 'cmkd_mmdet3d', config,
                  '--work-dir', work] + resume
@@ -515,7 +531,8 @@ def test_command(args, student, seed, ckpt):
     root = args.test_root.rstrip('/') + '/'
     config = dict(alone=args.student_config, cmkd=args.stage2,
                   cmkd_semi=args.semi_stage2,
-                  cmkd_1stage=args.onestage)[student]
+                  cmkd_1stage=args.onestage,
+                  cmkd_1stage_semi=args.onestage_semi)[student]
     out = osp.join(run_dir(args.work_dir, student, seed),
                    f'test_{test_name(root)}')
     # the extra options reach the test too: a model change (grid, stride)
@@ -708,7 +725,8 @@ def parse_args(argv=None):
     parser.add_argument('--students', nargs='+', choices=STUDENTS,
                         help='default: alone, cmkd and cmkd_semi where '
                         'the dataset has configs for them (waymo: alone '
-                        'cmkd); cmkd_1stage only when named')
+                        'cmkd); cmkd_1stage and cmkd_1stage_semi only '
+                        'when named')
     parser.add_argument('--test-root',
                         help='data root evaluated on (its val infos; '
                         'default data/synthetic_<dataset>/), also for the '
@@ -742,9 +760,10 @@ def parse_args(argv=None):
                                              and args.semi_stage2):
         parser.error(f'--dataset {args.dataset} has no configs for '
                      'cmkd_semi: give --semi-stage1 and --semi-stage2')
-    if 'cmkd_1stage' in args.students and not args.onestage:
-        parser.error(f'--dataset {args.dataset} has no config for '
-                     'cmkd_1stage: give --onestage')
+    for student, name in ONE_STAGE.items():
+        if student in args.students and not getattr(args, name):
+            parser.error(f'--dataset {args.dataset} has no config for '
+                         f'{student}: give --{name.replace("_", "-")}')
     if args.eval_every < 1:
         parser.error('--eval-every must be >= 1')
     if not args.report_only:

@@ -388,24 +388,14 @@ class ScaleImage3D(BaseTransform):
                 if self.scale < 1 else cv2.INTER_LINEAR))
             sx, sy = size[0] / w, size[1] / h
             ks.append(scale_intrinsics(c2i, sx, sy))
-        results['img'] = out if multi else out[0]
-        results['cam2img'] = ks if multi else ks[0]
-        results['img_shape'] = out[0].shape[:2]
-        if multi and 'pad_shape' in results:
-            results['pad_shape'] = out[0].shape[:2]
-        if 'lidar2cam' in results:
-            l2c = results['lidar2cam']
-            l2c = l2c if multi else [l2c]
-            lidar2img = [compose_lidar2img(
-                np.asarray(a, dtype=np.float64), k) for a, k in zip(l2c, ks)]
-            results['lidar2img'] = lidar2img if multi else lidar2img[0]
+        _store_views(results, out, ks, multi)
         results['scale_factor'] = (sx, sy)
         return results
 
 
 def _store_views(results: dict, imgs: list, cam2imgs: list,
                  multi: bool) -> None:
-    """Put cropped or warped views (all of one size) back with their
+    """Put resized, cropped or warped views (all of one size) back with their
     ``cam2img``: ``img_shape`` and ``pad_shape`` (when present) become
     their size and ``lidar2img`` is recomposed when ``lidar2cam`` is
     there; one view unless ``multi``."""

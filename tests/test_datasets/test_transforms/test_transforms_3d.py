@@ -123,6 +123,12 @@ def test_scale_image_keeps_projection_consistent():
     np.testing.assert_allclose(after[:, 2], before[:, 2], atol=1e-9)
     np.testing.assert_allclose(res['lidar2img'][:3],
                                res['cam2img'][:3] @ L2C, atol=1e-9)
+    assert res['img_shape'] == (188, 621)
+    assert 'pad_shape' not in res
+    # a single view's pad_shape, where a loader set one, follows the image
+    res = ScaleImage3D(0.5).transform(
+        dict(img=img, cam2img=C2I.copy(), pad_shape=(H, W)))
+    assert res['pad_shape'] == res['img_shape'] == (188, 621)
 
 
 def _student_pipeline(flip_ratio=0.0, align='caddn', scale=None):

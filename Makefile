@@ -6,8 +6,10 @@
 #   make demo-long   the demo with camera students of 16 epochs (twice the
 #               steps; same teacher), plus the reference's two CMKD stages
 #               and CMKD in one stage from scratch beside them
-#   make demo-semi   the demo plus 160 unlabeled frames: CMKD with online
-#               soft targets and with offline pseudo-labels, side by side
+#   make demo-semi   the demo plus 160 unlabeled frames: the distilled
+#               student with online soft targets on them, and the two-stage
+#               CMKD with online soft targets and with offline pseudo-labels,
+#               side by side
 #   make demo-nus    multi-camera CMKD (CMKD-MV) on the synthetic nuScenes
 #               world: CenterPoint teacher, surround-view student alone and
 #               distilled, mAP / NDS side by side

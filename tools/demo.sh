@@ -30,11 +30,13 @@
 # (cmkd-1stage_..._synkitti config; not the reference's recipe), printed
 # beside the others.
 # With DEMO_SEMI=1 (`make demo-semi`) the world also gets DEMO_UNLABELED
-# (160) unlabeled raw frames, and two more students are trained at the same
-# steps, each batch holding 2 labeled + 2 unlabeled frames: CMKD with online
-# soft targets (synkitti-eigen stage 1 + 2), and stage 2 with offline
+# (160) unlabeled raw frames, and three more students are trained at the
+# same steps, each batch holding 2 labeled + 2 unlabeled frames: step 3's
+# one-stage student with online soft targets on the unlabeled frames
+# (cmkd-1stage-tinit_..._synkitti-eigen config), CMKD's two stages with
+# online soft targets (synkitti-eigen stage 1 + 2), and stage 2 with offline
 # pseudo-labels (PseudoLabelHook) on the same stage 1; all are printed side
-# by side.
+# by side, and the first is drawn with the BEV feature maps.
 # Finished stages are skipped when run again. Knobs (environment):
 # DEMO_TRAIN (160), DEMO_VAL (200: with 40 val frames single runs of the
 # weak camera students ranked differently than on 200, see the README's
@@ -74,7 +76,7 @@ if [ "$SEPOCHS" != 8 ]; then SWORK="$WORK/students_${SEPOCHS}e"; fi
 # the schedules scale with max_epochs (one-cycle phases are fractions of it)
 stage_opts=(train_cfg.max_epochs="$STAGE_EPOCHS" randomness.seed="$SEED")
 [ "$SEMI" = 1 ] && UNLABELED=${DEMO_UNLABELED:-160}
-N=5; [ "$SEMI" = 1 ] && N=7; [ "$ONESTAGE" = 1 ] && N=$((N + 1))
+N=5; [ "$SEMI" = 1 ] && N=8; [ "$ONESTAGE" = 1 ] && N=$((N + 1))
 [ "$TWOSTAGE" = 1 ] && N=$((N + 1))
 step=4  # the optional steps after step 4 count from here
 TEACHER=pointpillars_pillar032_secfpn_1xb4-cyclic-12e_synkitti-3d-3class.py
@@ -82,6 +84,7 @@ STUDENT=cmkd-mono3d_r18-aspp-lid40_secfpn-light_1xb2-onecycle-8e_synkitti-3d-3cl
 STAGE1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
 STAGE2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-4e_synkitti-3d-3class.py
 TINIT=cmkd-1stage-tinit_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-8e_synkitti-3d-3class.py
+TINIT_SEMI=cmkd-1stage-tinit_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-8e_synkitti-eigen-3d-3class.py
 ONE=cmkd-1stage_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb2-onecycle-16e_synkitti-3d-3class.py
 SEMI1=cmkd_bev_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
 SEMI2=cmkd_bev-resp_pointpillars-pillar032_r18-aspp-lid40_1xb4-onecycle-4e_synkitti-eigen-3d-3class.py
@@ -174,7 +177,18 @@ if [ "$ONESTAGE" = 1 ]; then
 fi
 if [ "$SEMI" = 1 ]; then
   step=$((step + 1))
-  echo "== $step/$N CMKD on labeled + unlabeled frames, online soft targets (2 labeled + 2 unlabeled frames per batch, same steps)"
+  echo "== $step/$N the distilled student of step 3 on labeled + unlabeled frames, online soft targets (one stage, 2 labeled + 2 unlabeled frames per batch, same steps)"
+  semi_ckpt="$SWORK/cmkd_1stage_tinit_semi/epoch_${SEPOCHS}.pth"
+  train_and_test "$TINIT_SEMI" "$SWORK/cmkd_1stage_tinit_semi" "$semi_ckpt" \
+      "$SWORK/cmkd_1stage_tinit_semi_test" model.teacher_ckpt="$teacher_ckpt" \
+      train_cfg.max_epochs="$SEPOCHS"
+  extract "$SWORK/cmkd_1stage_tinit_semi/student.pth" "$semi_ckpt"
+  stamp
+  runs+=("camera student + CMKD + unlabeled=$SWORK/cmkd_1stage_tinit_semi_test")
+  dirs="$dirs cmkd_1stage_tinit_semi_test"
+  students+=("camera student + CMKD + unlabeled=$SWORK/cmkd_1stage_tinit_semi/student.pth")
+  step=$((step + 1))
+  echo "== $step/$N CMKD, two stages, on labeled + unlabeled frames, online soft targets (2 labeled + 2 unlabeled frames per batch, same steps)"
   if [ ! -f "$SWORK/cmkd_semi/student.pth" ]; then
     bash tools/cmkd_two_stage.sh "$teacher_ckpt" "$SEMI1" "$SEMI2" \
         "$SWORK/cmkd_semi" --cfg-options "${stage_opts[@]}"
@@ -188,8 +202,8 @@ if [ "$SEMI" = 1 ]; then
       model.stage1_ckpt="$SWORK/cmkd_semi/stage1/epoch_${STAGE_EPOCHS}.pth" \
       "${stage_opts[@]}"
   stamp
-  runs+=("CMKD + unlabeled (online)=$SWORK/cmkd_semi/stage2_test"
-         "CMKD + unlabeled (pseudo-labels)=$SWORK/cmkd_pseudo_test")
+  runs+=("CMKD, two stages + unlabeled (online)=$SWORK/cmkd_semi/stage2_test"
+         "CMKD, two stages + unlabeled (pseudo-labels)=$SWORK/cmkd_pseudo_test")
   dirs="$dirs cmkd_semi/stage2_test cmkd_pseudo_test"
 fi
 
@@ -206,6 +220,9 @@ if [ "$TWOSTAGE" = 1 ]; then
 fi
 if [ "$ONESTAGE" = 1 ]; then
   echo "one-stage distilled student (student only): $SWORK/cmkd_1stage/student.pth"
+fi
+if [ "$SEMI" = 1 ]; then
+  echo "distilled student with unlabeled frames (student only): $SWORK/cmkd_1stage_tinit_semi/student.pth"
 fi
 
 # what distillation does: the teacher's and the two students' BEV feature

@@ -130,14 +130,20 @@ extract() {
   fi
 }
 
+# one_stage CFG NAME: a one-stage CMKD run of $SEPOCHS epochs with the teacher
+# in $SWORK/NAME, tested in $SWORK/NAME_test, its student extracted to
+# $SWORK/NAME/student.pth
+one_stage() {
+  local ckpt="$SWORK/$2/epoch_${SEPOCHS}.pth"
+  train_and_test "$1" "$SWORK/$2" "$ckpt" "$SWORK/$2_test" \
+      model.teacher_ckpt="$teacher_ckpt" train_cfg.max_epochs="$SEPOCHS"
+  extract "$SWORK/$2/student.pth" "$ckpt"
+  stamp
+}
+
 echo "== 3/$N CMKD in one stage, camera student: BEV detector from the teacher, BEV + response + depth + ground-truth losses ($SEPOCHS epochs, no stage 1)"
-cmkd_ckpt="$SWORK/cmkd_1stage_tinit/epoch_${SEPOCHS}.pth"
 distilled="$SWORK/cmkd_1stage_tinit/student.pth"
-train_and_test "$TINIT" "$SWORK/cmkd_1stage_tinit" "$cmkd_ckpt" \
-    "$SWORK/cmkd_1stage_tinit_test" model.teacher_ckpt="$teacher_ckpt" \
-    train_cfg.max_epochs="$SEPOCHS"
-extract "$distilled" "$cmkd_ckpt"
-stamp
+one_stage "$TINIT" cmkd_1stage_tinit
 
 echo "== 4/$N the same student without the teacher ($SEPOCHS epochs, same steps)"
 alone_ckpt="$SWORK/student_alone/epoch_${SEPOCHS}.pth"
@@ -166,11 +172,7 @@ fi
 if [ "$ONESTAGE" = 1 ]; then
   step=$((step + 1))
   echo "== $step/$N CMKD in one stage: stage 2's losses on the student from scratch ($SEPOCHS epochs, same steps)"
-  one_ckpt="$SWORK/cmkd_1stage/epoch_${SEPOCHS}.pth"
-  train_and_test "$ONE" "$SWORK/cmkd_1stage" "$one_ckpt" "$SWORK/cmkd_1stage_test" \
-      model.teacher_ckpt="$teacher_ckpt" train_cfg.max_epochs="$SEPOCHS"
-  extract "$SWORK/cmkd_1stage/student.pth" "$one_ckpt"
-  stamp
+  one_stage "$ONE" cmkd_1stage
   runs+=("camera student + CMKD, one stage=$SWORK/cmkd_1stage_test")
   dirs="$dirs cmkd_1stage_test"
   students+=("camera student + CMKD, one stage=$SWORK/cmkd_1stage/student.pth")
@@ -178,12 +180,7 @@ fi
 if [ "$SEMI" = 1 ]; then
   step=$((step + 1))
   echo "== $step/$N the distilled student of step 3 on labeled + unlabeled frames, online soft targets (one stage, 2 labeled + 2 unlabeled frames per batch, same steps)"
-  semi_ckpt="$SWORK/cmkd_1stage_tinit_semi/epoch_${SEPOCHS}.pth"
-  train_and_test "$TINIT_SEMI" "$SWORK/cmkd_1stage_tinit_semi" "$semi_ckpt" \
-      "$SWORK/cmkd_1stage_tinit_semi_test" model.teacher_ckpt="$teacher_ckpt" \
-      train_cfg.max_epochs="$SEPOCHS"
-  extract "$SWORK/cmkd_1stage_tinit_semi/student.pth" "$semi_ckpt"
-  stamp
+  one_stage "$TINIT_SEMI" cmkd_1stage_tinit_semi
   runs+=("camera student + CMKD + unlabeled=$SWORK/cmkd_1stage_tinit_semi_test")
   dirs="$dirs cmkd_1stage_tinit_semi_test"
   students+=("camera student + CMKD + unlabeled=$SWORK/cmkd_1stage_tinit_semi/student.pth")

@@ -484,3 +484,68 @@ def test_one_stage_semi_student_uses_its_config_and_pairs_with_one_stage(
         bench.parse_args(['--dataset', 'waymo', '--work-dir', str(root),
                           '--seeds', '1', '--students', 'cmkd_1stage_semi',
                           '--teacher-ckpt', 't.pth'])
+
+
+def test_merge_runs_of_two_work_dirs_equals_the_report_of_both(
+        bench, fabricated_root, tmp_path, capsys):
+    root = fabricated_root
+    parts = {}
+    for student in ('alone', 'cmkd'):
+        bench.main(['--work-dir', str(root), '--report-only', '--students',
+                    student])
+        parts[student] = tmp_path / f'{student}.json'
+        parts[student].write_text((root / 'benchmark.json').read_text())
+    out = tmp_path / 'merged'
+    capsys.readouterr()
+    bench.main(['--work-dir', str(out), '--merge', str(parts['alone']),
+                str(parts['cmkd'])])
+    merged = json.loads((out / 'benchmark.json').read_text())
+    assert (out / 'benchmark_curves.png').stat().st_size > 0
+    assert merged['students'] == ['alone', 'cmkd']
+    assert merged['seeds'] == [1, 2]
+    # the pair exists only in the merge; by hand as in the report of the
+    # tree: gain (4 + 3) / 2 = 3.5 > 2 sqrt(2), ahead in both seeds
+    pair = merged['pairs']['cmkd_vs_alone'][C3L]
+    assert (pair['ahead'], pair['n']) == (2, 2)
+    assert pair['mean_gain'] == pytest.approx(3.5) and pair['rule'] is True
+    assert merged['summary']['cmkd'][C3L]['mean'] == pytest.approx(14.5)
+    assert [p['step'] for p in merged['curves']['cmkd'][C3L]] == [480, 640]
+    assert '2 of 2 (+3.50), rule' in capsys.readouterr().out
+    # --seeds and --students select
+    bench.main(['--work-dir', str(out), '--merge', str(parts['alone']),
+                str(parts['cmkd']), '--seeds', '2', '--students', 'cmkd'])
+    merged = json.loads((out / 'benchmark.json').read_text())
+    assert merged['students'] == ['cmkd'] and merged['seeds'] == [2]
+    assert list(merged['runs']['cmkd']) == ['2']
+    assert merged['summary']['cmkd'][C3L]['mean'] == 15.0
+
+
+def test_merge_refuses_conflicting_runs_and_other_benchmarks(
+        bench, fabricated_root, tmp_path):
+    root = fabricated_root
+    bench.main(['--work-dir', str(root), '--report-only'])
+    report = json.loads((root / 'benchmark.json').read_text())
+    a = tmp_path / 'a.json'
+    a.write_text(json.dumps(report))
+    # the same run recorded with another result
+    report['runs']['alone']['2']['final'][C3L] = 99.0
+    b = tmp_path / 'b.json'
+    b.write_text(json.dumps(report))
+    with pytest.raises(SystemExit, match='alone seed 2 differs between'):
+        bench.main(['--work-dir', str(tmp_path / 'm'), '--merge', str(a),
+                    str(b)])
+    # a merge of a file with itself is the file's report
+    bench.main(['--work-dir', str(tmp_path / 'm'), '--merge', str(a),
+                str(a)])
+    again = json.loads((tmp_path / 'm' / 'benchmark.json').read_text())
+    original = json.loads(a.read_text())
+    assert again['pairs'] == original['pairs']
+    assert again['summary'] == original['summary']
+    report['test_name'] = 'synthetic_waymo'
+    b.write_text(json.dumps(report))
+    with pytest.raises(SystemExit, match='test_name .* not the same'):
+        bench.main(['--work-dir', str(tmp_path / 'm'), '--merge', str(a),
+                    str(b)])
+    with pytest.raises(SystemExit, match='not found'):
+        bench.main(['--work-dir', str(tmp_path / 'm'), '--merge',
+                    str(tmp_path / 'missing.json')])

@@ -9,6 +9,7 @@ equal training steps.
         [--students alone cmkd cmkd_semi cmkd_1stage cmkd_1stage_semi] \
         [--test-root data/synthetic_kitti/] \
         [--dataset kitti|waymo] [--eval-every 2] [--dry-run] [--report-only] \
+        [--merge A/benchmark.json B/benchmark.json ...] \
         [--student-config CFG] [--stage1 CFG] [--stage2 CFG] \
         [--semi-stage1 CFG] [--semi-stage2 CFG] [--onestage CFG] \
         [--onestage-semi CFG] \
@@ -88,7 +89,10 @@ of its student: for the two-stage students, the iterations of stage 1 (the
 last ``iter`` it logged) plus the stage-2 iteration.
 
 Outputs (``--report-only`` rebuilds them from the run dirs, training and
-testing nothing; without ``--seeds`` it takes every seed it finds):
+testing nothing; without ``--seeds`` it takes every seed it finds;
+``--merge A/benchmark.json B/benchmark.json`` builds them in ``--work-dir``
+from the runs recorded in those files, e.g. seeds or students run in other
+work dirs, or the committed ones under ``docs/benchmarks/``):
 
 - ``WORK_DIR/benchmark.json``: per student and seed the final moderate
   KITTI metrics (Car / Pedestrian / Cyclist, 3D / BEV / 2D, AP40 and AP11,
@@ -598,18 +602,29 @@ def build_report(root, students, seeds, test_root, eval_every=None,
                  profile=KITTI):
     """benchmark.json's content from the run dirs under ``root``."""
     name = test_name(test_root)
-    runs, final = {}, {}
+    runs = {}
     for student in students:
-        runs[student], final[student] = {}, {}
+        runs[student] = {}
         for seed in seeds:
             metrics = test_result(root, student, seed, name)
             if metrics is None:
                 continue
-            final[student][str(seed)] = short_metrics(metrics, profile)
             curve, steps = run_log(root, student, seed, profile)
             runs[student][str(seed)] = dict(
-                final=final[student][str(seed)], steps=steps,
+                final=short_metrics(metrics, profile), steps=steps,
                 curve=[dict(step=step, **m) for step, m in curve])
+    return report_from_runs(runs, seeds, test_root, name, eval_every,
+                            profile)
+
+
+def report_from_runs(runs, seeds, test_root, name, eval_every=None,
+                     profile=KITTI):
+    """benchmark.json's content from ``runs``: student -> seed (str) ->
+    {final: {metric: value}, steps: iterations, curve: [{step, metric:
+    value, ...}, ...]}, the students in ``runs``' order."""
+    students = list(runs)
+    final = {s: {seed: run['final'] for seed, run in runs[s].items()}
+             for s in students}
     curves = {}
     for student in students:
         points = {seed: [(p['step'], p) for p in run['curve']]
@@ -621,7 +636,7 @@ def build_report(root, students, seeds, test_root, eval_every=None,
     return dict(
         dataset=profile.name, unit=profile.unit,
         test_root=test_root, test_name=name, eval_every=eval_every,
-        students=list(students), seeds=[int(s) for s in seeds],
+        students=students, seeds=[int(s) for s in seeds],
         # the training iterations the runs took (one value when equal)
         steps={s: sorted({r['steps'] for r in runs[s].values()})
                for s in students},
@@ -631,6 +646,54 @@ def build_report(root, students, seeds, test_root, eval_every=None,
         runs=runs,
         summary={s: summarize_runs(final[s], profile) for s in students},
         curves=curves, pairs=pairs)
+
+
+def merge_reports(reports, students=None, seeds=None):
+    """One report from the runs of several benchmark.json contents, e.g.
+    seeds or students run in different work dirs (or committed ones).
+
+    ``reports`` is a list of (path, content); they must share the dataset
+    and the test root's name. A student / seed present in two of them must
+    have the same runs there. ``students`` (default: every student found, in
+    the tool's order) and ``seeds`` (default: every seed found) select.
+    Summary, curves and pairs are computed again from the runs;
+    ``eval_every`` is kept where all agree (None otherwise).
+    """
+    if not reports:
+        raise ValueError('no report to merge')
+    path0, first = reports[0]
+    for path, report in reports[1:]:
+        for key in ('dataset', 'test_name'):
+            if report.get(key) != first.get(key):
+                raise ValueError(
+                    f'{path}: {key} {report.get(key)!r}, but {path0} has '
+                    f'{first.get(key)!r}: not the same benchmark')
+    runs, origin = {}, {}
+    for path, report in reports:
+        for student, by_seed in report['runs'].items():
+            if student not in STUDENTS:
+                raise ValueError(f'{path}: unknown student {student!r}')
+            runs.setdefault(student, {})
+            for seed, run in by_seed.items():
+                have = runs[student].get(seed)
+                if have is not None and have != run:
+                    raise ValueError(
+                        f'{student} seed {seed} differs between '
+                        f'{origin[student, seed]} and {path}')
+                runs[student][seed] = run
+                origin[student, seed] = path
+    found = sorted({int(s) for by_seed in runs.values() for s in by_seed})
+    seeds = found if seeds is None else sorted(seeds)
+    keep = [s for s in STUDENTS if s in runs
+            and (students is None or s in students)]
+    runs = {s: {seed: run for seed, run in
+                sorted(runs[s].items(), key=lambda kv: int(kv[0]))
+                if int(seed) in seeds} for s in keep}
+    every = {r.get('eval_every') for _, r in reports}
+    return report_from_runs(
+        runs, seeds, first['test_root'], first['test_name'],
+        every.pop() if len(every) == 1 else None,
+        PROFILES[first['dataset']])
 
 
 def plot_metrics(report, path):
@@ -747,7 +810,16 @@ def parse_args(argv=None):
                         help='print the commands, run nothing')
     parser.add_argument('--report-only', action='store_true',
                         help='rebuild the outputs from the run dirs')
+    parser.add_argument('--merge', nargs='+', metavar='JSON',
+                        help='build the outputs in --work-dir from the runs '
+                        'of these benchmark.json files (other work dirs, '
+                        'or those committed under docs/benchmarks/), '
+                        'training and testing nothing; --students and '
+                        '--seeds select (default: all found)')
     args = parser.parse_args(argv)
+    args.students_given = args.students is not None
+    if args.merge:
+        args.report_only = True
     profile = PROFILES[args.dataset]
     for name, default in profile.defaults.items():
         if getattr(args, name) is None:
@@ -777,6 +849,26 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     students = [s for s in STUDENTS if s in args.students]
+    if args.merge:
+        reports = []
+        for path in args.merge:
+            if not osp.isfile(path):
+                sys.exit(f'--merge: {path} not found')
+            with open(path) as f:
+                reports.append((path, json.load(f)))
+        try:
+            report = merge_reports(
+                reports, students if args.students_given else None,
+                args.seeds)
+        except ValueError as err:
+            sys.exit(f'--merge: {err}')
+        os.makedirs(args.work_dir, exist_ok=True)
+        write_report(report, args.work_dir)
+        print(f'\nseeds {" ".join(map(str, report["seeds"]))} from '
+              f'{" ".join(args.merge)}; '
+              f'{osp.join(args.work_dir, "benchmark.json")}')
+        print(markdown_table(report))
+        return
     if not args.report_only:
         if args.depth_pretrained and not args.dry_run and \
                 not osp.isfile(args.depth_pretrained):

@@ -14,7 +14,9 @@
 #   4. train the same student without the teacher for the same number of
 #      steps (the no-distillation baseline) and evaluate it;
 #   5. print teacher, baseline and distilled student side by side, with the
-#      folders of the metrics and of the pictures of predictions;
+#      folders of the metrics and of the pictures of predictions, and (at
+#      the default sizes) the same students' mean +- std over the seeds
+#      measured by seed_benchmark.py and committed under docs/benchmarks/;
 #   6. draw the BEV feature maps of the teacher and of both students (and
 #      their predictions) on val frames 0-2 into $DEMO_WORK/bev_features
 #      ($DEMO_WORK/students_<E>e/ holds the students of DEMO_STUDENT_EPOCHS=E
@@ -211,6 +213,16 @@ python tools/misc/summarize_results.py "$WORK/teacher_test" | tail -2
 for d in $dirs; do
   python tools/misc/summarize_results.py "$SWORK/$d" | tail -2
 done
+# the spread: the same students over seeds 1-3, measured by seed_benchmark.py
+# at the demo's sizes (world, teacher, 640 steps) and committed with its runs
+spread=(docs/benchmarks/synkitti_1stage_tinit_8e/benchmark.json)
+[ "$SEMI" = 1 ] && [ "$UNLABELED" = 160 ] \
+    && spread+=(docs/benchmarks/synkitti_1stage_semi/benchmark.json)
+if [ "$TRAIN/$VAL/$EPOCHS/$SEPOCHS" = 160/200/12/8 ]; then
+  echo "== the spread over seeds: the same students at these sizes, measured by seed_benchmark.py (n seeds per column; this run is seed $SEED; README \"One stage from the teacher's BEV detector\")"
+  python tools/analysis_tools/seed_benchmark.py --merge "${spread[@]}" \
+      --work-dir "$WORK/seed_spread"
+fi
 echo "distilled student checkpoint (student only): $distilled"
 if [ "$TWOSTAGE" = 1 ]; then
   echo "two-stage distilled student (student only): $SWORK/cmkd/student.pth"

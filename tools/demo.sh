@@ -213,7 +213,7 @@ python tools/misc/summarize_results.py "$WORK/teacher_test" | tail -2
 for d in $dirs; do
   python tools/misc/summarize_results.py "$SWORK/$d" | tail -2
 done
-# the spread: the same students over seeds 1-3, measured by seed_benchmark.py
+# the spread: the same students over the seeds measured by seed_benchmark.py
 # at the demo's sizes (world, teacher, 640 steps) and committed with its runs
 spread=(docs/benchmarks/synkitti_1stage_tinit_8e/benchmark.json)
 [ "$SEMI" = 1 ] && [ "$UNLABELED" = 160 ] \

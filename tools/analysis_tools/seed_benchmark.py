@@ -863,11 +863,8 @@ def main(argv=None):
         except ValueError as err:
             sys.exit(f'--merge: {err}')
         os.makedirs(args.work_dir, exist_ok=True)
-        write_report(report, args.work_dir)
-        print(f'\nseeds {" ".join(map(str, report["seeds"]))} from '
-              f'{" ".join(args.merge)}; '
-              f'{osp.join(args.work_dir, "benchmark.json")}')
-        print(markdown_table(report))
+        _write_and_print(report, args.work_dir,
+                         f'from {" ".join(args.merge)}')
         return
     if not args.report_only:
         if args.depth_pretrained and not args.dry_run and \
@@ -890,9 +887,14 @@ def main(argv=None):
     report = build_report(args.work_dir, students, seeds, args.test_root,
                           None if args.report_only else args.eval_every,
                           PROFILES[args.dataset])
-    write_report(report, args.work_dir)
-    print(f'\nseeds {" ".join(map(str, seeds))} evaluated on '
-          f'{args.test_root}; {osp.join(args.work_dir, "benchmark.json")}')
+    _write_and_print(report, args.work_dir, f'evaluated on {args.test_root}')
+
+
+def _write_and_print(report, root, source):
+    """The outputs in ``root``, then their seeds, ``source`` and table."""
+    write_report(report, root)
+    print(f'\nseeds {" ".join(map(str, report["seeds"]))} {source}; '
+          f'{osp.join(root, "benchmark.json")}')
     print(markdown_table(report))
 
 

@@ -185,7 +185,8 @@ def test_waymo_configs_share_the_kitti_recipe_on_the_waymo_grid():
     reference author's Waymo range and 0.4 m cells (Cc-Hy/CMKD#12), with
     the teacher's anchors and CMKD's direction bins on both heads."""
     waymo = [p for p in CMKD_CFGS if 'waymo' in os.path.basename(p)]
-    assert len(waymo) == 6     # stages 1, 2: PointPillars, SECOND, synthetic
+    # stages 1, 2: PointPillars, SECOND, synthetic; the synthetic one stage
+    assert len(waymo) == 7
     for path in waymo:
         cfg = Config.fromfile(path)
         student = cfg.model.student

@@ -433,10 +433,24 @@ def test_one_stage_student_is_one_mim_train_with_the_teacher(
     pair = report['pairs']['cmkd_1stage_vs_alone'][C3L]
     # 10 -> 19, 12 -> 20: gain 8.5 > 2 * std (sqrt(2), sqrt(0.5))
     assert (pair['ahead'], pair['mean_gain'], pair['rule']) == (2, 8.5, True)
-    # Waymo has no one-stage config
+    # Waymo: the synwaymo one-stage config, evaluated on the Waymo .bin;
+    # no one-stage config with unlabeled frames
+    wroot = tmp_path / 'wbench'
+    bench.main(['--dataset', 'waymo', '--teacher-ckpt', 't.pth',
+                '--work-dir', str(wroot), '--seeds', '2', '--students',
+                'cmkd_1stage', '--dry-run'])
+    cmds = _commands(capsys.readouterr().out)
+    assert [(s, seed, argv[:2]) for s, seed, argv in cmds] == [
+        ('cmkd_1stage', 2, ['mim', 'train']),
+        ('cmkd_1stage', 2, ['mim', 'test'])]
+    assert cmds[0][2][3] == ('cmkd-1stage-tinit_bev-resp_pointpillars-'
+                             'pillar04_r18-aspp-lid40_1xb2-onecycle-8e_'
+                             'synwaymo-3d-3class.py') == cmds[1][2][3]
+    assert cmds[1][2][-1] == ('test_evaluator.waymo_bin_file=data/'
+                              'synthetic_waymo/waymo_format/fov_gt.bin')
     with pytest.raises(SystemExit):
         bench.parse_args(['--dataset', 'waymo', '--work-dir', str(root),
-                          '--seeds', '1', '--students', 'cmkd_1stage',
+                          '--seeds', '1', '--students', 'cmkd_1stage_semi',
                           '--teacher-ckpt', 't.pth'])
 
 

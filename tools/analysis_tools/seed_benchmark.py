@@ -18,8 +18,10 @@ equal training steps.
 ``--dataset waymo`` runs the same on the synthetic Waymo world
 (``create_data.py synthetic-waymo``, default test root
 ``data/synthetic_waymo/``): the synwaymo student (8 epochs) and CMKD stages
-(4 + 4 epochs), the same 640 steps on 160 train frames; no ``cmkd_semi``
-(no unlabeled-frame configs for Waymo). They are evaluated by
+(4 + 4 epochs), the same 640 steps on 160 train frames, and, when asked
+for, ``cmkd_1stage`` (the 8-epoch ``cmkd-1stage-tinit`` synwaymo config); no
+``cmkd_semi`` or ``cmkd_1stage_semi`` (no unlabeled-frame configs for
+Waymo). They are evaluated by
 ``WaymoAPMetric`` on the root's ``waymo_format/fov_gt.bin`` (the Waymo
 environment, ``make waymo-env``); every class / level / IoU / range AP and
 APH is kept, in %, and the rule is checked on Vehicle LEVEL_1 AP at IoU 0.5 and
@@ -235,7 +237,9 @@ WAYMO = Profile(
         'onecycle-4e_synwaymo-3d-3class.py',
         stage2='cmkd_bev-resp_pointpillars-pillar04_r18-aspp-lid40_1xb2-'
         'onecycle-4e_synwaymo-3d-3class.py',
-        semi_stage1=None, semi_stage2=None, onestage=None,
+        semi_stage1=None, semi_stage2=None,
+        onestage='cmkd-1stage-tinit_bev-resp_pointpillars-pillar04_r18-aspp-'
+        'lid40_1xb2-onecycle-8e_synwaymo-3d-3class.py',
         onestage_semi=None),
     test_root='data/synthetic_waymo/', val_infos='waymo_infos_val.pkl',
     evaluator_file=('waymo_bin_file', 'waymo_format/fov_gt.bin'),

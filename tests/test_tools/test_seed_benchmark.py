@@ -367,6 +367,22 @@ def test_waymo_report_in_percent_with_the_vehicle_rule(
            if line.startswith('| Vehicle L1 AP IoU 0.5 |')][0]
     assert [c.strip() for c in row.split('|')[2:-1]] == [
         '11.00 +-  1.41', '20.50 +-  0.71', '2 of 2 (+9.50), rule']
+    # --report-only without --students: every student with run dirs here
+    # that the dataset has configs for (one-stage runs too; no Waymo
+    # cmkd_semi, although a dir of it exists)
+    for seed, one in ((0, 0.15), (1, 0.16)):
+        work = root / f'cmkd_1stage_s{seed}'
+        _write_waymo_test(work / 'test_synthetic_waymo', {V5: one})
+        _write_scalars(work, [_train(640, 8)])
+    (root / 'cmkd_semi_s0').mkdir()
+    bench.main(['--dataset', 'waymo', '--work-dir', str(root),
+                '--report-only'])
+    report = json.loads((root / 'benchmark.json').read_text())
+    assert report['students'] == ['alone', 'cmkd', 'cmkd_1stage']
+    # 10 -> 15, 12 -> 16: gain 4.5 > 2 * max(1.41, 0.71)
+    pair = report['pairs']['cmkd_1stage_vs_alone'][V5]
+    assert (pair['ahead'], pair['rule']) == (2, True)
+    assert pair['mean_gain'] == pytest.approx(4.5)
 
 
 def test_waymo_dry_run_uses_the_synwaymo_configs_and_gt_bin(

@@ -91,7 +91,8 @@ of its student: for the two-stage students, the iterations of stage 1 (the
 last ``iter`` it logged) plus the stage-2 iteration.
 
 Outputs (``--report-only`` rebuilds them from the run dirs, training and
-testing nothing; without ``--seeds`` it takes every seed it finds;
+testing nothing; without ``--seeds`` it takes every seed it finds, and
+without ``--students`` every student with run dirs there;
 ``--merge A/benchmark.json B/benchmark.json`` builds them in ``--work-dir``
 from the runs recorded in those files, e.g. seeds or students run in other
 work dirs, or the committed ones under ``docs/benchmarks/``):
@@ -464,6 +465,11 @@ def test_result(root, student, seed, name):
         return None
 
 
+def find_students(root):
+    """Students (in ``STUDENTS`` order) with a run dir under ``root``."""
+    return [s for s in STUDENTS if find_seeds(root, [s])]
+
+
 def find_seeds(root, students):
     """Seeds of the run dirs under ``root`` of any of ``students``."""
     seeds = set()
@@ -793,7 +799,9 @@ def parse_args(argv=None):
                         help='default: alone, cmkd and cmkd_semi where '
                         'the dataset has configs for them (waymo: alone '
                         'cmkd); cmkd_1stage and cmkd_1stage_semi only '
-                        'when named')
+                        'when named; with --report-only: those with run '
+                        'dirs in --work-dir (of the ones the dataset has '
+                        'configs for)')
     parser.add_argument('--test-root',
                         help='data root evaluated on (its val infos; '
                         'default data/synthetic_<dataset>/), also for the '
@@ -830,8 +838,15 @@ def parse_args(argv=None):
             setattr(args, name, default)
     args.test_root = args.test_root or profile.test_root
     if args.students is None:
-        args.students = [s for s in DEFAULT_STUDENTS if s != 'cmkd_semi'
-                         or args.semi_stage1 and args.semi_stage2]
+        configured = [s for s in STUDENTS
+                      if (s != 'cmkd_semi' or args.semi_stage1
+                          and args.semi_stage2)
+                      and (s not in ONE_STAGE or getattr(args, ONE_STAGE[s]))]
+        # a report of a work dir: the students that ran there
+        found = (find_students(args.work_dir)
+                 if args.report_only and not args.merge else [])
+        args.students = ([s for s in found if s in configured]
+                         or [s for s in DEFAULT_STUDENTS if s in configured])
     if 'cmkd_semi' in args.students and not (args.semi_stage1
                                              and args.semi_stage2):
         parser.error(f'--dataset {args.dataset} has no configs for '

@@ -779,6 +779,18 @@ def write_report(report, root):
 
 
 # ---------------------------------------------------------------- main
+def _config_missing(args, student):
+    """None when ``args`` hold the configs ``student`` trains with, else
+    the options that would give them (cmkd_semi: both semi stages; the
+    one-stage students: their config)."""
+    if student == 'cmkd_semi' and not (args.semi_stage1
+                                       and args.semi_stage2):
+        return '--semi-stage1 and --semi-stage2'
+    if student in ONE_STAGE and not getattr(args, ONE_STAGE[student]):
+        return '--' + ONE_STAGE[student].replace('_', '-')
+    return None
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
@@ -838,23 +850,18 @@ def parse_args(argv=None):
             setattr(args, name, default)
     args.test_root = args.test_root or profile.test_root
     if args.students is None:
-        configured = [s for s in STUDENTS
-                      if (s != 'cmkd_semi' or args.semi_stage1
-                          and args.semi_stage2)
-                      and (s not in ONE_STAGE or getattr(args, ONE_STAGE[s]))]
+        configured = [s for s in STUDENTS if _config_missing(args, s) is None]
         # a report of a work dir: the students that ran there
         found = (find_students(args.work_dir)
                  if args.report_only and not args.merge else [])
         args.students = ([s for s in found if s in configured]
                          or [s for s in DEFAULT_STUDENTS if s in configured])
-    if 'cmkd_semi' in args.students and not (args.semi_stage1
-                                             and args.semi_stage2):
-        parser.error(f'--dataset {args.dataset} has no configs for '
-                     'cmkd_semi: give --semi-stage1 and --semi-stage2')
-    for student, name in ONE_STAGE.items():
-        if student in args.students and not getattr(args, name):
-            parser.error(f'--dataset {args.dataset} has no config for '
-                         f'{student}: give --{name.replace("_", "-")}')
+    for student in args.students:
+        missing = _config_missing(args, student)
+        if missing:
+            parser.error(f'--dataset {args.dataset} has no config'
+                         f'{"s" * (student == "cmkd_semi")} for {student}: '
+                         f'give {missing}')
     if args.eval_every < 1:
         parser.error('--eval-every must be >= 1')
     if not args.report_only:

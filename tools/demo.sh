@@ -46,6 +46,9 @@
 # DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo),
 # DEMO_WORKERS (2), DEMO_SEMI (0), DEMO_UNLABELED (160), DEMO_SEED (0: the
 # seed of every training, so that a rerun trains the same models),
+# DEMO_STUDENT_SCORE_THR (0.1: the lowest score of a camera student's box
+# in the pictures of step 6; the teacher's are drawn from 0.3, where the
+# students draw almost nothing),
 # DEMO_STUDENT_EPOCHS (8: the camera students' epochs, even; the CMKD
 # stages take half each, so every student trains the same steps; 16 learns
 # far more and takes about twice as long, see the README's "Longer
@@ -67,6 +70,7 @@ ONESTAGE=${DEMO_ONESTAGE:-0}
 TWOSTAGE=${DEMO_TWO_STAGE:-0}
 [ "$SEMI" = 1 ] && TWOSTAGE=1
 SEPOCHS=${DEMO_STUDENT_EPOCHS:-8}
+SCORE_THR=${DEMO_STUDENT_SCORE_THR:-0.1}
 if ! [[ "$SEPOCHS" =~ ^[0-9]+$ ]] || [ $((SEPOCHS % 2)) -ne 0 ] || [ "$SEPOCHS" -lt 2 ]; then
   echo "DEMO_STUDENT_EPOCHS=$SEPOCHS: an even number of epochs >= 2 is needed (the two CMKD stages take half each)" >&2
   exit 2
@@ -240,18 +244,19 @@ bev_dir="$SWORK/bev_features"
 if [ -f "$teacher_ckpt" ] && [ -f "$distilled" ] \
     && [ -f "$alone_ckpt" ]; then
   echo "== BEV feature maps of the teacher and the students (val frames 0 1 2)"
-  # drawn again when the students differ from those of the pictures (a
-  # rerun with DEMO_TWO_STAGE=1 or DEMO_ONESTAGE=1 adds one)
+  # drawn again when the students or the threshold differ from those of
+  # the pictures (a rerun with DEMO_TWO_STAGE=1 or DEMO_ONESTAGE=1 adds one)
   drawn=$(cat "$bev_dir/students.txt" 2>/dev/null || true)
-  if [ ! -f "$bev_dir/index.md" ] \
-      || [ "$drawn" != "$(printf '%s\n' "${students[@]}")" ]; then
+  wanted=$(printf '%s\n' "${students[@]}" "student score >= $SCORE_THR")
+  if [ ! -f "$bev_dir/index.md" ] || [ "$drawn" != "$wanted" ]; then
     python tools/analysis_tools/show_bev_features.py \
         --teacher-config "configs/teachers/pointpillars/$TEACHER" \
         --teacher-ckpt "$teacher_ckpt" \
         --student-config "configs/cmkd_mono3d/$STUDENT" \
         --students "${students[@]}" \
-        --out-dir "$bev_dir" --frames 0 1 2 --split val --data-root "$DATA"
-    printf '%s\n' "${students[@]}" > "$bev_dir/students.txt"
+        --out-dir "$bev_dir" --frames 0 1 2 --split val --data-root "$DATA" \
+        --score-thr 0.3 --student-score-thr "$SCORE_THR"
+    printf '%s\n' "$wanted" > "$bev_dir/students.txt"
   else
     sed -n '/^Mean per-frame/,$p' "$bev_dir/index.md"
   fi

@@ -28,6 +28,8 @@ def test_parse_students():
         ('student + CMKD', 'a/b.pth'), ('d', 'c/d.pth')]
     with pytest.raises(ValueError, match='twice'):
         tool.parse_students(['x=a.pth', 'x=b.pth'])
+    with pytest.raises(ValueError, match="teacher is the LiDAR teacher's"):
+        tool.parse_students(['teacher=a.pth'])
 
 
 def test_split_info_file_follows_the_config_s_info_file():
@@ -45,10 +47,11 @@ def test_split_info_file_follows_the_config_s_info_file():
         tool.split_info_file('infos.pkl', 'val')
 
 
-def test_show_bev_features_end_to_end(synthetic_world, tmp_path, capsys):
+def _random_models(tool, tmp_path):
+    """A random teacher and student of the synthetic configs, saved as
+    mmengine checkpoints: (teacher, student, teacher ckpt, student ckpt)."""
     from mmdet3d.registry import MODELS
     from mmengine.config import Config
-    tool = _tool()
     tool._init_registries()
     torch.manual_seed(0)
     teacher = MODELS.build(Config.fromfile(TEACHER_CFG).model)
@@ -56,6 +59,12 @@ def test_show_bev_features_end_to_end(synthetic_world, tmp_path, capsys):
     t_ckpt, s_ckpt = str(tmp_path / 'teacher.pth'), str(tmp_path / 's.pth')
     torch.save({'state_dict': teacher.state_dict(), 'meta': {}}, t_ckpt)
     torch.save({'state_dict': student.state_dict(), 'meta': {}}, s_ckpt)
+    return teacher, student, t_ckpt, s_ckpt
+
+
+def test_show_bev_features_end_to_end(synthetic_world, tmp_path, capsys):
+    tool = _tool()
+    teacher, student, t_ckpt, s_ckpt = _random_models(tool, tmp_path)
     # a CMKD (distiller) checkpoint: its student is loaded
     c_ckpt = str(tmp_path / 'cmkd.pth')
     state = {f'student.{k}': v for k, v in student.state_dict().items()}
@@ -95,3 +104,40 @@ def test_show_bev_features_end_to_end(synthetic_world, tmp_path, capsys):
     assert png in printed and 'student alone:' in printed
     index = open(res['index']).read()
     assert osp.basename(png) in index and 'student + CMKD' in index
+    # one threshold for all: each panel draws its boxes scored >= 0.3
+    drawn = res['per_frame'][0]['drawn']
+    assert list(drawn) == ['teacher', 'student + CMKD', 'student alone']
+    assert drawn['student + CMKD'] == drawn['student alone']
+    assert '| teacher ' in index and 'from score 0.3' in index
+
+
+def test_show_bev_features_student_score_threshold(synthetic_world, tmp_path,
+                                                   monkeypatch):
+    """--student-score-thr draws the students' boxes from their own
+    threshold, the teacher's from --score-thr: the counts are those of the
+    predictions at each threshold, counted here from the predictions."""
+    tool = _tool()
+    _, _, t_ckpt, s_ckpt = _random_models(tool, tmp_path)
+    scores = {}
+    real = tool.frame_outputs
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        scores.update({n: p.pred_instances_3d.scores_3d.clone()
+                       for n, p in out[2].items()})
+        return out
+
+    monkeypatch.setattr(tool, 'frame_outputs', spy)
+    res = tool.main([
+        '--teacher-config', TEACHER_CFG, '--teacher-ckpt', t_ckpt,
+        '--student-config', STUDENT_CFG, '--out-dir', str(tmp_path / 'o'),
+        '--data-root', synthetic_world, '--split', 'val', '--frames', '0',
+        '--students', f's={s_ckpt}', '--score-thr', '2',
+        '--student-score-thr', '0'])
+    drawn = res['per_frame'][0]['drawn']
+    # every student box (scores >= 0), no teacher box (scores < 2)
+    assert len(scores['s']) > 0
+    assert drawn == {'teacher': 0, 's': len(scores['s'])}
+    index = open(res['index']).read()
+    assert 'from score 2 (teacher), >= 0 (students)' in index
+    assert f"teacher 0, s {len(scores['s'])}" in index

@@ -6,17 +6,22 @@ the camera students' maps, and everyone's predictions, one PNG per frame.
         --students "student + CMKD=ckpt1.pth" "student alone=ckpt2.pth" \
         --out-dir DIR [--frames 0 1 2] [--split val] \
         [--data-root data/synthetic_kitti/] [--score-thr 0.3] \
-        [--device cpu] [--all-points]
+        [--student-score-thr 0.1] [--device cpu] [--all-points]
 
 Row 1 of each picture: the per-cell channel L2 norm of the teacher's BEV map
 (before its BEV backbone, the map CMKD distils) and of each student's (after
 SCNet), then each student's per-cell cosine similarity to the teacher's map,
 titled with its mean and the frame's BEV MSE. Row 2: each model's boxes
 (green, score >= ``--score-thr``) on the image and in BEV with the ground
-truth (red), teacher first. Maps are drawn like the BEV pictures: x forward
-up, y left to the left. ``DIR/index.md`` lists the pictures; the mean
-per-frame MSE of each student's map to the teacher's over the drawn frames
-(the quantity CMKD's ``loss_bev`` minimises, before its weight) is printed.
+truth (red), teacher first; the students' boxes are drawn from
+``--student-score-thr`` when given (a camera student's scores run lower than
+its LiDAR teacher's: at the teacher's 0.3 the demo's students draw almost
+nothing, although AP ranks boxes by score, not by a threshold), each panel
+titled with its threshold and the number of boxes drawn. Maps are drawn like
+the BEV pictures: x forward up, y left to the left. ``DIR/index.md`` lists
+the pictures and the boxes drawn; the mean per-frame MSE of each student's
+map to the teacher's over the drawn frames (the quantity CMKD's
+``loss_bev`` minimises, before its weight) is printed.
 
 Students are ``NAME=CHECKPOINT`` (or a bare checkpoint, named by its file),
 all with ``--student-config``: a student-only checkpoint
@@ -68,6 +73,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="dataset root (default: the student config's)")
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='lowest score of a drawn box (0.3)')
+    parser.add_argument('--student-score-thr', type=float, default=None,
+                        help="lowest score of a student's drawn box "
+                        '(default: --score-thr)')
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
     parser.add_argument('--all-points', action='store_true',
                         help='give the teacher the whole sweep instead of '
@@ -85,7 +93,8 @@ def parse_students(specs: Sequence[str]) -> List[Tuple[str, str]]:
         list[tuple[str, str]]: (name, checkpoint path) per student.
 
     Raises:
-        ValueError: On an empty name or checkpoint, or a repeated name.
+        ValueError: On an empty name or checkpoint, a repeated name or the
+            name ``teacher``.
     """
     out = []
     for spec in specs:
@@ -96,6 +105,9 @@ def parse_students(specs: Sequence[str]) -> List[Tuple[str, str]]:
             name = osp.splitext(osp.basename(path))[0]
         if not name or not path:
             raise ValueError(f'--students {spec!r}: expected NAME=CKPT')
+        if name == 'teacher':
+            raise ValueError(f'--students {spec!r}: the name teacher is '
+                             "the LiDAR teacher's")
         if name in [n for n, _ in out]:
             raise ValueError(f'--students: the name {name!r} is used twice')
         out.append((name, path))
@@ -284,17 +296,19 @@ def frame_outputs(teacher, students: Dict[str, torch.nn.Module],
 def write_index(path: str, rows: List[dict], names: List[str],
                 means: Dict[str, float], header: str) -> None:
     """``index.md``: one line per picture with each student's BEV MSE and
-    mean cosine to the teacher, and the means over the frames."""
+    mean cosine to the teacher and each model's number of drawn boxes, and
+    the means over the frames."""
     from cmkd_mmdet3d.utils.atomic_io import atomic_open
     lines = ['# BEV feature maps, teacher vs students\n', header, '',
              '| frame | picture | ' + ' | '.join(
-                 f'{n}: MSE / cos' for n in names) + ' |',
-             '|---|---|' + '---|' * len(names)]
+                 f'{n}: MSE / cos' for n in names) + ' | boxes drawn |',
+             '|---|---|' + '---|' * len(names) + '---|']
     for r in rows:
         cells = [f"{s['mse']:.4g} / {s['cos']:.3f}" for s in r['stats']]
+        drawn = ', '.join(f'{n} {k}' for n, k in r['drawn'].items())
         lines.append(f"| {r['frame']} | [{osp.basename(r['file'])}]"
                      f"({osp.basename(r['file'])}) | "
-                     + ' | '.join(cells) + ' |')
+                     + ' | '.join(cells) + f' | {drawn} |')
     lines += ['', f'Mean per-frame BEV MSE to the teacher over '
               f'{len(rows)} frames (mean over channels and cells, '
               "CMKD's loss_bev before its weight):", '']
@@ -312,7 +326,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     Returns:
         dict: ``files`` (the PNGs, in frame order), ``index`` (index.md),
         ``mse`` (student name -> mean per-frame BEV MSE to the teacher),
-        ``per_frame`` (one dict per frame: ``frame``, ``file``, ``stats``).
+        ``per_frame`` (one dict per frame: ``frame``, ``file``, ``stats``,
+        ``drawn``: model name -> boxes drawn, the teacher under
+        ``'teacher'``).
     """
     args = parse_args(argv)
     students = parse_students(args.students)
@@ -345,8 +361,15 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         check_grids(teacher, model)
     grid = next(iter(models.values())).bev_grid
     x0, y0, x1, y1 = grid.xy_range
-    painter = PredictionVisHook(score_thr=args.score_thr,
-                                bev_range=((x0, x1), (y0, y1)))
+    s_thr = args.score_thr if args.student_score_thr is None \
+        else args.student_score_thr
+    thresholds = dict(teacher=args.score_thr, **{n: s_thr for n, _ in
+                                                 students})
+    painters = {thr: PredictionVisHook(score_thr=thr,
+                                       bev_range=((x0, x1), (y0, y1)))
+                for thr in set(thresholds.values())}
+    thr_text = f'{args.score_thr:g}' if s_thr == args.score_thr else \
+        f'{args.score_thr:g} (teacher), >= {s_thr:g} (students)'
 
     names = [n for n, _ in students]
     rows = []
@@ -355,21 +378,24 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     bar = ProgressBar(len(args.frames))
     for idx in args.frames:
         t_bev, bevs, preds = frame_outputs(teacher, models, dataset[idx])
-        panels, stem = [], None
+        panels, stem, drawn = [], None, {}
         for name in ['teacher'] + names:
-            picture, stem = painter.render_sample(dataset, preds[name])
+            thr = thresholds[name]
+            picture, stem = painters[thr].render_sample(dataset, preds[name])
+            drawn[name] = int(
+                (preds[name].pred_instances_3d.scores_3d >= thr).sum())
             panels.append(('LiDAR teacher' if name == 'teacher' else name,
                            picture))
         figure, stats = render_bev_feature_figure(
             t_bev, bevs, panels, grid.xy_range,
             title=f'{args.split} frame {idx} ({stem}): BEV feature maps '
             f'(C, Y, X) = {tuple(t_bev.shape)}, predictions >= '
-            f'{args.score_thr:g} green, ground truth red')
+            f'{thr_text} green, ground truth red')
         path = osp.join(args.out_dir, f'bev_features_{idx:04d}_{stem}.png')
         with atomic_path(path) as tmp:
             if not cv2.imwrite(tmp, figure):
                 raise OSError(f'could not write {path}')
-        rows.append(dict(frame=idx, file=path, stats=stats))
+        rows.append(dict(frame=idx, file=path, stats=stats, drawn=drawn))
         bar.update()
     sys.stdout.write('\n')
 
@@ -379,7 +405,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     write_index(index, rows, names, means,
                 f'teacher {args.teacher_ckpt} ({args.teacher_config}); '
                 f'students ({args.student_config}): '
-                + ', '.join(f'{n} = {p}' for n, p in students))
+                + ', '.join(f'{n} = {p}' for n, p in students)
+                + f'; boxes drawn from score {thr_text}')
     for r in rows:
         print(f"  frame {r['frame']}: {r['file']}")
     print(f'  index: {index}')

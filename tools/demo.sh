@@ -46,7 +46,7 @@
 # DEMO_DATA (data/synthetic_kitti), DEMO_WORK (work_dirs/demo),
 # DEMO_WORKERS (2), DEMO_SEMI (0), DEMO_UNLABELED (160), DEMO_SEED (0: the
 # seed of every training, so that a rerun trains the same models),
-# DEMO_STUDENT_SCORE_THR (0.1: the lowest score of a camera student's box
+# DEMO_STUDENT_SCORE_THR (0.15: the lowest score of a camera student's box
 # in the pictures of step 6; the teacher's are drawn from 0.3, where the
 # students draw almost nothing),
 # DEMO_STUDENT_EPOCHS (8: the camera students' epochs, even; the CMKD
@@ -70,7 +70,7 @@ ONESTAGE=${DEMO_ONESTAGE:-0}
 TWOSTAGE=${DEMO_TWO_STAGE:-0}
 [ "$SEMI" = 1 ] && TWOSTAGE=1
 SEPOCHS=${DEMO_STUDENT_EPOCHS:-8}
-SCORE_THR=${DEMO_STUDENT_SCORE_THR:-0.1}
+SCORE_THR=${DEMO_STUDENT_SCORE_THR:-0.15}
 if ! [[ "$SEPOCHS" =~ ^[0-9]+$ ]] || [ $((SEPOCHS % 2)) -ne 0 ] || [ "$SEPOCHS" -lt 2 ]; then
   echo "DEMO_STUDENT_EPOCHS=$SEPOCHS: an even number of epochs >= 2 is needed (the two CMKD stages take half each)" >&2
   exit 2

@@ -120,9 +120,9 @@ def test_demo_steps_in_order_then_a_rerun_skips_them(demo_tree):
     assert students == [
         f'camera student + CMKD={w}/cmkd_1stage_tinit/student.pth',
         f'camera student alone={w}/student_alone/epoch_8.pth']
-    # the students' boxes from 0.1, the teacher's from 0.3
+    # the students' boxes from 0.15, the teacher's from 0.3
     assert pictures[pictures.index('--score-thr') + 1] == '0.3'
-    assert pictures[pictures.index('--student-score-thr') + 1] == '0.1'
+    assert pictures[pictures.index('--student-score-thr') + 1] == '0.15'
     assert f'{w}/bev_features/' in proc.stdout
 
     # run again: every training, evaluation and picture is kept

@@ -6,7 +6,7 @@ the camera students' maps, and everyone's predictions, one PNG per frame.
         --students "student + CMKD=ckpt1.pth" "student alone=ckpt2.pth" \
         --out-dir DIR [--frames 0 1 2] [--split val] \
         [--data-root data/synthetic_kitti/] [--score-thr 0.3] \
-        [--student-score-thr 0.1] [--device cpu] [--all-points]
+        [--student-score-thr 0.15] [--device cpu] [--all-points]
 
 Row 1 of each picture: the per-cell channel L2 norm of the teacher's BEV map
 (before its BEV backbone, the map CMKD distils) and of each student's (after

@@ -224,6 +224,7 @@ spread=(docs/benchmarks/synkitti_1stage_tinit_8e/benchmark.json)
     && spread+=(docs/benchmarks/synkitti_1stage_semi/benchmark.json)
 if [ "$TRAIN/$VAL/$EPOCHS/$SEPOCHS" = 160/200/12/8 ]; then
   echo "== the spread over seeds: the same students at these sizes, measured by seed_benchmark.py (n seeds per column; this run is seed $SEED; README \"One stage from the teacher's BEV detector\")"
+  echo "   (trained on another machine with their own teacher: CPU training is not bit-reproducible across machines, so this run's seed-$SEED table can differ from a run elsewhere; compare it with the spread, not with one number)"
   python tools/analysis_tools/seed_benchmark.py --merge "${spread[@]}" \
       --work-dir "$WORK/seed_spread"
 fi

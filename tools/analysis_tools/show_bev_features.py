@@ -363,11 +363,9 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     x0, y0, x1, y1 = grid.xy_range
     s_thr = args.score_thr if args.student_score_thr is None \
         else args.student_score_thr
-    thresholds = dict(teacher=args.score_thr, **{n: s_thr for n, _ in
-                                                 students})
-    painters = {thr: PredictionVisHook(score_thr=thr,
-                                       bev_range=((x0, x1), (y0, y1)))
-                for thr in set(thresholds.values())}
+    teacher_painter, student_painter = (
+        PredictionVisHook(score_thr=thr, bev_range=((x0, x1), (y0, y1)))
+        for thr in (args.score_thr, s_thr))
     thr_text = f'{args.score_thr:g}' if s_thr == args.score_thr else \
         f'{args.score_thr:g} (teacher), >= {s_thr:g} (students)'
 
@@ -380,10 +378,11 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         t_bev, bevs, preds = frame_outputs(teacher, models, dataset[idx])
         panels, stem, drawn = [], None, {}
         for name in ['teacher'] + names:
-            thr = thresholds[name]
-            picture, stem = painters[thr].render_sample(dataset, preds[name])
-            drawn[name] = int(
-                (preds[name].pred_instances_3d.scores_3d >= thr).sum())
+            painter = teacher_painter if name == 'teacher' \
+                else student_painter
+            picture, stem = painter.render_sample(dataset, preds[name])
+            drawn[name] = int((preds[name].pred_instances_3d.scores_3d >=
+                               painter.score_thr).sum())
             panels.append(('LiDAR teacher' if name == 'teacher' else name,
                            picture))
         figure, stats = render_bev_feature_figure(
